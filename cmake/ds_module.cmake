@@ -1,0 +1,46 @@
+# ds_module(<name> [SOURCES ...] [DEPS ...] [SYSTEM_DEPS ...])
+#
+# One folder = one module = one library target `ds_<name>` (alias
+# `ds::<name>`) = one namespace `ds::<name>`. Includes are rooted at the
+# repository, e.g. #include "runtime/kafka/producer_client.hpp".
+# DEPS lists other ds modules (the architecture's edges, kept explicit);
+# SYSTEM_DEPS lists third-party imported targets.
+set(DS_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Werror)
+
+function(ds_apply_warnings target)
+  target_compile_options(${target} PRIVATE ${DS_WARNINGS})
+endfunction()
+
+function(ds_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;SYSTEM_DEPS" ${ARGN})
+  set(target ds_${name})
+  if(M_SOURCES)
+    add_library(${target} STATIC ${M_SOURCES})
+    set(scope PUBLIC)
+    ds_apply_warnings(${target})
+  else()
+    add_library(${target} INTERFACE)
+    set(scope INTERFACE)
+  endif()
+  add_library(ds::${name} ALIAS ${target})
+  target_include_directories(${target} ${scope} ${PROJECT_SOURCE_DIR})
+  foreach(dep IN LISTS M_DEPS)
+    target_link_libraries(${target} ${scope} ds::${dep})
+  endforeach()
+  target_link_libraries(${target} ${scope} ${M_SYSTEM_DEPS})
+  if(DS_TEST_HOOKS)
+    target_compile_definitions(${target} ${scope} DS_TEST_HOOKS=1)
+  endif()
+endfunction()
+
+# ds_executable(<name> SOURCES ... DEPS ...): a program linked from modules.
+function(ds_executable name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;SYSTEM_DEPS" ${ARGN})
+  add_executable(${name} ${M_SOURCES})
+  ds_apply_warnings(${name})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  foreach(dep IN LISTS M_DEPS)
+    target_link_libraries(${name} PRIVATE ds::${dep})
+  endforeach()
+  target_link_libraries(${name} PRIVATE ${M_SYSTEM_DEPS})
+endfunction()
