@@ -1,0 +1,170 @@
+#include "runtime/kafka/admin.hpp"
+
+#include <memory>
+
+#include <librdkafka/rdkafka.h>
+
+#include "runtime/kafka/errc.hpp"
+
+namespace ds::kafka {
+
+namespace {
+
+struct rk_deleter {
+  void operator()(rd_kafka_t* rk) const noexcept { rd_kafka_destroy(rk); }
+};
+using rk_ptr = std::unique_ptr<rd_kafka_t, rk_deleter>;
+
+// Admin calls ride on a short-lived producer handle: it needs no group and
+// no subscription, and is cheap to create for a CLI or a test.
+caf::expected<rk_ptr> make_handle(const client_config& cfg) {
+  auto conf = make_conf(cfg);
+  if (!conf) {
+    return conf.error();
+  }
+  char errstr[512];
+  auto* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr,
+                          sizeof(errstr));
+  if (rk == nullptr) {
+    return make_error(errc::client_create_failed, errstr);
+  }
+  (void) conf->release();
+  return rk_ptr{rk};
+}
+
+struct metadata_deleter {
+  void operator()(const rd_kafka_metadata_t* md) const noexcept {
+    rd_kafka_metadata_destroy(md);
+  }
+};
+
+caf::expected<int> count_partitions(rd_kafka_t* rk, const std::string& topic,
+                                    std::chrono::milliseconds timeout) {
+  auto* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* raw = nullptr;
+  auto err = rd_kafka_metadata(rk, 0, rkt, &raw,
+                               static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(errc::metadata_failed,
+                      "metadata for " + topic + ": " + rd_kafka_err2str(err));
+  }
+  std::unique_ptr<const rd_kafka_metadata_t, metadata_deleter> md{raw};
+  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    auto terr = md->topic_cnt == 1 ? md->topics[0].err
+                                   : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    return make_error(errc::metadata_failed,
+                      "topic " + topic + ": " + rd_kafka_err2str(terr));
+  }
+  return md->topics[0].partition_cnt;
+}
+
+} // namespace
+
+caf::error create_topic(const client_config& cfg, const std::string& topic,
+                        int partitions, int replication_factor,
+                        std::chrono::milliseconds timeout) {
+  auto rk = make_handle(cfg);
+  if (!rk) {
+    return rk.error();
+  }
+  char errstr[512];
+  auto* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions,
+                                   replication_factor, errstr, sizeof(errstr));
+  if (nt == nullptr) {
+    return make_error(errc::topic_create_failed, errstr);
+  }
+  auto* queue = rd_kafka_queue_new(rk->get());
+  auto* opts = rd_kafka_AdminOptions_new(rk->get(),
+                                         RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_operation_timeout(
+    opts, static_cast<int>(timeout.count()), errstr, sizeof(errstr));
+  rd_kafka_CreateTopics(rk->get(), &nt, 1, opts, queue);
+  auto* ev = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()));
+  caf::error result;
+  if (ev == nullptr) {
+    result = make_error(errc::timed_out, "create topic " + topic);
+  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    result = make_error(errc::topic_create_failed,
+                        "create topic " + topic + ": "
+                          + rd_kafka_event_error_string(ev));
+  } else {
+    const auto* res = rd_kafka_event_CreateTopics_result(ev);
+    size_t n = 0;
+    const auto** topics = rd_kafka_CreateTopics_result_topics(res, &n);
+    for (size_t i = 0; i < n; ++i) {
+      auto terr = rd_kafka_topic_result_error(topics[i]);
+      if (terr != RD_KAFKA_RESP_ERR_NO_ERROR
+          && terr != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        const char* msg = rd_kafka_topic_result_error_string(topics[i]);
+        result = make_error(errc::topic_create_failed,
+                            "create topic " + topic + ": "
+                              + (msg ? msg : rd_kafka_err2str(terr)));
+      }
+    }
+  }
+  if (ev != nullptr) {
+    rd_kafka_event_destroy(ev);
+  }
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_NewTopic_destroy(nt);
+  if (result) {
+    return result;
+  }
+  // The controller answers before every broker has the metadata; wait until
+  // the topic is visible so that producers do not race it.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto cnt = count_partitions(rk->get(), topic, timeout);
+    if (cnt && *cnt == partitions) {
+      return {};
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return cnt ? make_error(errc::timed_out,
+                              "topic " + topic + " not visible in time")
+                 : cnt.error();
+    }
+    rd_kafka_poll(rk->get(), 100);
+  }
+}
+
+caf::expected<int> partition_count(const client_config& cfg,
+                                   const std::string& topic,
+                                   std::chrono::milliseconds timeout) {
+  auto rk = make_handle(cfg);
+  if (!rk) {
+    return rk.error();
+  }
+  return count_partitions(rk->get(), topic, timeout);
+}
+
+caf::expected<std::vector<partition_watermarks>>
+watermarks(const client_config& cfg, const std::string& topic,
+           std::chrono::milliseconds timeout) {
+  auto rk = make_handle(cfg);
+  if (!rk) {
+    return rk.error();
+  }
+  auto cnt = count_partitions(rk->get(), topic, timeout);
+  if (!cnt) {
+    return cnt.error();
+  }
+  std::vector<partition_watermarks> result;
+  for (int32_t p = 0; p < *cnt; ++p) {
+    partition_watermarks wm;
+    wm.partition = p;
+    auto err = rd_kafka_query_watermark_offsets(
+      rk->get(), topic.c_str(), p, &wm.low, &wm.high,
+      static_cast<int>(timeout.count()));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return make_error(errc::metadata_failed,
+                        "watermarks of " + topic + "/" + std::to_string(p)
+                          + ": " + rd_kafka_err2str(err));
+    }
+    result.push_back(wm);
+  }
+  return result;
+}
+
+} // namespace ds::kafka

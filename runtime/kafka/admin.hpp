@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "runtime/kafka/client_config.hpp"
+
+namespace ds::kafka {
+
+struct partition_watermarks {
+  int32_t partition = 0;
+  int64_t low = 0;  // first retained offset
+  int64_t high = 0; // next offset to be written
+};
+
+/// Creates a topic; "already exists" with the same name is success.
+caf::error create_topic(const client_config& cfg, const std::string& topic,
+                        int partitions, int replication_factor,
+                        std::chrono::milliseconds timeout);
+
+/// Number of partitions of `topic`, from a metadata request.
+caf::expected<int> partition_count(const client_config& cfg,
+                                   const std::string& topic,
+                                   std::chrono::milliseconds timeout);
+
+/// Low/high watermarks of every partition of `topic`.
+caf::expected<std::vector<partition_watermarks>>
+watermarks(const client_config& cfg, const std::string& topic,
+           std::chrono::milliseconds timeout);
+
+} // namespace ds::kafka

@@ -1,0 +1,143 @@
+#include "runtime/kafka/topic_reader.hpp"
+
+#include <map>
+#include <memory>
+
+#include <librdkafka/rdkafka.h>
+
+#include "runtime/kafka/admin.hpp"
+#include "runtime/kafka/errc.hpp"
+
+namespace ds::kafka {
+
+namespace {
+
+struct consumer_deleter {
+  void operator()(rd_kafka_t* rk) const noexcept {
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+  }
+};
+
+consumed_record to_record(const rd_kafka_message_t* m) {
+  consumed_record rec;
+  rec.partition = m->partition;
+  rec.offset = m->offset;
+  rec.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
+  if (m->key != nullptr) {
+    rec.has_key = true;
+    rec.key.assign(static_cast<const char*>(m->key), m->key_len);
+  }
+  if (m->payload != nullptr) {
+    rec.value.assign(static_cast<const char*>(m->payload), m->len);
+  }
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* val = nullptr;
+    size_t size = 0;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(hdrs, i, &name, &val, &size)
+         == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      rec.headers.push_back(
+        {name, val ? std::string(static_cast<const char*>(val), size)
+                   : std::string{}});
+    }
+  }
+  return rec;
+}
+
+} // namespace
+
+caf::error
+for_each_record(const client_config& cfg, const std::string& topic,
+                const std::function<bool(const consumed_record&)>& fn,
+                std::chrono::milliseconds timeout) {
+  auto marks = watermarks(cfg, topic, timeout);
+  if (!marks) {
+    return marks.error();
+  }
+  auto conf = make_conf(cfg, {{"group.id", "dashstream-topic-reader"},
+                              {"enable.auto.commit", "false"},
+                              {"enable.partition.eof", "false"},
+                              {"auto.offset.reset", "earliest"}});
+  if (!conf) {
+    return conf.error();
+  }
+  char errstr[512];
+  auto* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr,
+                           sizeof(errstr));
+  if (raw == nullptr) {
+    return make_error(errc::client_create_failed, errstr);
+  }
+  (void) conf->release();
+  std::unique_ptr<rd_kafka_t, consumer_deleter> rk{raw};
+  rd_kafka_poll_set_consumer(rk.get());
+  auto* parts = rd_kafka_topic_partition_list_new(
+    static_cast<int>(marks->size()));
+  std::map<int32_t, int64_t> remaining_end; // partition -> high watermark
+  for (const auto& wm : *marks) {
+    if (wm.high > wm.low) {
+      rd_kafka_topic_partition_list_add(parts, topic.c_str(), wm.partition)
+        ->offset = wm.low;
+      remaining_end[wm.partition] = wm.high;
+    }
+  }
+  auto aerr = rd_kafka_assign(rk.get(), parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  if (aerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(errc::consume_failed, rd_kafka_err2str(aerr));
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!remaining_end.empty()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error(errc::timed_out,
+                        "reading " + topic + ": "
+                          + std::to_string(remaining_end.size())
+                          + " partitions not read to their end in time");
+    }
+    auto* m = rd_kafka_consumer_poll(rk.get(), 100);
+    if (m == nullptr) {
+      continue;
+    }
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> guard{
+      m, rd_kafka_message_destroy};
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        continue;
+      }
+      return make_error(errc::consume_failed, rd_kafka_message_errstr(m));
+    }
+    auto it = remaining_end.find(m->partition);
+    if (it == remaining_end.end() || m->offset >= it->second) {
+      continue; // written after the snapshot
+    }
+    if (!fn(to_record(m))) {
+      return {};
+    }
+    if (m->offset + 1 >= it->second) {
+      remaining_end.erase(it);
+    }
+  }
+  return {};
+}
+
+caf::expected<std::vector<consumed_record>>
+read_topic(const client_config& cfg, const std::string& topic,
+           std::chrono::milliseconds timeout) {
+  std::vector<consumed_record> result;
+  auto err = for_each_record(
+    cfg, topic,
+    [&](const consumed_record& rec) {
+      result.push_back(rec);
+      return true;
+    },
+    timeout);
+  if (err) {
+    return err;
+  }
+  return result;
+}
+
+} // namespace ds::kafka
