@@ -1,0 +1,131 @@
+#include "actors/validator.hpp"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace ds::actors {
+
+namespace {
+
+void on_gap(validator_actor::stateful_pointer<validator_state> self,
+            const sequence_item& item, const sequence_verdict& v,
+            const validation_request& req) {
+  auto& st = self->state;
+  if (st.checker == nullptr) {
+    return;
+  }
+  auto now = self->clock().now();
+  if (now < st.next_gap_log) {
+    ++st.suppressed_gap_logs;
+    return;
+  }
+  st.next_gap_log = now + std::chrono::seconds(1);
+  // Sequences and offsets as decimal strings, as everywhere (§5.2).
+  nlohmann::json line{{"event", "sequence_gap"},
+                      {"component", "validator"},
+                      {"thread_id", item.thread_id},
+                      {"expected", std::to_string(v.expected)},
+                      {"received", std::to_string(item.sequence)},
+                      {"missing", v.missing},
+                      {"partition", req.partition},
+                      {"offset", std::to_string(req.offset)},
+                      {"suppressed_since_last", st.suppressed_gap_logs}};
+  spdlog::warn(
+    line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  st.suppressed_gap_logs = 0;
+}
+
+} // namespace
+
+validator_actor::behavior_type
+validator(validator_actor::stateful_pointer<validator_state> self,
+          sequence_checker_config cfg, std::shared_ptr<validator_probe> probe) {
+  auto checker = std::make_shared<sequence_checker>(cfg);
+  self->state.checker = checker;
+  self->state.probe = probe;
+  // The threads this instance tracked vanish with it; keep the shared
+  // gauge honest across restarts.
+  self->attach_functor([checker, probe] {
+    probe->tracked_threads.Decrement(static_cast<double>(checker->tracked()));
+  });
+  auto policy = cfg.policy;
+  return {
+    [self, policy](validate_atom,
+                   const validation_request& req) -> validation_reply {
+      auto& st = self->state;
+      auto& p = *st.probe;
+      validation_reply reply{req.partition, req.offset, 0};
+      auto tracked_before = st.checker->tracked();
+      auto evictions_before = st.checker->evictions();
+      for (const auto& item : req.items) {
+#ifdef DS_TEST_HOOKS
+        if (item.thread_id == crash_thread_id) {
+          throw std::runtime_error("test hook: validator crash requested");
+        }
+#endif
+        auto v = st.checker->check(item.thread_id, item.sequence);
+        ++st.stats.checked;
+        switch (v.outcome) {
+          case sequence_outcome::gap:
+            ++st.stats.gaps;
+            st.stats.missing += v.missing;
+            p.gaps.Increment();
+            p.gap_size.Observe(static_cast<double>(v.missing));
+            if (policy == gap_policy::warn_and_continue || v.halted_now) {
+              on_gap(self, item, v, req);
+            }
+            if (v.halted_now) {
+              ++reply.rejected; // the record that tripped the halt
+            }
+            break;
+          case sequence_outcome::duplicate:
+            ++st.stats.duplicates;
+            p.duplicates.Increment();
+            break;
+          case sequence_outcome::reorder:
+            ++st.stats.reorders;
+            p.reorders.Increment();
+            break;
+          case sequence_outcome::quarantined:
+            ++st.stats.quarantined;
+            ++reply.rejected;
+            p.quarantined.Increment();
+            break;
+          default:
+            break;
+        }
+      }
+      auto tracked_after = st.checker->tracked();
+      p.tracked_threads.Increment(static_cast<double>(tracked_after) -
+                                  static_cast<double>(tracked_before));
+      if (auto ev = st.checker->evictions() - evictions_before; ev > 0) {
+        p.evictions.Increment(static_cast<double>(ev));
+      }
+      return reply;
+    },
+    [self](reset_atom, const std::string& thread_id) {
+      auto& st = self->state;
+      auto before = st.checker->tracked();
+      auto known = st.checker->reset(thread_id);
+      st.probe->tracked_threads.Decrement(
+        static_cast<double>(before - st.checker->tracked()));
+      nlohmann::json line{{"event", "thread_reset"},
+                          {"component", "validator"},
+                          {"thread_id", thread_id},
+                          {"known", known}};
+      spdlog::info(
+        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      return known;
+    },
+    [self](stats_atom) {
+      auto st = self->state.stats;
+      st.tracked_threads = self->state.checker->tracked();
+      st.evictions = self->state.checker->evictions();
+      return st;
+    },
+  };
+}
+
+} // namespace ds::actors

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/replies_to.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/sequence_checker.hpp"
+#include "actors/validator_probe.hpp"
+#include "actors/vocabulary.hpp"
+
+namespace ds::actors {
+
+/// A per-thread sequence validator. Partition readers route each thread to
+/// one validator by a stable hash of its id, so a thread's messages arrive
+/// in partition order at a single actor and need no locking.
+using validator_actor = caf::typed_actor<
+  // Partition readers: check one record's items; the reply completes it.
+  caf::replies_to<validate_atom, validation_request>::with<validation_reply>,
+  // Operators: lift a halt for one thread; true if the thread was known.
+  caf::replies_to<reset_atom, std::string>::with<bool>,
+  // Tests and the admin API.
+  caf::replies_to<stats_atom>::with<validator_stats>>;
+
+struct validator_state {
+  static inline const char* name = "validator";
+  std::shared_ptr<sequence_checker> checker;
+  std::shared_ptr<validator_probe> probe;
+  validator_stats stats;
+  // Gap warnings are rate-limited (at most one line per second per
+  // validator) so a bad producer cannot turn the log into a hot path.
+  caf::actor_clock::time_point next_gap_log{};
+  uint64_t suppressed_gap_logs = 0;
+};
+
+/// Runs on the CAF scheduler and never blocks. State is lost on a restart;
+/// that is safe because the first sequence seen is a baseline (§8.7).
+validator_actor::behavior_type
+validator(validator_actor::stateful_pointer<validator_state> self,
+          sequence_checker_config cfg, std::shared_ptr<validator_probe> probe);
+
+#ifdef DS_TEST_HOOKS
+/// Test builds only: a validator throws when it sees this thread id, so
+/// tests can crash one on purpose and watch its supervisor.
+inline constexpr const char* crash_thread_id = "ds-test-hook-crash";
+#endif
+
+} // namespace ds::actors

@@ -1,0 +1,242 @@
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ds::config {
+
+// -- choice-valued settings ---------------------------------------------------
+//
+// Each enum comes with choice_names(): its spellings in the file, in
+// enumerator order. The settings table takes the allowed values from there,
+// so a new enumerator cannot be forgotten in parsing, printing or the docs.
+
+/// Where a consumer group without committed offsets starts reading.
+enum class offset_reset : uint8_t { earliest, latest };
+
+/// How record values are decoded (contract §1.3).
+enum class decode_strictness : uint8_t { compatible, strict };
+
+/// What a partition reader does with a record that fails to decode.
+enum class decode_error_action : uint8_t { skip, pause };
+
+/// librdkafka `security.protocol`.
+enum class transport_security : uint8_t {
+  plaintext,
+  ssl,
+  sasl_plaintext,
+  sasl_ssl,
+};
+
+/// Sequence-validation policy (contract §3). `continue` is a keyword in
+/// C++, hence `continue_silently`; the file still spells it "continue".
+enum class sequence_policy : uint8_t {
+  warn_and_continue,
+  continue_silently,
+  halt,
+};
+
+enum class log_level : uint8_t { trace, debug, info, warn, error };
+
+enum class log_format : uint8_t { json, text };
+
+namespace detail {
+
+inline constexpr std::array<std::string_view, 2> offset_reset_names{"earliest",
+                                                                    "latest"};
+inline constexpr std::array<std::string_view, 2> decode_strictness_names{
+  "compatible", "strict"};
+inline constexpr std::array<std::string_view, 2> decode_error_action_names{
+  "skip", "pause"};
+inline constexpr std::array<std::string_view, 4> transport_security_names{
+  "plaintext", "ssl", "sasl_plaintext", "sasl_ssl"};
+inline constexpr std::array<std::string_view, 3> sequence_policy_names{
+  "warn_and_continue", "continue", "halt"};
+inline constexpr std::array<std::string_view, 5> log_level_names{
+  "trace", "debug", "info", "warn", "error"};
+inline constexpr std::array<std::string_view, 2> log_format_names{"json",
+                                                                  "text"};
+
+} // namespace detail
+
+constexpr std::span<const std::string_view> choice_names(offset_reset) {
+  return detail::offset_reset_names;
+}
+constexpr std::span<const std::string_view> choice_names(decode_strictness) {
+  return detail::decode_strictness_names;
+}
+constexpr std::span<const std::string_view> choice_names(decode_error_action) {
+  return detail::decode_error_action_names;
+}
+constexpr std::span<const std::string_view> choice_names(transport_security) {
+  return detail::transport_security_names;
+}
+constexpr std::span<const std::string_view> choice_names(sequence_policy) {
+  return detail::sequence_policy_names;
+}
+constexpr std::span<const std::string_view> choice_names(log_level) {
+  return detail::log_level_names;
+}
+constexpr std::span<const std::string_view> choice_names(log_format) {
+  return detail::log_format_names;
+}
+
+/// The spelling of a choice in files, logs and /version.
+template<class Enum>
+requires requires(Enum x) {
+  choice_names(x);
+}
+constexpr std::string_view to_string(Enum x) {
+  return choice_names(x)[static_cast<size_t>(x)];
+}
+
+// -- settings structs ---------------------------------------------------------
+//
+// Plain values with the documented defaults as member initialisers; field
+// names are the keys of the file (`[kafka] brokers` is kafka.brokers), and
+// units are in the names. The loader fills them; nothing here validates.
+// config/schema.cpp holds the table that describes every field, and a test
+// checks that its defaults agree with these initialisers.
+
+struct kafka_settings {
+  /// "" = start the embedded mock broker.
+  std::string brokers;
+  std::string topic = "dashstream-quality";
+  std::string group_id = "dashstream";
+  offset_reset auto_offset_reset = offset_reset::earliest;
+  decode_strictness decode_mode = decode_strictness::compatible;
+  decode_error_action on_decode_error = decode_error_action::skip;
+  transport_security security_protocol = transport_security::plaintext;
+  /// "" = librdkafka's default.
+  std::string sasl_mechanism;
+  std::string sasl_username;
+  std::string sasl_password;
+  std::string ssl_ca_location;
+  std::string ssl_certificate_location;
+  std::string ssl_key_location;
+  /// "" = all tenants.
+  std::string tenant_id;
+  uint32_t session_timeout_ms = 45'000;
+  uint64_t max_payload_bytes = 10ull << 20;
+  uint32_t lag_check_interval_secs = 10;
+  /// Raw librdkafka properties, passed through verbatim.
+  std::map<std::string, std::string> properties;
+
+  bool operator==(const kafka_settings&) const = default;
+};
+
+struct pipeline_settings {
+  uint32_t validators = 4;
+  /// 0 = one per CPU core.
+  uint32_t scheduler_threads = 0;
+  uint32_t partition_inflight_max = 10'000;
+  /// Unless set, the loader makes this half of partition_inflight_max.
+  uint32_t partition_inflight_low_water = 5'000;
+  uint64_t memory_budget_bytes = 512ull << 20;
+  uint32_t shutdown_timeout_secs = 10;
+
+  bool operator==(const pipeline_settings&) const = default;
+};
+
+struct validation_settings {
+  sequence_policy policy = sequence_policy::warn_and_continue;
+  uint32_t max_tracked_threads = 100'000;
+  uint32_t max_thread_id_bytes = 256;
+
+  bool operator==(const validation_settings&) const = default;
+};
+
+struct http_settings {
+  std::string host = "127.0.0.1";
+  /// 0 = an ephemeral port (tests).
+  uint16_t port = 3002;
+  uint32_t max_connections_per_ip = 10;
+  uint32_t send_timeout_secs = 5;
+
+  bool operator==(const http_settings&) const = default;
+};
+
+struct health_settings {
+  uint32_t window_secs = 120;
+  uint32_t min_samples = 100;
+  double decode_error_ratio_degraded = 0.05;
+  uint32_t infra_error_recent_secs = 60;
+
+  bool operator==(const health_settings&) const = default;
+};
+
+struct breaker_settings {
+  uint32_t failure_threshold = 5;
+  uint32_t open_secs = 10;
+  uint32_t half_open_probes = 1;
+
+  bool operator==(const breaker_settings&) const = default;
+};
+
+struct supervision_settings {
+  uint32_t max_restarts = 5;
+  uint32_t within_secs = 60;
+  uint32_t backoff_initial_ms = 100;
+  uint32_t backoff_max_ms = 10'000;
+
+  bool operator==(const supervision_settings&) const = default;
+};
+
+struct dlq_settings {
+  /// "" = "<kafka.topic>-dlq"; see effective_dlq_topic().
+  std::string topic;
+  uint32_t max_inflight = 100;
+  uint32_t send_timeout_secs = 5;
+  bool include_payload = false;
+  uint64_t payload_truncate_bytes = 512ull << 10;
+  std::string spool_dir = "./dashstream-spool";
+  uint64_t spool_budget_bytes = 1ull << 30;
+
+  bool operator==(const dlq_settings&) const = default;
+};
+
+struct replay_settings {
+  uint32_t timeout_secs = 30;
+  uint32_t max_total = 10'000;
+  uint32_t slow_client_threshold = 1'000;
+  uint32_t slow_client_window_secs = 60;
+
+  bool operator==(const replay_settings&) const = default;
+};
+
+struct log_settings {
+  log_level level = log_level::info;
+  log_format format = log_format::json;
+
+  bool operator==(const log_settings&) const = default;
+};
+
+/// Everything `dashstream run` is configured with. Built once at startup by
+/// config::load() and then only read (copy the parts an actor needs).
+struct daemon_config {
+  kafka_settings kafka;
+  pipeline_settings pipeline;
+  validation_settings validation;
+  http_settings http;
+  health_settings health;
+  breaker_settings breaker;
+  supervision_settings supervision;
+  dlq_settings dlq;
+  replay_settings replay;
+  log_settings log;
+
+  bool operator==(const daemon_config&) const = default;
+};
+
+/// The DLQ topic to write to: dlq.topic, or "<kafka.topic>-dlq" (contract
+/// §1.4) when it is empty.
+inline std::string effective_dlq_topic(const daemon_config& cfg) {
+  return cfg.dlq.topic.empty() ? cfg.kafka.topic + "-dlq" : cfg.dlq.topic;
+}
+
+} // namespace ds::config

@@ -1,0 +1,847 @@
+#include "config/schema.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+namespace ds::config {
+
+namespace {
+
+// -- binding a row to its field -------------------------------------------
+
+template<auto Section, auto Member>
+binding bind() {
+  using section_type =
+    std::remove_cvref_t<decltype(std::declval<daemon_config&>().*Section)>;
+  using field_type =
+    std::remove_cvref_t<decltype(std::declval<section_type&>().*Member)>;
+  binding result;
+  result.get = [](const daemon_config& cfg) -> setting_value {
+    const auto& field = cfg.*Section.*Member;
+    if constexpr (std::is_same_v<field_type, bool>) {
+      return field;
+    } else if constexpr (std::is_enum_v<field_type>) {
+      return std::string{to_string(field)};
+    } else if constexpr (std::is_integral_v<field_type>) {
+      return static_cast<int64_t>(field);
+    } else {
+      return field;
+    }
+  };
+  result.set = [](daemon_config& cfg, const setting_value& value) {
+    auto& field = cfg.*Section.*Member;
+    if constexpr (std::is_same_v<field_type, bool>) {
+      field = std::get<bool>(value);
+    } else if constexpr (std::is_enum_v<field_type>) {
+      auto names = choice_names(field_type{});
+      auto i =
+        std::find(names.begin(), names.end(), std::get<std::string>(value));
+      field = static_cast<field_type>(i - names.begin());
+    } else if constexpr (std::is_integral_v<field_type>) {
+      field = static_cast<field_type>(std::get<int64_t>(value));
+    } else {
+      field = std::get<field_type>(value);
+    }
+  };
+  if constexpr (std::is_enum_v<field_type>) {
+    result.choices = choice_names(field_type{});
+  }
+  return result;
+}
+
+// The key is spelled once: the macro derives both the "section.name" string
+// and the member pointers from it, so a row cannot point at the wrong field.
+#define DS_KEY(section, name)                                                  \
+  .key = #section "." #name,                                                   \
+  .access =                                                                    \
+    bind<&daemon_config::section, &decltype(daemon_config::section)::name>()
+
+// -- string rules -----------------------------------------------------------
+
+bool is_name_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+bool is_topic_name(std::string_view x) noexcept {
+  // Kafka's own rule (kafka.common.internals.Topic).
+  return !x.empty() && x.size() <= 249 && x != "." && x != ".." &&
+         std::all_of(x.begin(), x.end(), is_name_char);
+}
+
+constexpr std::array<std::string_view, 5> sasl_mechanisms{
+  "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI", "OAUTHBEARER"};
+
+const string_rule non_empty{
+  "a non-empty string",
+  [](std::string_view x) { return !x.empty(); },
+};
+
+const string_rule topic_name{
+  "a Kafka topic name: 1-249 characters of [A-Za-z0-9._-], not \".\" or "
+  "\"..\"",
+  is_topic_name,
+};
+
+const string_rule topic_name_or_empty{
+  "\"\" or a Kafka topic name: 1-249 characters of [A-Za-z0-9._-], not "
+  "\".\" or \"..\"",
+  [](std::string_view x) { return x.empty() || is_topic_name(x); },
+};
+
+const string_rule tenant_filter{
+  // The producer's tenant rule (contract §2), so a filter can match.
+  "\"\" or 1-64 characters of [A-Za-z0-9._-]",
+  [](std::string_view x) {
+    return x.size() <= 64 && std::all_of(x.begin(), x.end(), is_name_char);
+  },
+};
+
+const string_rule sasl_mechanism{
+  "\"\" or one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, GSSAPI, OAUTHBEARER",
+  [](std::string_view x) {
+    return x.empty() ||
+           std::find(sasl_mechanisms.begin(), sasl_mechanisms.end(), x) !=
+             sasl_mechanisms.end();
+  },
+};
+
+constexpr int64_t kib = int64_t{1} << 10;
+constexpr int64_t mib = int64_t{1} << 20;
+constexpr int64_t gib = int64_t{1} << 30;
+constexpr int64_t tib = int64_t{1} << 40;
+
+constexpr std::array<std::string_view, 10> section_names{
+  "kafka",   "pipeline",    "validation", "http",   "health",
+  "breaker", "supervision", "dlq",        "replay", "log",
+};
+
+// -- the table ------------------------------------------------------------
+//
+// Order is the order of the example file, the reference and print
+// --effective. kafka.properties stays last in [kafka]: printed as a
+// subtable, it must follow the section's plain keys.
+
+std::vector<setting> make_table() {
+  using str = std::string;
+  return {
+    // [kafka]
+    {
+      DS_KEY(kafka, brokers),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .default_note = "\"\" = the embedded mock broker",
+      .legacy_env = {"KAFKA_BROKERS"},
+      .description = "Comma-separated bootstrap servers (host:port); \"\" "
+                     "starts the embedded mock broker for demos and tests.",
+    },
+    {
+      DS_KEY(kafka, topic),
+      .kind = value_kind::string,
+      .default_value = str{"dashstream-quality"},
+      .rule = topic_name,
+      .legacy_env = {"KAFKA_TOPIC"},
+      .description = "Topic the daemon consumes DashStream v1 records from.",
+    },
+    {
+      DS_KEY(kafka, group_id),
+      .kind = value_kind::string,
+      .default_value = str{"dashstream"},
+      .rule = non_empty,
+      .legacy_env = {"KAFKA_GROUP_ID"},
+      .description = "Consumer group id. The old server's default was "
+                     "\"websocket-server-v4\"; set that only to take over "
+                     "that group's committed offsets.",
+    },
+    {
+      DS_KEY(kafka, auto_offset_reset),
+      .kind = value_kind::choice,
+      .default_value = str{"earliest"},
+      .legacy_env = {"KAFKA_AUTO_OFFSET_RESET"},
+      .description = "Where the group starts reading a partition that has no "
+                     "committed offset.",
+    },
+    {
+      DS_KEY(kafka, decode_mode),
+      .kind = value_kind::choice,
+      .default_value = str{"compatible"},
+      .description = "Record decoding (contract §1.3): compatible also accepts "
+                     "bare zstd and legacy unframed protobuf; strict accepts "
+                     "only framed records.",
+    },
+    {
+      DS_KEY(kafka, on_decode_error),
+      .kind = value_kind::choice,
+      .default_value = str{"skip"},
+      .legacy_env = {"KAFKA_ON_DECODE_ERROR"},
+      .description = "A record that fails to decode is sent to the DLQ and "
+                     "skipped, or pauses its partition.",
+    },
+    {
+      DS_KEY(kafka, security_protocol),
+      .kind = value_kind::choice,
+      .default_value = str{"plaintext"},
+      .legacy_env = {"KAFKA_SECURITY_PROTOCOL"},
+      .description = "librdkafka security.protocol for every Kafka client.",
+    },
+    {
+      DS_KEY(kafka, sasl_mechanism),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .default_note = "\"\" = librdkafka's default",
+      .rule = sasl_mechanism,
+      .legacy_env = {"KAFKA_SASL_MECHANISM"},
+      .description = "librdkafka sasl.mechanisms, used with the sasl_* "
+                     "security protocols.",
+    },
+    {
+      DS_KEY(kafka, sasl_username),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .legacy_env = {"KAFKA_SASL_USERNAME"},
+      .description = "SASL username (sasl.username).",
+    },
+    {
+      DS_KEY(kafka, sasl_password),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .legacy_env = {"KAFKA_SASL_PASSWORD"},
+      .secret = true,
+      .description = "SASL password (sasl.password); prefer the environment "
+                     "over the file.",
+    },
+    {
+      DS_KEY(kafka, ssl_ca_location),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .legacy_env = {"KAFKA_SSL_CA_LOCATION"},
+      .description = "Path of the CA certificates that verify the brokers "
+                     "(ssl.ca.location).",
+    },
+    {
+      DS_KEY(kafka, ssl_certificate_location),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .legacy_env = {"KAFKA_SSL_CERTIFICATE_LOCATION"},
+      .description = "Path of the client certificate "
+                     "(ssl.certificate.location).",
+    },
+    {
+      DS_KEY(kafka, ssl_key_location),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .legacy_env = {"KAFKA_SSL_KEY_LOCATION"},
+      .description = "Path of the client private key (ssl.key.location).",
+    },
+    {
+      DS_KEY(kafka, tenant_id),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .default_note = "\"\" = every tenant",
+      .rule = tenant_filter,
+      .legacy_env = {"KAFKA_TENANT_ID"},
+      .description = "Only process records whose header carries this "
+                     "tenant_id.",
+    },
+    {
+      DS_KEY(kafka, session_timeout_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{45'000},
+      .min = 1'000,
+      .max = 3'600'000,
+      .description = "Consumer group session timeout in milliseconds "
+                     "(session.timeout.ms).",
+    },
+    {
+      DS_KEY(kafka, max_payload_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{10 * mib},
+      .min = kib,
+      .max = 256 * mib,
+      .legacy_env = {"WEBSOCKET_MAX_PAYLOAD_BYTES"},
+      .description = "Largest decoded or decompressed record accepted "
+                     "(contract §1.3); larger ones are payload_too_large.",
+    },
+    {
+      DS_KEY(kafka, lag_check_interval_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{10},
+      .min = 1,
+      .max = 3'600,
+      .legacy_env = {"KAFKA_LAG_CHECK_INTERVAL_SECS"},
+      .description = "How often consumer lag and offset age are sampled.",
+    },
+    {
+      DS_KEY(kafka, properties),
+      .kind = value_kind::string_map,
+      .default_value = string_map{},
+      .description = "Raw librdkafka properties passed verbatim to every "
+                     "client; values are strings.",
+    },
+
+    // [pipeline]
+    {
+      DS_KEY(pipeline, validators),
+      .kind = value_kind::integer,
+      .default_value = int64_t{4},
+      .min = 1,
+      .max = 1'024,
+      .description = "Number of sequence-validator actors; threads are spread "
+                     "over them by a hash of thread_id.",
+    },
+    {
+      DS_KEY(pipeline, scheduler_threads),
+      .kind = value_kind::integer,
+      .default_value = int64_t{0},
+      .default_note = "0 = one per CPU core",
+      .min = 0,
+      .max = 256,
+      .description = "Worker threads of the actor scheduler.",
+    },
+    {
+      DS_KEY(pipeline, partition_inflight_max),
+      .kind = value_kind::integer,
+      .default_value = int64_t{10'000},
+      .min = 2,
+      .max = 10'000'000,
+      .description = "Records in flight per partition before the partition "
+                     "is paused (backpressure high-water mark).",
+    },
+    {
+      DS_KEY(pipeline, partition_inflight_low_water),
+      .kind = value_kind::integer,
+      .default_value = int64_t{5'000},
+      .default_note = "half of pipeline.partition_inflight_max when unset",
+      .min = 1,
+      .max = 9'999'999,
+      .description = "A paused partition resumes when fewer records than this "
+                     "are in flight; must be below partition_inflight_max.",
+    },
+    {
+      DS_KEY(pipeline, memory_budget_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{512 * mib},
+      .min = mib,
+      .max = tib,
+      .description = "Bytes all in-flight records may hold together; "
+                     "partitions pause when it is reached.",
+    },
+    {
+      DS_KEY(pipeline, shutdown_timeout_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{10},
+      .min = 1,
+      .max = 3'600,
+      .description = "How long a graceful stop may spend draining and "
+                     "committing before the daemon exits anyway.",
+    },
+
+    // [validation]
+    {
+      DS_KEY(validation, policy),
+      .kind = value_kind::choice,
+      .default_value = str{"warn_and_continue"},
+      .description = "What a sequence gap does (contract §3): "
+                     "warn_and_continue logs and moves on, continue moves on "
+                     "silently, halt quarantines the thread until reset.",
+    },
+    {
+      DS_KEY(validation, max_tracked_threads),
+      .kind = value_kind::integer,
+      .default_value = int64_t{100'000},
+      .min = 1,
+      .max = 100'000'000,
+      .description = "Threads whose sequence state is kept; beyond this the "
+                     "least recently seen thread is forgotten.",
+    },
+    {
+      DS_KEY(validation, max_thread_id_bytes),
+      .kind = value_kind::integer,
+      .default_value = int64_t{256},
+      .min = 32,
+      .max = 65'536,
+      .description = "Longer thread ids are shortened to a prefix plus a hash "
+                     "before they are tracked.",
+    },
+
+    // [http]
+    {
+      DS_KEY(http, host),
+      .kind = value_kind::string,
+      .default_value = str{"127.0.0.1"},
+      .rule = non_empty,
+      .legacy_env = {"WEBSOCKET_HOST"},
+      .description = "Address the HTTP and WebSocket server binds to.",
+    },
+    {
+      DS_KEY(http, port),
+      .kind = value_kind::integer,
+      .default_value = int64_t{3'002},
+      .default_note = "0 = a free port",
+      .min = 0,
+      .max = 65'535,
+      .legacy_env = {"WEBSOCKET_PORT"},
+      .description = "Port of the HTTP and WebSocket server.",
+    },
+    {
+      DS_KEY(http, max_connections_per_ip),
+      .kind = value_kind::integer,
+      .default_value = int64_t{10},
+      .min = 1,
+      .max = 100'000,
+      .legacy_env = {"WEBSOCKET_MAX_CONNECTIONS_PER_IP"},
+      .description = "Concurrent connections per client IP; more are refused "
+                     "with HTTP 429.",
+    },
+    {
+      DS_KEY(http, send_timeout_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{5},
+      .min = 1,
+      .max = 600,
+      .legacy_env = {"WEBSOCKET_SEND_TIMEOUT_SECS"},
+      .description = "Timeout of each send to a client; a client that cannot "
+                     "take a frame in time is dropped.",
+    },
+
+    // [health]
+    {
+      DS_KEY(health, window_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{120},
+      .min = 1,
+      .max = 86'400,
+      .description = "Window over which /health computes error rates.",
+    },
+    {
+      DS_KEY(health, min_samples),
+      .kind = value_kind::integer,
+      .default_value = int64_t{100},
+      .min = 1,
+      .max = 10'000'000,
+      .description = "Messages a window needs before its error rate counts.",
+    },
+    {
+      DS_KEY(health, decode_error_ratio_degraded),
+      .kind = value_kind::real,
+      .default_value = 0.05,
+      .min_real = 0.0,
+      .max_real = 1.0,
+      .description = "Decode-error ratio within the window above which "
+                     "/health reports degraded.",
+    },
+    {
+      DS_KEY(health, infra_error_recent_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{60},
+      .min = 1,
+      .max = 86'400,
+      .description = "An infrastructure error more recent than this keeps "
+                     "/health degraded.",
+    },
+
+    // [breaker]
+    {
+      DS_KEY(breaker, failure_threshold),
+      .kind = value_kind::integer,
+      .default_value = int64_t{5},
+      .min = 1,
+      .max = 1'000,
+      .description = "Consecutive infrastructure errors that open the "
+                     "circuit breaker; an idle topic is not an error.",
+    },
+    {
+      DS_KEY(breaker, open_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{10},
+      .min = 1,
+      .max = 3'600,
+      .description = "How long the breaker stays open before it lets probes "
+                     "through.",
+    },
+    {
+      DS_KEY(breaker, half_open_probes),
+      .kind = value_kind::integer,
+      .default_value = int64_t{1},
+      .min = 1,
+      .max = 100,
+      .description = "Successful probes in the half-open state that close "
+                     "the breaker.",
+    },
+
+    // [supervision]
+    {
+      DS_KEY(supervision, max_restarts),
+      .kind = value_kind::integer,
+      .default_value = int64_t{5},
+      .default_note = "0 = escalate at the first failure",
+      .min = 0,
+      .max = 1'000,
+      .description = "Restarts of a child within within_secs before its "
+                     "supervisor gives up and escalates.",
+    },
+    {
+      DS_KEY(supervision, within_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{60},
+      .min = 1,
+      .max = 86'400,
+      .description = "Window in which max_restarts is counted.",
+    },
+    {
+      DS_KEY(supervision, backoff_initial_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{100},
+      .min = 1,
+      .max = 600'000,
+      .description = "Delay before the first restart; it doubles with each "
+                     "restart up to backoff_max_ms.",
+    },
+    {
+      DS_KEY(supervision, backoff_max_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{10'000},
+      .min = 1,
+      .max = 600'000,
+      .description = "Longest delay between restarts; at least "
+                     "backoff_initial_ms.",
+    },
+
+    // [dlq]
+    {
+      DS_KEY(dlq, topic),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .default_note = "\"\" = kafka.topic + \"-dlq\"",
+      .rule = topic_name_or_empty,
+      .legacy_env = {"KAFKA_DLQ_TOPIC"},
+      .description = "Dead-letter topic for records that fail decoding or "
+                     "validation; must differ from kafka.topic.",
+    },
+    {
+      DS_KEY(dlq, max_inflight),
+      .kind = value_kind::integer,
+      .default_value = int64_t{100},
+      .min = 1,
+      .max = 100'000,
+      .legacy_env = {"MAX_CONCURRENT_DLQ_SENDS"},
+      .description = "DLQ writes in flight at once; beyond this the source "
+                     "partition waits.",
+    },
+    {
+      DS_KEY(dlq, send_timeout_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{5},
+      .min = 1,
+      .max = 600,
+      .legacy_env = {"DLQ_SEND_TIMEOUT_SECS"},
+      .description = "Timeout of one DLQ write.",
+    },
+    {
+      DS_KEY(dlq, include_payload),
+      .kind = value_kind::boolean,
+      .default_value = false,
+      .legacy_env = {"DLQ_INCLUDE_FULL_PAYLOAD"},
+      .description = "Embed the original record (base64) in DLQ records; off "
+                     "by default because payloads can hold secrets.",
+    },
+    {
+      DS_KEY(dlq, payload_truncate_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{512 * kib},
+      .min = kib,
+      .max = 64 * mib,
+      .description = "Largest payload embedded in a DLQ record when "
+                     "include_payload is on; longer ones are truncated.",
+    },
+    {
+      DS_KEY(dlq, spool_dir),
+      .kind = value_kind::string,
+      .default_value = str{"./dashstream-spool"},
+      .rule = non_empty,
+      .description = "Directory where DLQ records wait while Kafka cannot "
+                     "take them.",
+    },
+    {
+      DS_KEY(dlq, spool_budget_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{gib},
+      .min = mib,
+      .max = 16 * tib,
+      .description = "Disk space the spool may use; consumption pauses when "
+                     "it is full.",
+    },
+
+    // [replay]
+    {
+      DS_KEY(replay, timeout_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{30},
+      .min = 1,
+      .max = 3'600,
+      .legacy_env = {"REPLAY_TIMEOUT_SECS"},
+      .description = "Longest a client's resume replay may run before it "
+                     "gets REPLAY_TIMEOUT.",
+    },
+    {
+      DS_KEY(replay, max_total),
+      .kind = value_kind::integer,
+      .default_value = int64_t{10'000},
+      .min = 1,
+      .max = 10'000'000,
+      .legacy_env = {"REPLAY_MAX_TOTAL"},
+      .description = "Records replayed per resume before replay_complete "
+                     "reports capped:true.",
+    },
+    {
+      DS_KEY(replay, slow_client_threshold),
+      .kind = value_kind::integer,
+      .default_value = int64_t{1'000},
+      .min = 1,
+      .max = 10'000'000,
+      .legacy_env = {"SLOW_CLIENT_DISCONNECT_THRESHOLD"},
+      .description = "Lag in messages within slow_client_window_secs at "
+                     "which a client is disconnected.",
+    },
+    {
+      DS_KEY(replay, slow_client_window_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{60},
+      .min = 1,
+      .max = 3'600,
+      .legacy_env = {"SLOW_CLIENT_LAG_WINDOW_SECS"},
+      .description = "Window over which a client's lag is measured.",
+    },
+
+    // [log]
+    {
+      DS_KEY(log, level),
+      .kind = value_kind::choice,
+      .default_value = str{"info"},
+      .description = "Lowest level that is logged.",
+    },
+    {
+      DS_KEY(log, format),
+      .kind = value_kind::choice,
+      .default_value = str{"json"},
+      .description = "json writes one JSON object per line; text writes "
+                     "lines for people.",
+    },
+  };
+}
+
+#undef DS_KEY
+
+const std::vector<setting>& table() {
+  static const std::vector<setting> rows = make_table();
+  return rows;
+}
+
+char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// `lower` must already be lowercase.
+bool iequals(std::string_view x, std::string_view lower) noexcept {
+  return x.size() == lower.size() &&
+         std::equal(x.begin(), x.end(), lower.begin(),
+                    [](char a, char b) { return ascii_lower(a) == b; });
+}
+
+} // namespace
+
+std::string_view to_string(value_kind x) noexcept {
+  switch (x) {
+    case value_kind::boolean:
+      return "boolean";
+    case value_kind::integer:
+      return "integer";
+    case value_kind::size:
+      return "size";
+    case value_kind::real:
+      return "number";
+    case value_kind::string:
+      return "string";
+    case value_kind::choice:
+      return "choice";
+    case value_kind::string_map:
+      return "table of strings";
+  }
+  return "unknown";
+}
+
+std::span<const std::string_view> sections() noexcept {
+  return section_names;
+}
+
+std::span<const setting> settings() noexcept {
+  return table();
+}
+
+const setting* find_setting(std::string_view key) noexcept {
+  const auto& rows = table();
+  auto i = std::find_if(rows.begin(), rows.end(),
+                        [key](const setting& s) { return s.key == key; });
+  return i == rows.end() ? nullptr : &*i;
+}
+
+std::string env_name(const setting& s) {
+  std::string result = "DASHSTREAM_";
+  for (char c : s.key) {
+    result += c == '.'
+                ? '_'
+                : static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  }
+  return result;
+}
+
+std::vector<std::string> env_names(const setting& s) {
+  std::vector<std::string> result{env_name(s)};
+  result.insert(result.end(), s.legacy_env.begin(), s.legacy_env.end());
+  return result;
+}
+
+std::string allowed_text(const setting& s) {
+  switch (s.kind) {
+    case value_kind::boolean:
+      return "true or false";
+    case value_kind::integer:
+      return "an integer from " + std::to_string(s.min) + " to " +
+             std::to_string(s.max);
+    case value_kind::size:
+      return "a size from " + format_size(s.min) + " to " + format_size(s.max) +
+             " (bytes, or a string with a unit: B, KiB, MiB, GiB, TiB)";
+    case value_kind::real: {
+      auto num = [](double x) {
+        std::array<char, 32> buf;
+        auto res = std::to_chars(buf.data(), buf.data() + buf.size(), x);
+        return std::string(buf.data(), res.ptr);
+      };
+      return "a number from " + num(s.min_real) + " to " + num(s.max_real);
+    }
+    case value_kind::string:
+      return s.rule.accepts ? std::string{s.rule.allowed} : "any string";
+    case value_kind::choice: {
+      std::string result = "one of ";
+      for (size_t i = 0; i < s.access.choices.size(); ++i) {
+        result += i == 0 ? "" : ", ";
+        result += s.access.choices[i];
+      }
+      return result;
+    }
+    case value_kind::string_map:
+      return "a table of librdkafka property names to string values";
+  }
+  return {};
+}
+
+bool is_secret_property(std::string_view name) noexcept {
+  // Names are short; lowercase without allocating.
+  auto contains = [name](std::string_view word) {
+    return std::search(name.begin(), name.end(), word.begin(), word.end(),
+                       [](char a, char b) { return ascii_lower(a) == b; }) !=
+           name.end();
+  };
+  return contains("password") || contains("secret") ||
+         iequals(name, "ssl.key.pem");
+}
+
+std::optional<std::string_view>
+first_class_key_for_property(std::string_view name) noexcept {
+  struct mapping {
+    std::string_view property;
+    std::string_view key;
+  };
+  static constexpr std::array<mapping, 13> mappings{{
+    {"bootstrap.servers", "kafka.brokers"},
+    {"metadata.broker.list", "kafka.brokers"},
+    {"group.id", "kafka.group_id"},
+    {"auto.offset.reset", "kafka.auto_offset_reset"},
+    {"security.protocol", "kafka.security_protocol"},
+    {"sasl.mechanism", "kafka.sasl_mechanism"},
+    {"sasl.mechanisms", "kafka.sasl_mechanism"},
+    {"sasl.username", "kafka.sasl_username"},
+    {"sasl.password", "kafka.sasl_password"},
+    {"ssl.ca.location", "kafka.ssl_ca_location"},
+    {"ssl.certificate.location", "kafka.ssl_certificate_location"},
+    {"ssl.key.location", "kafka.ssl_key_location"},
+    {"session.timeout.ms", "kafka.session_timeout_ms"},
+  }};
+  for (const auto& m : mappings) {
+    if (m.property == name) {
+      return m.key;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> parse_size(std::string_view text) noexcept {
+  auto trim = [](std::string_view x) {
+    while (!x.empty() && (x.front() == ' ' || x.front() == '\t')) {
+      x.remove_prefix(1);
+    }
+    while (!x.empty() && (x.back() == ' ' || x.back() == '\t')) {
+      x.remove_suffix(1);
+    }
+    return x;
+  };
+  text = trim(text);
+  if (text.empty() || text.front() < '0' || text.front() > '9') {
+    return std::nullopt;
+  }
+  uint64_t number = 0;
+  auto [end, ec] =
+    std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc{}) {
+    return std::nullopt;
+  }
+  auto unit = trim(text.substr(static_cast<size_t>(end - text.data())));
+  struct unit_def {
+    std::string_view name;
+    int shift;
+  };
+  static constexpr std::array<unit_def, 6> units{{
+    {"", 0},
+    {"b", 0},
+    {"kib", 10},
+    {"mib", 20},
+    {"gib", 30},
+    {"tib", 40},
+  }};
+  for (const auto& u : units) {
+    if (!iequals(unit, u.name)) {
+      continue;
+    }
+    constexpr auto limit =
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    if (number > (limit >> u.shift)) {
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(number << u.shift);
+  }
+  return std::nullopt;
+}
+
+std::string format_size(int64_t bytes) {
+  static constexpr std::array<std::pair<int, std::string_view>, 4> units{{
+    {40, "TiB"},
+    {30, "GiB"},
+    {20, "MiB"},
+    {10, "KiB"},
+  }};
+  if (bytes > 0) {
+    for (auto [shift, name] : units) {
+      auto unit = int64_t{1} << shift;
+      if (bytes % unit == 0) {
+        return std::to_string(bytes / unit) + std::string{name};
+      }
+    }
+  }
+  return std::to_string(bytes);
+}
+
+} // namespace ds::config

@@ -1,0 +1,480 @@
+#!/usr/bin/env bash
+# Run a real single-node Apache Kafka broker (KRaft, combined
+# broker+controller) on 127.0.0.1 for DashStream's integration tests.
+# The jars come from Maven Central via `mvn` (see scripts/kafka/pom.xml)
+# and are cached outside the repo. See scripts/kafka/README.md.
+#
+#   kafka-broker.sh fetch
+#   kafka-broker.sh start DIR      # prints 127.0.0.1:PORT, writes DIR/bootstrap
+#   kafka-broker.sh stop DIR
+#   kafka-broker.sh status DIR     # prints bootstrap, exit 0 iff healthy
+#   kafka-broker.sh create-topic DIR NAME PARTITIONS [extra TopicCommand args]
+#   kafka-broker.sh delete-topic DIR NAME
+#
+# Env: KAFKA_VERSION (default below), DASHSTREAM_CACHE (default
+# ~/.cache/dashstream), KAFKA_START_TIMEOUT (s, default 90),
+# KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m").
+set -euo pipefail
+
+KAFKA_VERSION_DEFAULT=4.3.1
+KAFKA_VERSION="${KAFKA_VERSION:-$KAFKA_VERSION_DEFAULT}"
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+POM="$SCRIPT_DIR/kafka/pom.xml"
+CACHE_ROOT="${DASHSTREAM_CACHE:-$HOME/.cache/dashstream}"
+KAFKA_HOME="$CACHE_ROOT/kafka-$KAFKA_VERSION"
+LIBS="$KAFKA_HOME/libs"
+MARKER="$KAFKA_HOME/.fetch-complete"
+START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+STOP_TIMEOUT=30
+HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
+
+log() { printf 'kafka-broker: %s\n' "$*" >&2; }
+
+# Error lines first (the plain tail is mostly the config dump), then tail.
+# Only looks at the file from line $2 on (this run's part of the log).
+show_log() {
+  local file="$1" from="${2:-1}"
+  log "errors in $file:"
+  tail -n "+$from" "$file" |
+    grep -E '( ERROR | FATAL |Exception|Error:)' | tail -n 20 >&2 || true
+  log "last lines of $file:"
+  tail -n "+$from" "$file" | tail -n 40 >&2
+}
+die() { log "error: $*"; exit 1; }
+
+usage() {
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH${2:+ ($2)}"
+}
+
+# ---------------------------------------------------------------- fetch ----
+
+# Identifies what the cache was built from; a changed pom forces a refetch.
+fetch_stamp() {
+  printf 'kafka=%s pom=%s\n' "$KAFKA_VERSION" \
+    "$(sha256sum "$POM" | cut -d' ' -f1)"
+}
+
+fetch_is_complete() {
+  [[ -f "$MARKER" && -f "$LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]] &&
+    [[ "$(cat "$MARKER")" == "$(fetch_stamp)" ]]
+}
+
+cmd_fetch() {
+  if fetch_is_complete; then
+    return 0
+  fi
+  need mvn "apt-get install -y maven"
+  need java "apt-get install -y openjdk-17-jre-headless"
+  mkdir -p "$KAFKA_HOME"
+  # Serialise concurrent fetches of the same version.
+  exec 8>"$KAFKA_HOME/.fetch.lock"
+  flock 8
+  if fetch_is_complete; then
+    exec 8>&-
+    return 0
+  fi
+  log "fetching Kafka $KAFKA_VERSION into $LIBS (Maven Central)..."
+  local tmp="$KAFKA_HOME/libs.tmp.$$"
+  rm -rf "$tmp"
+  if ! mvn -B -ntp -Dstyle.color=never -f "$POM" \
+      dependency:copy-dependencies \
+      -Dkafka.version="$KAFKA_VERSION" \
+      -DincludeScope=runtime \
+      -DoutputDirectory="$tmp" >"$KAFKA_HOME/fetch.log" 2>&1; then
+    grep -E '\[(ERROR|WARNING)\] .' "$KAFKA_HOME/fetch.log" | head -n 5 >&2 ||
+      true
+    rm -rf "$tmp"
+    exec 8>&-
+    die "mvn could not resolve the Kafka $KAFKA_VERSION runtime" \
+      "(full log: $KAFKA_HOME/fetch.log)"
+  fi
+  [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] ||
+    die "kafka_2.13-$KAFKA_VERSION.jar missing after mvn run"
+  # Kafka < 4.0 ships its own slf4j binding (reload4j, configured via
+  # log4j.properties); keep only one binding on the classpath.
+  if compgen -G "$tmp/slf4j-reload4j-*.jar" >/dev/null; then
+    rm -f "$tmp"/log4j-slf4j-impl-*.jar
+  fi
+  rm -rf "$LIBS"
+  mv "$tmp" "$LIBS"
+  fetch_stamp >"$MARKER"
+  exec 8>&-
+  log "fetched $(find "$LIBS" -name '*.jar' | wc -l) jars"
+}
+
+# --------------------------------------------------------------- helpers ---
+
+abs_dir() {
+  mkdir -p "$1"
+  (cd "$1" && pwd)
+}
+
+# Prints N distinct free loopback TCP ports, one per line.
+free_ports() {
+  local n="$1"
+  if command -v python3 >/dev/null 2>&1; then
+    python3 - "$n" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+for s in socks:
+    print(s.getsockname()[1])
+    s.close()
+EOF
+    return
+  fi
+  # Fallback: random high ports that nobody answers on.
+  local got=() p
+  while ((${#got[@]} < n)); do
+    p=$((20000 + RANDOM % 40000))
+    [[ " ${got[*]} " == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      got+=("$p")
+    fi
+  done
+  printf '%s\n' "${got[@]}"
+}
+
+port_is_free() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+  elif (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    return 1
+  fi
+}
+
+# Kafka cluster ids are 16 random bytes, base64url without padding. Like
+# Kafka's own Uuid.randomUuid(), avoid a leading '-' (it reads as an option).
+random_cluster_id() {
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$id" == -* ]] || break
+  done
+  echo "$id"
+}
+
+# Is the pid in DIR/pid a live Kafka broker started from DIR?
+broker_pid() {
+  local dir="$1" pid
+  [[ -f "$dir/pid" ]] || return 1
+  pid="$(cat "$dir/pid")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+    grep -qF "kafka.Kafka $dir/server.properties" || return 1
+  echo "$pid"
+}
+
+# Answers a metadata request and lists our broker?
+broker_healthy() {
+  local bootstrap="$1"
+  # Cheap check first: kcat would keep retrying a closed port until -m.
+  (exec 3<>"/dev/tcp/${bootstrap%:*}/${bootstrap##*:}") 2>/dev/null ||
+    return 1
+  kcat -b "$bootstrap" -L -m 5 2>/dev/null | grep -q 'broker 1 at'
+}
+
+read_bootstrap() {
+  local dir="$1"
+  [[ -f "$dir/ports" ]] || return 1
+  # shellcheck disable=SC1091
+  (source "$dir/ports" && echo "127.0.0.1:$BROKER_PORT")
+}
+
+is_running_and_healthy() {
+  local dir="$1" bootstrap
+  broker_pid "$dir" >/dev/null || return 1
+  bootstrap="$(read_bootstrap "$dir")" || return 1
+  broker_healthy "$bootstrap" || return 1
+  echo "$bootstrap"
+}
+
+write_config() {
+  local dir="$1" bport="$2" cport="$3"
+  cat >"$dir/server.properties" <<EOF
+# Generated by scripts/kafka-broker.sh -- single-node KRaft test broker.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$bport
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+
+num.network.threads=2
+num.io.threads=4
+num.partitions=1
+default.replication.factor=1
+auto.create.topics.enable=false
+delete.topic.enable=true
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=5
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=5
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+
+message.max.bytes=8388608
+replica.fetch.max.bytes=8388608
+log.cleaner.dedupe.buffer.size=16777216
+EOF
+  cat >"$dir/log4j2.properties" <<'EOF'
+# Generated by scripts/kafka-broker.sh: everything goes to stdout, which
+# the script redirects to DIR/broker.log.
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.statechange.name = state.change.logger
+logger.statechange.level = warn
+EOF
+  # Same for Kafka < 4.0, which logs through reload4j (log4j 1.x).
+  cat >"$dir/log4j.properties" <<'EOF'
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+EOF
+  cat >"$dir/tools-log4j.properties" <<'EOF'
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+EOF
+  cat >"$dir/tools-log4j2.properties" <<'EOF'
+status = warn
+appender.console.type = Console
+appender.console.name = STDERR
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = STDERR
+EOF
+}
+
+java_tool() {
+  local dir="$1"
+  shift
+  java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$dir/tools-log4j2.properties" \
+    -Dlog4j.configuration="file:$dir/tools-log4j.properties" \
+    -cp "$LIBS/*" "$@"
+}
+
+# ---------------------------------------------------------------- start ----
+
+cmd_start() {
+  local dir
+  dir="$(abs_dir "$1")"
+  need kcat "apt-get install -y kcat"
+  need java "apt-get install -y openjdk-17-jre-headless"
+
+  exec 9>"$dir/.lock"
+  flock 9
+
+  local bootstrap pid
+  if bootstrap="$(is_running_and_healthy "$dir")"; then
+    echo "$bootstrap" >"$dir/bootstrap"
+    echo "$bootstrap"
+    return 0
+  fi
+  if pid="$(broker_pid "$dir")"; then
+    log "broker pid $pid from $dir is not answering; restarting it"
+    stop_dir "$dir"
+  fi
+  rm -f "$dir/bootstrap" "$dir/pid"
+
+  cmd_fetch
+
+  # Reuse the previous ports on a restart when they are still free, so
+  # addresses stay stable; otherwise pick new ones.
+  local bport="" cport=""
+  if [[ -f "$dir/ports" ]]; then
+    # shellcheck disable=SC1091
+    source "$dir/ports"
+    bport="${BROKER_PORT:-}"
+    cport="${CONTROLLER_PORT:-}"
+    if [[ -z "$bport" || -z "$cport" ]] || ! port_is_free "$bport" ||
+        ! port_is_free "$cport"; then
+      bport="" cport=""
+    fi
+  fi
+  if [[ -z "$bport" ]]; then
+    local ports
+    mapfile -t ports < <(free_ports 2)
+    bport="${ports[0]}" cport="${ports[1]}"
+  fi
+  printf 'BROKER_PORT=%s\nCONTROLLER_PORT=%s\n' "$bport" "$cport" \
+    >"$dir/ports"
+  write_config "$dir" "$bport" "$cport"
+  mkdir -p "$dir/data"
+
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    local cid
+    cid="$(random_cluster_id)"
+    if ! java_tool "$dir" kafka.tools.StorageTool format \
+        -t "$cid" -c "$dir/server.properties" >>"$dir/format.log" 2>&1; then
+      tail -n 40 "$dir/format.log" >&2
+      die "formatting storage in $dir/data failed"
+    fi
+  fi
+
+  local t0=$SECONDS log_from
+  touch "$dir/broker.log"
+  log_from=$(($(wc -l <"$dir/broker.log") + 1))
+  {
+    echo "==== $(date -u +%FT%TZ) starting Kafka $KAFKA_VERSION on" \
+      "127.0.0.1:$bport (controller $cport)"
+  } >>"$dir/broker.log"
+  # Detach fully: new session, no inherited stdio or lock fds, so callers
+  # such as ctest that wait for their child's pipes do not hang.
+  # shellcheck disable=SC2086
+  setsid java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$dir/log4j2.properties" \
+    -Dlog4j.configuration="file:$dir/log4j.properties" \
+    -Dkafka.logs.dir="$dir/logs" \
+    -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
+    </dev/null >>"$dir/broker.log" 2>&1 8>&- 9>&- &
+  pid=$!
+  echo "$pid" >"$dir/pid"
+
+  bootstrap="127.0.0.1:$bport"
+  while ((SECONDS - t0 < START_TIMEOUT)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "broker exited during startup"
+      show_log "$dir/broker.log" "$log_from"
+      rm -f "$dir/pid"
+      exit 1
+    fi
+    if broker_healthy "$bootstrap"; then
+      echo "$bootstrap" >"$dir/bootstrap.tmp"
+      mv "$dir/bootstrap.tmp" "$dir/bootstrap"
+      log "broker up at $bootstrap after $((SECONDS - t0))s (pid $pid)"
+      echo "$bootstrap"
+      return 0
+    fi
+    sleep 0.5
+  done
+  log "broker did not answer metadata within ${START_TIMEOUT}s"
+  show_log "$dir/broker.log" "$log_from"
+  stop_dir "$dir"
+  exit 1
+}
+
+# ----------------------------------------------------------------- stop ----
+
+stop_dir() {
+  local dir="$1" pid
+  rm -f "$dir/bootstrap"
+  if ! pid="$(broker_pid "$dir")"; then
+    rm -f "$dir/pid"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "broker pid $pid ignored SIGTERM for ${STOP_TIMEOUT}s; killing"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$dir/pid"
+}
+
+cmd_stop() {
+  local dir="$1"
+  [[ -d "$dir" ]] || return 0
+  dir="$(abs_dir "$dir")"
+  exec 9>"$dir/.lock"
+  flock 9
+  stop_dir "$dir"
+}
+
+cmd_status() {
+  local dir="$1" bootstrap
+  [[ -d "$dir" ]] || exit 1
+  dir="$(abs_dir "$dir")"
+  need kcat "apt-get install -y kcat"
+  if bootstrap="$(is_running_and_healthy "$dir")"; then
+    echo "$bootstrap"
+    return 0
+  fi
+  exit 1
+}
+
+running_bootstrap() {
+  local dir="$1" bootstrap
+  bootstrap="$(is_running_and_healthy "$dir")" ||
+    die "no healthy broker in $dir; run: $0 start $dir"
+  echo "$bootstrap"
+}
+
+cmd_create_topic() {
+  local dir name="$2" parts="$3" bootstrap
+  dir="$(abs_dir "$1")"
+  shift 3
+  [[ "$parts" =~ ^[0-9]+$ ]] || die "PARTITIONS must be a number"
+  bootstrap="$(running_bootstrap "$dir")"
+  cmd_fetch
+  java_tool "$dir" org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "$bootstrap" --create --if-not-exists \
+    --topic "$name" --partitions "$parts" --replication-factor 1 "$@" 1>&2
+}
+
+cmd_delete_topic() {
+  local dir name="$2" bootstrap
+  dir="$(abs_dir "$1")"
+  bootstrap="$(running_bootstrap "$dir")"
+  cmd_fetch
+  java_tool "$dir" org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "$bootstrap" --delete --if-exists --topic "$name" 1>&2
+}
+
+main() {
+  (($# >= 1)) || usage
+  local cmd="$1"
+  shift
+  case "$cmd" in
+    fetch) (($# == 0)) || usage; cmd_fetch ;;
+    start) (($# == 1)) || usage; cmd_start "$1" ;;
+    stop) (($# == 1)) || usage; cmd_stop "$1" ;;
+    status) (($# == 1)) || usage; cmd_status "$1" ;;
+    create-topic) (($# >= 3)) || usage; cmd_create_topic "$@" ;;
+    delete-topic) (($# == 2)) || usage; cmd_delete_topic "$@" ;;
+    -h | --help | help) usage ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"

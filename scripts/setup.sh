@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, testing and running
+# DashStream needs. Idempotent: packages already present are skipped, and
+# apt is not touched at all when nothing is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  clang clang-format clang-tidy libclang-rt-14-dev
+  # libraries (see cmake/dependencies.cmake)
+  libcaf-dev librdkafka-dev libprotobuf-dev protobuf-compiler libzstd-dev
+  liburing-dev prometheus-cpp-dev libboost-dev libboost-system-dev
+  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
+  libssl-dev
+  # tests and benchmarks
+  catch2 libbenchmark-dev kcat python3 gnuplot-nox
+  # the real Kafka broker for integration tests (scripts/kafka-broker.sh)
+  default-jre-headless maven
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || {
+    echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  }
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing, checks
+# formatting, fuzzes the decoder for 60 s, runs the unit tests under
+# ASan+UBSan, then builds the dev preset and runs every test (unit and
+# integration, the latter against a real Kafka broker this script's ctest
+# fixture starts on 127.0.0.1). Ends with ctest's summary.
+#
+#   scripts/test.sh            everything (what CI runs)
+#   DS_FUZZ_SECONDS=0 ...      skip the fuzz run (local loop)
+#   DS_SKIP_ASAN=1 ...         skip the sanitizer pass (local loop)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${DS_JOBS:-$(nproc)}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+scripts/setup.sh
+
+step "format (clang-format --dry-run on tracked C++ files)"
+mapfile -t sources < <(git ls-files '*.cpp' '*.hpp')
+if ((${#sources[@]})); then
+  clang-format --dry-run --Werror "${sources[@]}"
+fi
+echo "${#sources[@]} files formatted"
+
+fuzz_seconds=${DS_FUZZ_SECONDS:-60}
+if ((fuzz_seconds > 0)) && command -v clang++ >/dev/null; then
+  step "fuzz: decode for ${fuzz_seconds} s (clang, libFuzzer, ASan+UBSan)"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j "$jobs" --target decode_fuzz
+  DS_FUZZ_SECONDS=$fuzz_seconds ctest --test-dir build/fuzz -L fuzz \
+    --output-on-failure
+fi
+
+if [[ -z "${DS_SKIP_ASAN:-}" ]]; then
+  step "unit tests under ASan+UBSan"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$jobs"
+  ctest --test-dir build/asan -L unit --output-on-failure -j "$jobs"
+fi
+
+step "dev build: every test (unit + integration on a real Kafka broker)"
+cmake --preset dev >/dev/null
+cmake --build --preset dev -j "$jobs"
+ctest --test-dir build/dev -LE fuzz --output-on-failure

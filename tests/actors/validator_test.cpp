@@ -1,0 +1,108 @@
+#include <catch2/catch.hpp>
+
+#include <prometheus/registry.h>
+
+#include "actors/validator.hpp"
+#include "tests/support/caf_fixture.hpp"
+
+using namespace ds::actors;
+
+namespace {
+
+struct validator_fixture : ds::test::caf_fixture {
+  prometheus::Registry registry;
+  std::shared_ptr<validator_probe> probe =
+    std::make_shared<validator_probe>(registry);
+
+  validator_actor spawn(gap_policy policy = gap_policy::warn_and_continue) {
+    return sys.spawn(validator, sequence_checker_config{policy, 1000, 256},
+                     probe);
+  }
+
+  // Sends one request, runs the scheduler, returns the typed reply.
+  template<class T, class... Ts>
+  T ask(const validator_actor& v, Ts&&... xs) {
+    auto handle = self->request(v, caf::infinite, std::forward<Ts>(xs)...);
+    run();
+    T result{};
+    bool got = false;
+    handle.receive(
+      [&](T& x) { result = std::move(x), got = true; },
+      [&](caf::error& err) { FAIL("request failed: " << sys.render(err)); });
+    // (receive() on a response handle returns at once here: run() above
+    // already delivered the reply to the scoped actor's mailbox.)
+    REQUIRE(got);
+    return result;
+  }
+
+  validation_reply check(const validator_actor& v, int64_t offset,
+                         std::vector<sequence_item> items) {
+    return ask<validation_reply>(
+      v, validate_atom::value, validation_request{0, offset, std::move(items)});
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(validator_fixture,
+                 "a validator counts gaps, duplicates and reorders into its "
+                 "metrics") {
+  auto v = spawn();
+  check(v, 0, {{"t", 1}});
+  check(v, 1, {{"t", 2}});
+  check(v, 2, {{"t", 5}}); // gap of 2
+  check(v, 3, {{"t", 5}}); // duplicate
+  check(v, 4, {{"t", 3}}); // reorder
+  // A batch with several threads: every header counts (§8.5).
+  auto reply = check(v, 5, {{"t", 6}, {"u", 10}, {"u", 12}});
+  CHECK(reply.offset == 5);
+  CHECK(reply.rejected == 0);
+  auto st = ask<validator_stats>(v, stats_atom::value);
+  CHECK(st.checked == 8);
+  CHECK(st.gaps == 2);
+  CHECK(st.missing == 3);
+  CHECK(st.duplicates == 1);
+  CHECK(st.reorders == 1);
+  CHECK(st.tracked_threads == 2);
+  CHECK(probe->gaps.Value() == 2);
+  CHECK(probe->duplicates.Value() == 1);
+  CHECK(probe->reorders.Value() == 1);
+  CHECK(probe->tracked_threads.Value() == 2);
+}
+
+TEST_CASE_METHOD(validator_fixture,
+                 "policy halt rejects the halted thread's records until an "
+                 "operator resets it") {
+  auto v = spawn(gap_policy::halt);
+  check(v, 0, {{"t", 1}});
+  CHECK(check(v, 1, {{"t", 3}}).rejected == 1);
+  CHECK(check(v, 2, {{"t", 4}}).rejected == 1);
+  CHECK(check(v, 3, {{"other", 1}}).rejected == 0);
+  CHECK(ask<bool>(v, reset_atom::value, std::string{"t"}));
+  CHECK(check(v, 4, {{"t", 9}}).rejected == 0); // new baseline
+  auto st = ask<validator_stats>(v, stats_atom::value);
+  CHECK(st.quarantined == 1);
+}
+
+TEST_CASE_METHOD(validator_fixture,
+                 "a crashed validator gives back its tracked-thread gauge") {
+  auto v = spawn();
+  check(v, 0, {{"a", 1}, {"b", 1}, {"c", 1}});
+  CHECK(probe->tracked_threads.Value() == 3);
+  self->monitor(v);
+  self->send(v, validate_atom::value,
+             validation_request{0, 1, {{crash_thread_id, 1}}});
+  run();
+  bool down = false;
+  self->receive(
+    [&](caf::down_msg& msg) {
+      down = true;
+      // CAF's default exception handler ends the actor with
+      // sec::runtime_error carrying the what() text; compare the code.
+      CHECK(msg.reason.category() == caf::atom("system"));
+      CHECK(msg.reason.code() == static_cast<uint8_t>(caf::sec::runtime_error));
+    },
+    caf::after(std::chrono::seconds(0)) >> [] {});
+  REQUIRE(down);
+  CHECK(probe->tracked_threads.Value() == 0);
+}

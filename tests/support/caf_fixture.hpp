@@ -1,0 +1,42 @@
+#pragma once
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
+
+namespace ds::test {
+
+/// A CAF actor system on the deterministic test coordinator: no worker
+/// threads, messages run only when the test says so, and time moves only
+/// when the test advances the clock. Usable from Catch2 (CAF's own test
+/// DSL assumes its unit-test framework).
+struct caf_fixture {
+  static caf::actor_system_config& init(caf::actor_system_config& cfg) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.file-verbosity", caf::atom("quiet"));
+    cfg.set("logger.console-verbosity", caf::atom("quiet"));
+    return cfg;
+  }
+
+  caf_fixture()
+    : sys(init(cfg)), self(sys, true),
+      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    sched.clock().current_time += std::chrono::hours(1);
+  }
+
+  ~caf_fixture() { run(); }
+
+  /// Runs every actor until all mailboxes are empty.
+  std::size_t run() { return sched.run(); }
+
+  /// Moves the test clock, firing due timeouts and delayed messages.
+  std::size_t advance(caf::timespan d) { return sched.advance_time(d); }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scoped_actor self;
+  caf::scheduler::test_coordinator& sched;
+};
+
+} // namespace ds::test
