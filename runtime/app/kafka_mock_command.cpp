@@ -42,8 +42,8 @@ int run_kafka_mock(const kafka_mock_options& opts) {
   // The bootstrap address is the only thing on stdout, so scripts can do
   // BROKERS=$(dashstream kafka-mock &) style captures.
   std::cout << (*cluster)->bootstrap() << std::endl;
-  std::cerr << "embedded Kafka (librdkafka mock cluster) with "
-            << opts.brokers << " broker(s); topics:";
+  std::cerr << "embedded Kafka (librdkafka mock cluster) with " << opts.brokers
+            << " broker(s); topics:";
   for (const auto& t : topics) {
     std::cerr << ' ' << t << '[' << opts.partitions << ']';
   }

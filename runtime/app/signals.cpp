@@ -1,7 +1,7 @@
 #include "runtime/app/signals.hpp"
 
-#include <pthread.h>
 #include <ctime>
+#include <pthread.h>
 
 namespace ds::app {
 

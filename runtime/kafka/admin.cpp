@@ -23,12 +23,12 @@ caf::expected<rk_ptr> make_handle(const client_config& cfg) {
     return conf.error();
   }
   char errstr[512];
-  auto* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr,
-                          sizeof(errstr));
+  auto* rk =
+    rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof(errstr));
   if (rk == nullptr) {
     return make_error(errc::client_create_failed, errstr);
   }
-  (void) conf->release();
+  (void)conf->release();
   return rk_ptr{rk};
 }
 
@@ -42,8 +42,8 @@ caf::expected<int> count_partitions(rd_kafka_t* rk, const std::string& topic,
                                     std::chrono::milliseconds timeout) {
   auto* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   const rd_kafka_metadata_t* raw = nullptr;
-  auto err = rd_kafka_metadata(rk, 0, rkt, &raw,
-                               static_cast<int>(timeout.count()));
+  auto err =
+    rd_kafka_metadata(rk, 0, rkt, &raw, static_cast<int>(timeout.count()));
   rd_kafka_topic_destroy(rkt);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return make_error(errc::metadata_failed,
@@ -75,8 +75,8 @@ caf::error create_topic(const client_config& cfg, const std::string& topic,
     return make_error(errc::topic_create_failed, errstr);
   }
   auto* queue = rd_kafka_queue_new(rk->get());
-  auto* opts = rd_kafka_AdminOptions_new(rk->get(),
-                                         RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  auto* opts =
+    rd_kafka_AdminOptions_new(rk->get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_operation_timeout(
     opts, static_cast<int>(timeout.count()), errstr, sizeof(errstr));
   rd_kafka_CreateTopics(rk->get(), &nt, 1, opts, queue);
@@ -85,21 +85,21 @@ caf::error create_topic(const client_config& cfg, const std::string& topic,
   if (ev == nullptr) {
     result = make_error(errc::timed_out, "create topic " + topic);
   } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    result = make_error(errc::topic_create_failed,
-                        "create topic " + topic + ": "
-                          + rd_kafka_event_error_string(ev));
+    result =
+      make_error(errc::topic_create_failed, "create topic " + topic + ": " +
+                                              rd_kafka_event_error_string(ev));
   } else {
     const auto* res = rd_kafka_event_CreateTopics_result(ev);
     size_t n = 0;
     const auto** topics = rd_kafka_CreateTopics_result_topics(res, &n);
     for (size_t i = 0; i < n; ++i) {
       auto terr = rd_kafka_topic_result_error(topics[i]);
-      if (terr != RD_KAFKA_RESP_ERR_NO_ERROR
-          && terr != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      if (terr != RD_KAFKA_RESP_ERR_NO_ERROR &&
+          terr != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
         const char* msg = rd_kafka_topic_result_error_string(topics[i]);
         result = make_error(errc::topic_create_failed,
-                            "create topic " + topic + ": "
-                              + (msg ? msg : rd_kafka_err2str(terr)));
+                            "create topic " + topic + ": " +
+                              (msg ? msg : rd_kafka_err2str(terr)));
       }
     }
   }
@@ -158,9 +158,9 @@ watermarks(const client_config& cfg, const std::string& topic,
       rk->get(), topic.c_str(), p, &wm.low, &wm.high,
       static_cast<int>(timeout.count()));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return make_error(errc::metadata_failed,
-                        "watermarks of " + topic + "/" + std::to_string(p)
-                          + ": " + rd_kafka_err2str(err));
+      return make_error(errc::metadata_failed, "watermarks of " + topic + "/" +
+                                                 std::to_string(p) + ": " +
+                                                 rd_kafka_err2str(err));
     }
     result.push_back(wm);
   }

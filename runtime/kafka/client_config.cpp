@@ -16,8 +16,7 @@ caf::error set(rd_kafka_conf_t* conf, const std::string& key,
                const std::string& value) {
   char errstr[512];
   if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr,
-                        sizeof(errstr))
-      != RD_KAFKA_CONF_OK) {
+                        sizeof(errstr)) != RD_KAFKA_CONF_OK) {
     return make_error(errc::invalid_config, key + ": " + errstr);
   }
   return {};

@@ -29,8 +29,7 @@ caf::expected<std::unique_ptr<mock_cluster>> mock_cluster::make(int brokers) {
 }
 
 mock_cluster::mock_cluster(rd_kafka_t* host, rd_kafka_mock_cluster_t* mc)
-  : host_(host), mcluster_(mc) {
-}
+  : host_(host), mcluster_(mc) {}
 
 mock_cluster::~mock_cluster() {
   rd_kafka_mock_cluster_destroy(mcluster_);
@@ -46,8 +45,8 @@ caf::error mock_cluster::create_topic(const std::string& name, int partitions,
   auto err = rd_kafka_mock_topic_create(mcluster_, name.c_str(), partitions,
                                         replication);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(errc::mock_failed, "create topic " + name + ": "
-                                           + rd_kafka_err2str(err));
+    return make_error(errc::mock_failed,
+                      "create topic " + name + ": " + rd_kafka_err2str(err));
   }
   return {};
 }

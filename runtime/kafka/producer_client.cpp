@@ -12,7 +12,8 @@ struct producer_client_callbacks {
   static int on_stats(rd_kafka_t*, char* json, size_t len, void* opaque);
 };
 
-void producer_client_callbacks::on_dr(rd_kafka_t*, const rd_kafka_message_t* msg,
+void producer_client_callbacks::on_dr(rd_kafka_t*,
+                                      const rd_kafka_message_t* msg,
                                       void* opaque) {
   auto* fn = &static_cast<producer_client::callbacks*>(opaque)->on_delivery;
   if (!*fn) {
@@ -49,8 +50,8 @@ producer_client::make(const producer_settings& settings,
     {"compression.type", "none"},
   };
   if (settings.on_stats) {
-    props["statistics.interval.ms"] = std::to_string(
-      settings.stats_interval_ms);
+    props["statistics.interval.ms"] =
+      std::to_string(settings.stats_interval_ms);
   }
   for (const auto& [k, v] : settings.overrides) {
     props[k] = v;
@@ -68,22 +69,20 @@ producer_client::make(const producer_settings& settings,
   }
   rd_kafka_conf_set_opaque(conf->get(), fn.get());
   char errstr[512];
-  auto* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr,
-                          sizeof(errstr));
+  auto* rk =
+    rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof(errstr));
   if (rk == nullptr) {
     return make_error(errc::client_create_failed, errstr);
   }
-  (void) conf->release(); // rd_kafka_new took ownership
+  (void)conf->release(); // rd_kafka_new took ownership
   std::unique_ptr<producer_client> result{
     new producer_client(rk, std::move(fn))};
   result->queue_full_wait_ = settings.queue_full_wait;
   return result;
 }
 
-producer_client::producer_client(rd_kafka_t* rk,
-                                 std::unique_ptr<callbacks> cbs)
-  : rk_(rk), callbacks_(std::move(cbs)) {
-}
+producer_client::producer_client(rd_kafka_t* rk, std::unique_ptr<callbacks> cbs)
+  : rk_(rk), callbacks_(std::move(cbs)) {}
 
 producer_client::~producer_client() {
   // Give queued records a short chance; callers flush explicitly when they
@@ -105,16 +104,14 @@ caf::error producer_client::produce(std::string_view topic,
       hdrs = rd_kafka_headers_new(headers.size());
       for (const auto& h : headers) {
         rd_kafka_header_add(hdrs, h.name.data(),
-                            static_cast<ssize_t>(h.name.size()),
-                            h.value.data(),
+                            static_cast<ssize_t>(h.name.size()), h.value.data(),
                             static_cast<ssize_t>(h.value.size()));
       }
     }
     std::string topic_str{topic};
     auto err = rd_kafka_producev(
       rk_, RD_KAFKA_V_TOPIC(topic_str.c_str()),
-      RD_KAFKA_V_PARTITION(partition == -1 ? RD_KAFKA_PARTITION_UA
-                                           : partition),
+      RD_KAFKA_V_PARTITION(partition == -1 ? RD_KAFKA_PARTITION_UA : partition),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
@@ -134,8 +131,8 @@ caf::error producer_client::produce(std::string_view topic,
       deadline = std::chrono::steady_clock::now() + queue_full_wait_;
     } else if (std::chrono::steady_clock::now() >= deadline) {
       return make_error(errc::queue_full,
-                        "local producer queue stayed full for "
-                          + std::to_string(queue_full_wait_.count()) + " ms");
+                        "local producer queue stayed full for " +
+                          std::to_string(queue_full_wait_.count()) + " ms");
     }
     rd_kafka_poll(rk_, 10);
   }
@@ -148,10 +145,10 @@ int producer_client::poll(std::chrono::milliseconds timeout) {
 caf::error producer_client::flush(std::chrono::milliseconds timeout) {
   auto err = rd_kafka_flush(rk_, static_cast<int>(timeout.count()));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(errc::timed_out,
-                      std::to_string(rd_kafka_outq_len(rk_))
-                        + " records still queued after "
-                        + std::to_string(timeout.count()) + " ms");
+    return make_error(errc::timed_out, std::to_string(rd_kafka_outq_len(rk_)) +
+                                         " records still queued after " +
+                                         std::to_string(timeout.count()) +
+                                         " ms");
   }
   return {};
 }

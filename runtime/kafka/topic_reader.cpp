@@ -36,9 +36,8 @@ consumed_record to_record(const rd_kafka_message_t* m) {
     const char* name = nullptr;
     const void* val = nullptr;
     size_t size = 0;
-    for (size_t i = 0;
-         rd_kafka_header_get_all(hdrs, i, &name, &val, &size)
-         == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
       rec.headers.push_back(
         {name, val ? std::string(static_cast<const char*>(val), size)
@@ -66,16 +65,16 @@ for_each_record(const client_config& cfg, const std::string& topic,
     return conf.error();
   }
   char errstr[512];
-  auto* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr,
-                           sizeof(errstr));
+  auto* raw =
+    rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof(errstr));
   if (raw == nullptr) {
     return make_error(errc::client_create_failed, errstr);
   }
-  (void) conf->release();
+  (void)conf->release();
   std::unique_ptr<rd_kafka_t, consumer_deleter> rk{raw};
   rd_kafka_poll_set_consumer(rk.get());
-  auto* parts = rd_kafka_topic_partition_list_new(
-    static_cast<int>(marks->size()));
+  auto* parts =
+    rd_kafka_topic_partition_list_new(static_cast<int>(marks->size()));
   std::map<int32_t, int64_t> remaining_end; // partition -> high watermark
   for (const auto& wm : *marks) {
     if (wm.high > wm.low) {
@@ -93,9 +92,9 @@ for_each_record(const client_config& cfg, const std::string& topic,
   while (!remaining_end.empty()) {
     if (std::chrono::steady_clock::now() >= deadline) {
       return make_error(errc::timed_out,
-                        "reading " + topic + ": "
-                          + std::to_string(remaining_end.size())
-                          + " partitions not read to their end in time");
+                        "reading " + topic + ": " +
+                          std::to_string(remaining_end.size()) +
+                          " partitions not read to their end in time");
     }
     auto* m = rd_kafka_consumer_poll(rk.get(), 100);
     if (m == nullptr) {

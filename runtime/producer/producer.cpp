@@ -18,9 +18,8 @@ producer::make(producer_config cfg, prometheus::Registry& registry,
   auto* raw = self.get();
   settings.on_stats = [raw](std::string_view json) { raw->on_stats(json); };
   auto client = kafka::producer_client::make(
-    settings, [raw](const kafka::delivery_report& rep) {
-      raw->on_delivery(rep);
-    });
+    settings,
+    [raw](const kafka::delivery_report& rep) { raw->on_delivery(rep); });
   if (!client) {
     return client.error();
   }
@@ -29,10 +28,7 @@ producer::make(producer_config cfg, prometheus::Registry& registry,
 }
 
 producer::producer(producer_config cfg, prometheus::Registry& registry)
-  : cfg_(std::move(cfg)),
-    probe_(registry),
-    limiter_(cfg_.rate_limit) {
-}
+  : cfg_(std::move(cfg)), probe_(registry), limiter_(cfg_.rate_limit) {}
 
 caf::expected<stamper*> producer::stamps(std::string_view tenant) {
   if (tenant.empty()) {
@@ -63,9 +59,9 @@ caf::expected<send_receipt> producer::send(proto::message& msg,
       probe_.rate_exceeded.Add({{"tenant_id", tenant}}).Increment();
       probe_.send_failures.Increment();
       return make_error(errc::rate_limited,
-                        "tenant " + tenant + " is over "
-                          + std::to_string(cfg_.rate_limit.rate_per_second)
-                          + " msg/s");
+                        "tenant " + tenant + " is over " +
+                          std::to_string(cfg_.rate_limit.rate_per_second) +
+                          " msg/s");
     }
     probe_.rate_allowed.Add({{"tenant_id", tenant}}).Increment();
   }
@@ -81,8 +77,8 @@ caf::expected<send_receipt> producer::send(proto::message& msg,
   receipt.key = std::string{thread_id};
   receipt.sequence = proto::top_header(msg)->sequence();
   receipt.framed_bytes = scratch_.size();
-  receipt.compressed = static_cast<uint8_t>(scratch_[0])
-                       == static_cast<uint8_t>(proto::framing::zstd);
+  receipt.compressed = static_cast<uint8_t>(scratch_[0]) ==
+                       static_cast<uint8_t>(proto::framing::zstd);
   std::vector<kafka::record_header> headers;
   if (opts.trace != nullptr && !opts.trace->traceparent.empty()) {
     headers.push_back({"traceparent", opts.trace->traceparent});
@@ -91,8 +87,8 @@ caf::expected<send_receipt> producer::send(proto::message& msg,
     }
   }
   auto internal = next_token_++;
-  inflight_.emplace(internal, inflight{scratch_.size(), receipt.compressed,
-                                       opts.token});
+  inflight_.emplace(internal,
+                    inflight{scratch_.size(), receipt.compressed, opts.token});
   if (auto err = client_->produce(cfg_.topic, receipt.key, scratch_, headers,
                                   internal)) {
     inflight_.erase(internal);
@@ -107,8 +103,7 @@ caf::error producer::send_raw(std::string_view key, std::string_view value,
                               std::uintptr_t token) {
   auto internal = next_token_++;
   inflight_.emplace(internal, inflight{value.size(), false, token});
-  if (auto err = client_->produce(cfg_.topic, key, value, headers,
-                                  internal)) {
+  if (auto err = client_->produce(cfg_.topic, key, value, headers, internal)) {
     inflight_.erase(internal);
     probe_.send_failures.Increment();
     return err;

@@ -6,8 +6,7 @@ namespace {
 
 prometheus::Counter& counter(prometheus::Registry& reg, const std::string& name,
                              const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(reg).Add(
-    {});
+  return prometheus::BuildCounter().Name(name).Help(help).Register(reg).Add({});
 }
 
 } // namespace
@@ -30,7 +29,6 @@ producer_probe::producer_probe(prometheus::Registry& reg)
     rate_exceeded(prometheus::BuildCounter()
                     .Name("dashstream_rate_limit_exceeded_total")
                     .Help("Sends refused by the per-tenant rate limit")
-                    .Register(reg)) {
-}
+                    .Register(reg)) {}
 
 } // namespace ds::producer

@@ -12,11 +12,11 @@ namespace ds::producer {
 struct producer_probe {
   explicit producer_probe(prometheus::Registry& registry);
 
-  prometheus::Counter& sent;            // acknowledged by Kafka
-  prometheus::Counter& send_failures;   // rejected locally or not delivered
-  prometheus::Counter& send_retries;    // librdkafka protocol retries
-  prometheus::Counter& bytes_sent;      // framed value bytes acknowledged
-  prometheus::Counter& compressed;      // records sent zstd-framed
+  prometheus::Counter& sent;          // acknowledged by Kafka
+  prometheus::Counter& send_failures; // rejected locally or not delivered
+  prometheus::Counter& send_retries;  // librdkafka protocol retries
+  prometheus::Counter& bytes_sent;    // framed value bytes acknowledged
+  prometheus::Counter& compressed;    // records sent zstd-framed
   prometheus::Family<prometheus::Counter>& rate_allowed;
   prometheus::Family<prometheus::Counter>& rate_exceeded;
 };

@@ -15,8 +15,8 @@ bool rate_limiter::try_acquire(std::string_view tenant, clock::time_point now) {
   auto& b = it->second;
   if (now > b.last) {
     std::chrono::duration<double> elapsed = now - b.last;
-    b.tokens = std::min(cfg_.burst,
-                        b.tokens + elapsed.count() * cfg_.rate_per_second);
+    b.tokens =
+      std::min(cfg_.burst, b.tokens + elapsed.count() * cfg_.rate_per_second);
     b.last = now;
   }
   if (b.tokens < 1.0) {

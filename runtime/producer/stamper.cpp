@@ -11,16 +11,16 @@ namespace v1 = dashstream::v1;
 caf::error validate_tenant_id(std::string_view tenant) {
   if (tenant.empty() || tenant.size() > 64) {
     return make_error(errc::invalid_tenant_id,
-                      "tenant id must be 1-64 characters, got "
-                        + std::to_string(tenant.size()));
+                      "tenant id must be 1-64 characters, got " +
+                        std::to_string(tenant.size()));
   }
   for (char c : tenant) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) {
       return make_error(errc::invalid_tenant_id,
-                        "tenant id '" + std::string{tenant}
-                          + "' may only contain [A-Za-z0-9._-]");
+                        "tenant id '" + std::string{tenant} +
+                          "' may only contain [A-Za-z0-9._-]");
     }
   }
   return {};
@@ -40,8 +40,7 @@ std::array<uint8_t, 16> uuid_v4(std::mt19937_64& rng) {
 }
 
 stamper::stamper(std::string tenant, uint64_t seed)
-  : tenant_(std::move(tenant)), rng_(seed) {
-}
+  : tenant_(std::move(tenant)), rng_(seed) {}
 
 uint64_t stamper::take(std::string_view thread_id) {
   auto [it, added] = next_.try_emplace(std::string{thread_id}, 1);
@@ -92,8 +91,8 @@ caf::error stamper::stamp(proto::message& msg, std::string_view thread_id) {
   fill(*h, thread_id, 0, type, now_us);
   for (auto& ev : *msg.mutable_event_batch()->mutable_events()) {
     auto* eh = ev.mutable_header();
-    std::string tid = eh->thread_id().empty() ? std::string{thread_id}
-                                              : eh->thread_id();
+    std::string tid =
+      eh->thread_id().empty() ? std::string{thread_id} : eh->thread_id();
     fill(*eh, tid, take(tid), v1::MESSAGE_TYPE_EVENT, now_us);
   }
   return {};
