@@ -80,3 +80,28 @@ typename Inspector::result_type inspect(Inspector& f, validator_stats& x) {
 }
 
 } // namespace ds::actors
+
+namespace ds::actors {
+
+// -- supervision --------------------------------------------------------------
+
+using add_atom = caf::atom_constant<caf::atom("add")>;
+using remove_atom = caf::atom_constant<caf::atom("remove")>;
+using get_atom = caf::atom_constant<caf::atom("get")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+
+/// A supervisor's counters, for tests and /health.
+struct supervisor_stats {
+  uint64_t children = 0;
+  uint64_t restarts = 0;
+  /// Children currently down and waiting for their backoff to expire.
+  uint64_t restarting = 0;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, supervisor_stats& x) {
+  return f(caf::meta::type_name("supervisor_stats"), x.children, x.restarts,
+           x.restarting);
+}
+
+} // namespace ds::actors
