@@ -11,6 +11,7 @@ int run(int argc, char** argv) {
                 "dashstream"};
   root.require_subcommand(1);
   command_context ctx;
+  add_produce_command(root, ctx);
   add_kafka_mock_command(root, ctx);
   try {
     root.parse(argc, argv);

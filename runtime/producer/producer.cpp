@@ -102,7 +102,11 @@ caf::error producer::send_raw(std::string_view key, std::string_view value,
                               std::span<const kafka::record_header> headers,
                               std::uintptr_t token) {
   auto internal = next_token_++;
-  inflight_.emplace(internal, inflight{value.size(), false, token});
+  // Pre-framed bytes: the framing byte says whether they are compressed.
+  bool compressed =
+    !value.empty() && static_cast<uint8_t>(value.front()) ==
+                        static_cast<uint8_t>(proto::framing::zstd);
+  inflight_.emplace(internal, inflight{value.size(), compressed, token});
   if (auto err = client_->produce(cfg_.topic, key, value, headers, internal)) {
     inflight_.erase(internal);
     probe_.send_failures.Increment();
