@@ -66,24 +66,32 @@ zstd_contexts& contexts() {
   return ctx;
 }
 
+// Marks the headers that exist. Creating absent ones would hide a producer
+// bug (a header-less batch event) from consumers, but only for messages big
+// enough to be compressed.
 void set_compression(message& msg, v1::CompressionType type) {
-  if (auto* h = mutable_top_header(msg)) {
-    h->set_compression(type);
+  if (top_header(msg) != nullptr) {
+    mutable_top_header(msg)->set_compression(type);
   }
   if (msg.message_case() == message::kEventBatch) {
     for (auto& ev : *msg.mutable_event_batch()->mutable_events()) {
-      ev.mutable_header()->set_compression(type);
+      if (ev.has_header()) {
+        ev.mutable_header()->set_compression(type);
+      }
     }
   }
 }
 
-caf::error serialize_framed(const message& msg, framing how,
+// `size` is what msg.ByteSizeLong() returned with no change to `msg` since:
+// serialising uses the sizes that call cached, and computing them again would
+// cost a sixth of a small message's encode. `max_bytes` caps the protobuf
+// encoding; the framing byte comes on top of it.
+caf::error serialize_framed(const message& msg, std::size_t size, framing how,
                             std::size_t max_bytes, std::string& out) {
-  auto size = msg.ByteSizeLong();
   if (size > max_bytes) {
     return make_error(errc::too_large,
-                      "encoded message has " + std::to_string(size)
-                        + " bytes, limit is " + std::to_string(max_bytes));
+                      "encoded message has " + std::to_string(size) +
+                        " bytes, limit is " + std::to_string(max_bytes));
   }
   out.resize(size + 1);
   out[0] = static_cast<char>(how);
@@ -101,13 +109,22 @@ errc classify_parse_failure(std::string_view bytes) {
     reinterpret_cast<const uint8_t*>(bytes.data()),
     static_cast<int>(bytes.size()));
   for (;;) {
+    auto start = static_cast<std::size_t>(in.CurrentPosition());
+    if (start >= bytes.size()) {
+      // Every top-level field is complete: the fault is inside one.
+      return errc::invalid_protobuf;
+    }
     auto tag = in.ReadTag();
     if (tag == 0) {
-      // A clean end means the fault is inside a field; otherwise the tag
-      // varint itself is cut short (continuation bit on the last byte).
-      bool at_end = in.CurrentPosition() >= static_cast<int>(bytes.size());
-      bool cut = !bytes.empty() && (static_cast<uint8_t>(bytes.back()) & 0x80);
-      return !at_end && cut ? errc::truncated : errc::invalid_protobuf;
+      // Either a literal (invalid) tag 0 or a tag varint that runs off the
+      // end: truncated only when every byte left carries a continuation bit
+      // and there are fewer than a varint32's five.
+      auto rest = bytes.substr(start);
+      bool cut =
+        rest.size() < 5 && std::all_of(rest.begin(), rest.end(), [](char c) {
+          return (static_cast<uint8_t>(c) & 0x80) != 0;
+        });
+      return cut ? errc::truncated : errc::invalid_protobuf;
     }
     auto remaining = static_cast<int>(bytes.size()) - in.CurrentPosition();
     switch (WireFormatLite::GetTagWireType(tag)) {
@@ -147,8 +164,8 @@ errc classify_parse_failure(std::string_view bytes) {
 caf::error parse(std::string_view bytes, message& out) {
   if (!out.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     auto reason = classify_parse_failure(bytes);
-    return make_error(reason, "protobuf parse failed over "
-                                + std::to_string(bytes.size()) + " bytes");
+    return make_error(reason, "protobuf parse failed over " +
+                                std::to_string(bytes.size()) + " bytes");
   }
   return {};
 }
@@ -173,9 +190,10 @@ caf::error decompress(std::string_view frame, std::size_t cap,
                       "zstd frame does not declare its content size");
   }
   if (fh.frameContentSize > cap) {
-    return make_error(errc::too_large,
-                      "zstd frame declares " + std::to_string(fh.frameContentSize)
-                        + " bytes, limit is " + std::to_string(cap));
+    return make_error(errc::too_large, "zstd frame declares " +
+                                         std::to_string(fh.frameContentSize) +
+                                         " bytes, limit is " +
+                                         std::to_string(cap));
   }
   auto frame_size = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
   if (ZSTD_isError(frame_size)) {
@@ -186,8 +204,8 @@ caf::error decompress(std::string_view frame, std::size_t cap,
   }
   if (frame_size != frame.size()) {
     return make_error(errc::zstd_error,
-                      std::to_string(frame.size() - frame_size)
-                        + " trailing bytes after the zstd frame");
+                      std::to_string(frame.size() - frame_size) +
+                        " trailing bytes after the zstd frame");
   }
   auto declared = static_cast<std::size_t>(fh.frameContentSize);
   scratch.resize(declared);
@@ -197,10 +215,9 @@ caf::error decompress(std::string_view frame, std::size_t cap,
     return make_error(errc::zstd_error, ZSTD_getErrorName(n));
   }
   if (n != declared) {
-    return make_error(errc::zstd_error, "frame declared "
-                                          + std::to_string(declared)
-                                          + " bytes but held "
-                                          + std::to_string(n));
+    return make_error(errc::zstd_error,
+                      "frame declared " + std::to_string(declared) +
+                        " bytes but held " + std::to_string(n));
   }
   return {};
 }
@@ -222,17 +239,16 @@ caf::error decode_zstd(std::string_view frame, const decode_options& opts,
 }
 
 bool starts_with_zstd_magic(std::string_view bytes) {
-  return bytes.size() >= 4
-         && std::equal(std::begin(zstd_magic), std::end(zstd_magic),
-                       reinterpret_cast<const unsigned char*>(bytes.data()));
+  return bytes.size() >= 4 &&
+         std::equal(std::begin(zstd_magic), std::end(zstd_magic),
+                    reinterpret_cast<const unsigned char*>(bytes.data()));
 }
 
 caf::error check_header(const header& h, const char* where) {
   if (h.schema_version() > 1) {
     return make_error(errc::schema_version_mismatch,
-                      std::string{where} + " has schema_version "
-                        + std::to_string(h.schema_version())
-                        + ", expected 1");
+                      std::string{where} + " has schema_version " +
+                        std::to_string(h.schema_version()) + ", expected 1");
   }
   return {};
 }
@@ -247,9 +263,9 @@ caf::error validate_headers(const message& msg) {
   const auto* top = top_header(msg);
   if (top == nullptr) {
     return make_error(errc::missing_header,
-                      "message of type "
-                        + v1::MessageType_Name(message_type_of(msg))
-                        + " has no header");
+                      "message of type " +
+                        v1::MessageType_Name(message_type_of(msg)) +
+                        " has no header");
   }
   if (auto err = check_header(*top, "header")) {
     return err;
@@ -259,8 +275,8 @@ caf::error validate_headers(const message& msg) {
     for (int i = 0; i < events.size(); ++i) {
       if (!events[i].has_header()) {
         return make_error(errc::missing_header,
-                          "event " + std::to_string(i)
-                            + " of the batch has no header");
+                          "event " + std::to_string(i) +
+                            " of the batch has no header");
       }
       if (auto err = check_header(events[i].header(), "batch event")) {
         return err;
@@ -277,13 +293,13 @@ caf::error encode(message& msg, const encode_options& opts, std::string& out) {
   auto plain_size = msg.ByteSizeLong();
   if (plain_size > opts.max_message_bytes) {
     return make_error(errc::too_large,
-                      "encoded message has " + std::to_string(plain_size)
-                        + " bytes, limit is "
-                        + std::to_string(opts.max_message_bytes));
+                      "encoded message has " + std::to_string(plain_size) +
+                        " bytes, limit is " +
+                        std::to_string(opts.max_message_bytes));
   }
   if (!opts.compress || plain_size <= opts.compression_threshold) {
-    return serialize_framed(msg, framing::raw, opts.max_message_bytes + 1,
-                            out);
+    return serialize_framed(msg, plain_size, framing::raw,
+                            opts.max_message_bytes, out);
   }
   // Producers mark the message before compressing (§1.2), so the header
   // inside the frame says ZSTD.
@@ -303,15 +319,15 @@ caf::error encode(message& msg, const encode_options& opts, std::string& out) {
   if (n >= plain.size()) {
     // Did not pay off: send it raw, and say so in the header.
     set_compression(msg, v1::COMPRESSION_TYPE_NONE);
-    return serialize_framed(msg, framing::raw, opts.max_message_bytes + 1,
-                            out);
+    return serialize_framed(msg, msg.ByteSizeLong(), framing::raw,
+                            opts.max_message_bytes, out);
   }
   out.resize(n + 1);
   if (out.size() > opts.max_message_bytes) {
     return make_error(errc::too_large,
-                      "framed message has " + std::to_string(out.size())
-                        + " bytes, limit is "
-                        + std::to_string(opts.max_message_bytes));
+                      "framed message has " + std::to_string(out.size()) +
+                        " bytes, limit is " +
+                        std::to_string(opts.max_message_bytes));
   }
   return {};
 }
@@ -338,9 +354,9 @@ caf::expected<decode_info> decode(std::string_view bytes,
     info.how = framing::raw;
     if (payload.size() > opts.max_decoded_bytes) {
       return make_error(errc::too_large,
-                        "payload has " + std::to_string(payload.size())
-                          + " bytes, limit is "
-                          + std::to_string(opts.max_decoded_bytes));
+                        "payload has " + std::to_string(payload.size()) +
+                          " bytes, limit is " +
+                          std::to_string(opts.max_decoded_bytes));
     }
     info.decoded_bytes = payload.size();
     err = parse(payload, out);
@@ -350,9 +366,9 @@ caf::expected<decode_info> decode(std::string_view bytes,
   } else if (opts.mode == decode_mode::strict) {
     char buf[8];
     std::snprintf(buf, sizeof(buf), "0x%02x", first);
-    return make_error(errc::bad_framing_byte,
-                      std::string{"first byte is "} + buf
-                        + ", expected 0x00 or 0x01");
+    return make_error(errc::bad_framing_byte, std::string{"first byte is "} +
+                                                buf +
+                                                ", expected 0x00 or 0x01");
   } else if (starts_with_zstd_magic(bytes)) {
     info.how = framing::legacy_zstd;
     err = decode_zstd(bytes, opts, out, info.decoded_bytes);
@@ -360,20 +376,26 @@ caf::expected<decode_info> decode(std::string_view bytes,
     info.how = framing::legacy_protobuf;
     if (bytes.size() > opts.max_decoded_bytes) {
       return make_error(errc::too_large,
-                        "legacy payload has " + std::to_string(bytes.size())
-                          + " bytes, limit is "
-                          + std::to_string(opts.max_decoded_bytes));
+                        "legacy payload has " + std::to_string(bytes.size()) +
+                          " bytes, limit is " +
+                          std::to_string(opts.max_decoded_bytes));
     }
     info.decoded_bytes = bytes.size();
-    if (auto perr = parse(bytes, out)) {
+    auto perr = parse(bytes, out);
+    if (!perr && out.message_case() == message::MESSAGE_NOT_SET) {
+      // Parsed, but only as unknown fields: almost any short byte string
+      // does. Without framing that is no evidence of a DashStream record.
+      perr = make_error(errc::no_message_variant, "no variant set");
+    }
+    if (perr) {
       // Neither framed nor a legacy protobuf: report the framing byte, which
       // is what an operator can act on.
       char buf[8];
       std::snprintf(buf, sizeof(buf), "0x%02x", first);
       return make_error(errc::bad_framing_byte,
-                        std::string{"first byte is "} + buf
-                          + " and the value is not a legacy protobuf ("
-                          + describe(perr) + ")");
+                        std::string{"first byte is "} + buf +
+                          " and the value is not a legacy protobuf (" +
+                          describe(perr) + ")");
     }
   }
   if (err) {

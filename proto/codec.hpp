@@ -63,7 +63,7 @@ struct decode_info {
 /// compressed, header.compression is set to ZSTD on the variant's header and
 /// on every inner event of a batch, before compressing, as producers must;
 /// otherwise those fields are left as they were (reset to NONE when a
-/// compression attempt did not pay off).
+/// compression attempt did not pay off). Absent headers are not created.
 caf::error encode(message& msg, const encode_options& opts, std::string& out);
 
 /// Convenience overload returning the framed bytes.

@@ -17,9 +17,8 @@ const header* top_header(const message& msg) noexcept {
       return msg.token_chunk().has_header() ? &msg.token_chunk().header()
                                             : nullptr;
     case message::kToolExecution:
-      return msg.tool_execution().has_header()
-               ? &msg.tool_execution().header()
-               : nullptr;
+      return msg.tool_execution().has_header() ? &msg.tool_execution().header()
+                                               : nullptr;
     case message::kCheckpoint:
       return msg.checkpoint().has_header() ? &msg.checkpoint().header()
                                            : nullptr;

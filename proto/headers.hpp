@@ -23,7 +23,7 @@ dashstream::v1::MessageType message_type_of(const message& msg) noexcept;
 
 /// Calls `f(const header&)` for the variant's header and, for an EventBatch,
 /// for every inner event's header (contract §8.5), skipping absent ones.
-template <class F>
+template<class F>
 void for_each_header(const message& msg, F&& f) {
   if (const auto* h = top_header(msg)) {
     f(*h);
