@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_actor.hpp>
@@ -68,6 +69,14 @@ struct supervisor_config {
   /// Seed for the jitter (tests pass a fixed one).
   uint64_t seed = std::random_device{}();
 };
+
+} // namespace ds::actors
+
+// Child specs carry std::functions: they only ever travel between actors
+// of one process, never over the wire.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ds::actors::child_spec)
+
+namespace ds::actors {
 
 using supervisor_actor = caf::typed_actor<
   // Starts a child now and supervises it; replies with its first handle.

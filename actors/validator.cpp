@@ -61,7 +61,10 @@ validator(validator_actor::stateful_pointer<validator_state> self,
       auto evictions_before = st.checker->evictions();
       for (const auto& item : req.items) {
 #ifdef DS_TEST_HOOKS
-        if (item.thread_id == crash_thread_id) {
+        if (item.thread_id == crash_thread_id && crash_budget != 0) {
+          if (crash_budget > 0) {
+            --crash_budget;
+          }
           throw std::runtime_error("test hook: validator crash requested");
         }
 #endif

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,9 @@ validator(validator_actor::stateful_pointer<validator_state> self,
 /// Test builds only: a validator throws when it sees this thread id, so
 /// tests can crash one on purpose and watch its supervisor.
 inline constexpr const char* crash_thread_id = "ds-test-hook-crash";
+/// How many more crashes the hook may cause (-1: no limit). A budget of 1
+/// lets the restarted validator accept the redelivered record.
+inline std::atomic<int> crash_budget{-1};
 #endif
 
 } // namespace ds::actors

@@ -105,3 +105,104 @@ typename Inspector::result_type inspect(Inspector& f, supervisor_stats& x) {
 }
 
 } // namespace ds::actors
+
+#include <memory>
+#include <string_view>
+
+namespace ds::actors {
+
+// -- records ------------------------------------------------------------------
+
+/// A record as the actors see it: coordinates plus views into bytes that
+/// `owner` keeps alive (a librdkafka message in the daemon, a string in
+/// tests). Copies share the buffer, so fan-out never copies payloads.
+struct source_record {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;
+  std::string_view key;
+  std::string_view value;
+  std::shared_ptr<const void> owner;
+};
+
+/// A consecutive run of one partition's records, consumer -> reader.
+struct record_batch {
+  int32_t partition = 0;
+  std::shared_ptr<const std::vector<source_record>> records;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_batch& x) {
+  // Local-only message: it carries views into shared buffers.
+  return f(caf::meta::type_name("record_batch"), x.partition);
+}
+
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+/// Reader -> consumer: how far the partition is done. `commit_offset` is
+/// the next offset to read (-1 while nothing completed); `completed` counts
+/// records finished since the reader started (for the in-flight budget).
+struct partition_progress {
+  int32_t partition = 0;
+  int64_t commit_offset = -1;
+  uint64_t completed = 0;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, partition_progress& x) {
+  return f(caf::meta::type_name("partition_progress"), x.partition,
+           x.commit_offset, x.completed);
+}
+
+/// A partition reader's counters, for tests and the admin API.
+struct partition_stats {
+  int32_t partition = 0;
+  uint64_t received = 0;
+  uint64_t completed = 0;
+  uint64_t decode_errors = 0;
+  uint64_t rejected = 0;
+  uint64_t in_flight = 0;
+  int64_t commit_offset = -1;
+  uint64_t redelivered = 0;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, partition_stats& x) {
+  return f(caf::meta::type_name("partition_stats"), x.partition, x.received,
+           x.completed, x.decode_errors, x.rejected, x.in_flight,
+           x.commit_offset, x.redelivered);
+}
+
+} // namespace ds::actors
+
+namespace ds::actors {
+
+// -- consumer -----------------------------------------------------------------
+
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using reader_up_atom = caf::atom_constant<caf::atom("reader_up")>;
+
+/// The consumer's view, for tests, /health and the admin API.
+struct consumer_stats {
+  uint64_t polled = 0;
+  uint64_t dispatched = 0;
+  uint64_t in_flight = 0;
+  uint64_t pauses = 0;
+  uint64_t resumes = 0;
+  uint64_t infra_errors = 0;
+  uint64_t redelivered = 0;
+  std::vector<int32_t> assigned;
+  std::vector<int32_t> paused;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, consumer_stats& x) {
+  return f(caf::meta::type_name("consumer_stats"), x.polled, x.dispatched,
+           x.in_flight, x.pauses, x.resumes, x.infra_errors, x.redelivered,
+           x.assigned, x.paused);
+}
+
+} // namespace ds::actors

@@ -23,7 +23,7 @@
 #include "runtime/producer/producer.hpp"
 #include "runtime/workload/errc.hpp"
 #include "runtime/workload/generator.hpp"
-#include "runtime/workload/pacer.hpp"
+#include "runtime/workload/sender.hpp"
 
 namespace ds::app {
 
@@ -301,107 +301,24 @@ int run_produce(const produce_options& o) {
   producer::producer_config pcfg;
   pcfg.kafka.client = client;
   pcfg.topic = o.topic;
-  pcfg.encode = cfg->encode;
-  delivery_tally tally;
-  auto prod = producer::producer::make(
-    pcfg, registry, [&tally](const kafka::delivery_report& rep) {
-      if (rep.error) {
-        if (tally.failed++ == 0) {
-          tally.first_failure = describe(rep.error);
-        }
-        return;
-      }
-      ++tally.acked;
-      if (tally.gen != nullptr) {
-        tally.gen->truth().locate(rep.token, rep.partition, rep.offset);
-      }
-    });
-  if (!prod) {
+  auto snd = workload::sender::make(*cfg, pcfg, registry);
+  if (!snd) {
     std::cerr << "error: cannot create the Kafka producer for " << o.brokers
-              << ": " << describe(prod.error()) << '\n';
+              << ": " << describe(snd.error()) << '\n';
     return exit_failure;
   }
-  auto& p = **prod;
-  // The generator stamps with the producer's own per-tenant stampers, then
-  // hands over framed bytes: send_raw sends them as they are, which is what
-  // lets a duplicate be the exact same bytes.
-  workload::generator gen{
-    *cfg, std::move(*plan),
-    [&p](std::string_view tenant) { return p.stamps(tenant); }};
-  tally.gen = &gen;
-  // The producer outlives the generator and may still serve a report from
-  // its destructor: stop routing reports to the generator first.
-  struct detach_on_exit {
-    delivery_tally& tally;
-    ~detach_on_exit() { tally.gen = nullptr; }
-  } detach{tally};
+  auto& gen = (*snd)->gen();
   const auto total = gen.remaining();
-  const auto start = steady::now();
-  workload::pacer pace{o.rate, start};
-  bool interrupted = false;
-  caf::error failure; // what stopped the loop early, if anything
-  std::string failure_what;
-  workload::planned_record rec;
-  std::vector<kafka::record_header> headers;
-  for (uint64_t n = 0;; ++n) {
-    if (n % 256 == 0 && stop.poll() != 0) {
-      interrupted = true;
-      break;
-    }
-    for (auto wait = pace.wait_before(n, steady::now());
-         wait > steady::duration::zero();
-         wait = pace.wait_before(n, steady::now())) {
-      // Waiting in poll() serves delivery reports meanwhile.
-      auto ms = std::chrono::floor<std::chrono::milliseconds>(wait);
-      if (ms.count() > 0) {
-        p.poll(std::min(ms, std::chrono::milliseconds{100}));
-      } else {
-        std::this_thread::sleep_for(wait);
-      }
-      if (stop.poll() != 0) {
-        interrupted = true;
-        break;
-      }
-    }
-    if (interrupted) {
-      break;
-    }
-    auto more = gen.next(rec);
-    if (!more) {
-      failure = more.error();
-      failure_what = "cannot build record " + std::to_string(n + 1);
-      break;
-    }
-    if (!*more) {
-      break;
-    }
-    headers.clear();
-    if (!rec.traceparent.empty()) {
-      headers.push_back({"traceparent", rec.traceparent});
-    }
-    if (auto err = p.send_raw(rec.key, rec.value, headers, rec.token)) {
-      failure = err;
-      failure_what = "cannot enqueue record " + std::to_string(n + 1) + " of " +
-                     std::to_string(total);
-      break;
-    }
-    if (n % 1024 == 1023) {
-      p.poll(std::chrono::milliseconds{0});
-    }
-  }
-  // Longer than message.timeout.ms (30 s), so every record gets its report.
-  auto flush_err = p.flush(std::chrono::seconds{45});
-  const double seconds =
-    std::chrono::duration<double>(steady::now() - start).count();
-  const auto sent = gen.truth().records().total;
+  auto res = (*snd)->run(o.rate, [&stop] { return stop.poll() != 0; });
+  delivery_tally tally{res.acked, res.failed, res.first_failure, nullptr};
+  const double seconds = res.seconds;
+  const auto sent = res.sent;
+  const bool interrupted = res.interrupted;
+  const auto& failure = res.failure;
+  const auto& failure_what = res.failure_what;
   int rc = exit_ok;
   if (failure) {
     std::cerr << "error: " << failure_what << ": " << describe(failure) << '\n';
-    rc = exit_failure;
-  }
-  if (flush_err) {
-    std::cerr << "error: flushing to " << o.brokers << ": "
-              << describe(flush_err) << '\n';
     rc = exit_failure;
   }
   if (tally.acked != sent) {

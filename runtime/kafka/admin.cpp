@@ -167,4 +167,49 @@ watermarks(const client_config& cfg, const std::string& topic,
   return result;
 }
 
+caf::expected<std::vector<int64_t>>
+committed_offsets(const client_config& cfg, const std::string& group,
+                  const std::string& topic, std::chrono::milliseconds timeout) {
+  auto cnt = partition_count(cfg, topic, timeout);
+  if (!cnt) {
+    return cnt.error();
+  }
+  // A consumer handle with the group's id, never subscribed: it only asks
+  // the group coordinator, it does not join the group.
+  auto conf =
+    make_conf(cfg, {{"group.id", group}, {"enable.auto.commit", "false"}});
+  if (!conf) {
+    return conf.error();
+  }
+  char errstr[512];
+  auto* raw =
+    rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof(errstr));
+  if (raw == nullptr) {
+    return make_error(errc::client_create_failed, errstr);
+  }
+  (void)conf->release();
+  rk_ptr rk{raw};
+  auto* list = rd_kafka_topic_partition_list_new(*cnt);
+  for (int32_t p = 0; p < *cnt; ++p) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
+  }
+  auto err =
+    rd_kafka_committed(rk.get(), list, static_cast<int>(timeout.count()));
+  std::vector<int64_t> result(static_cast<std::size_t>(*cnt), -1);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < list->cnt; ++i) {
+      result[static_cast<std::size_t>(list->elems[i].partition)] =
+        list->elems[i].offset;
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_consumer_close(rk.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(errc::metadata_failed, "committed offsets of group " +
+                                               group + ": " +
+                                               rd_kafka_err2str(err));
+  }
+  return result;
+}
+
 } // namespace ds::kafka

@@ -33,4 +33,10 @@ caf::expected<std::vector<partition_watermarks>>
 watermarks(const client_config& cfg, const std::string& topic,
            std::chrono::milliseconds timeout);
 
+/// The offsets `group` has committed for every partition of `topic`
+/// (-1 where nothing is committed).
+caf::expected<std::vector<int64_t>>
+committed_offsets(const client_config& cfg, const std::string& group,
+                  const std::string& topic, std::chrono::milliseconds timeout);
+
 } // namespace ds::kafka

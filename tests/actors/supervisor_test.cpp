@@ -25,7 +25,6 @@ caf::behavior worker(caf::event_based_actor* self) {
 }
 
 struct supervisor_fixture : ds::test::caf_fixture {
-  prometheus::Registry registry;
   std::shared_ptr<supervisor_probe> probe =
     std::make_shared<supervisor_probe>(registry);
   std::map<std::string, int> starts; // name -> instances started

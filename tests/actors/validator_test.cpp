@@ -10,7 +10,6 @@ using namespace ds::actors;
 namespace {
 
 struct validator_fixture : ds::test::caf_fixture {
-  prometheus::Registry registry;
   std::shared_ptr<validator_probe> probe =
     std::make_shared<validator_probe>(registry);
 

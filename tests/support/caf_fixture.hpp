@@ -4,6 +4,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
+#include <prometheus/registry.h>
 
 namespace ds::test {
 
@@ -20,7 +21,7 @@ struct caf_fixture {
   }
 
   caf_fixture()
-    : sys(init(cfg)), self(sys, true),
+    : sys(init(sys_cfg)), self(sys, true),
       sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     sched.clock().current_time += std::chrono::hours(1);
   }
@@ -33,7 +34,11 @@ struct caf_fixture {
   /// Moves the test clock, firing due timeouts and delayed messages.
   std::size_t advance(caf::timespan d) { return sched.advance_time(d); }
 
-  caf::actor_system_config cfg;
+  /// Declared first so it outlives the actor system: probes hand out
+  /// references to series the registry owns, and actors touch them until
+  /// the system is gone.
+  prometheus::Registry registry;
+  caf::actor_system_config sys_cfg;
   caf::actor_system sys;
   caf::scoped_actor self;
   caf::scheduler::test_coordinator& sched;

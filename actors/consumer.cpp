@@ -1,0 +1,316 @@
+#include "actors/consumer.hpp"
+
+#include <deque>
+#include <map>
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace ds::actors {
+
+namespace {
+
+void log_event(spdlog::level::level_enum lvl, nlohmann::json line) {
+  line["component"] = "consumer";
+  spdlog::log(
+    lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string reader_name(int32_t p) {
+  return "partition-reader-" + std::to_string(p);
+}
+
+struct partition_entry {
+  caf::actor reader;
+  /// Dispatched and not yet covered by the commit offset, in offset order:
+  /// what a restarted reader gets again, and the in-flight budget's count.
+  std::deque<source_record> unfinished;
+  int64_t commit = -1;
+  bool paused = false;
+};
+
+class consumer_loop {
+public:
+  consumer_loop(caf::blocking_actor* self, consumer_config cfg,
+                std::shared_ptr<consumer_deps> deps)
+    : self_(self), cfg_(cfg), deps_(std::move(deps)) {}
+
+  void run() {
+    auto revoke = [this](std::span<const int32_t> ps, bool lost) {
+      on_revoke(ps, lost);
+    };
+    auto next_lag = std::chrono::steady_clock::now();
+    while (running_) {
+      serve_mailbox();
+      if (!running_) {
+        break;
+      }
+      auto timeout =
+        in_flight() > 0 ? std::chrono::milliseconds(5) : cfg_.poll_timeout;
+      auto res = deps_->source->poll(cfg_.max_batch, timeout, revoke);
+      on_poll(res);
+      if (auto now = std::chrono::steady_clock::now(); now >= next_lag) {
+        update_lag();
+        next_lag = now + cfg_.lag_interval;
+      }
+    }
+    // Leaving: the source revokes everything through the callback, which
+    // drains the readers and stores their final offsets; then commit.
+    if (auto err = deps_->source->close(revoke)) {
+      log_event(spdlog::level::err, {{"event", "close_failed"},
+                                     {"error", self_->system().render(err)}});
+    }
+    log_event(spdlog::level::info, {{"event", "stopped"}});
+  }
+
+private:
+  uint64_t in_flight() const {
+    uint64_t n = 0;
+    for (const auto& [p, e] : parts_) {
+      n += e.unfinished.size();
+    }
+    return n;
+  }
+
+  void serve_mailbox() {
+    for (bool more = true; more;) {
+      more = false;
+      self_->receive(
+        [&](progress_atom, const partition_progress& x) {
+          on_progress(x);
+          more = true;
+        },
+        [&](reader_up_atom, int32_t p, const caf::actor& h) {
+          on_reader_up(p, h);
+          more = true;
+        },
+        [&](stats_atom) {
+          more = true;
+          return stats();
+        },
+        [&](stop_atom) { running_ = false; },
+        caf::after(std::chrono::seconds(0)) >> [] {});
+    }
+  }
+
+  consumer_stats stats() const {
+    auto s = stats_;
+    s.in_flight = in_flight();
+    for (const auto& [p, e] : parts_) {
+      s.assigned.push_back(p);
+      if (e.paused) {
+        s.paused.push_back(p);
+      }
+    }
+    return s;
+  }
+
+  void on_poll(record_source::poll_result& res) {
+    auto& probe = *deps_->probe;
+    if (deps_->on_poll) {
+      deps_->on_poll(res);
+    }
+    if (!res.infra_errors.empty()) {
+      stats_.infra_errors += res.infra_errors.size();
+      probe.infra_errors.Increment(
+        static_cast<double>(res.infra_errors.size()));
+    }
+    for (auto p : res.assigned) {
+      on_assigned(p);
+    }
+    if (res.records.empty()) {
+      return;
+    }
+    stats_.polled += res.records.size();
+    // Group consecutive records per partition, preserving offset order.
+    std::map<int32_t, std::vector<source_record>> by_partition;
+    for (auto& r : res.records) {
+      by_partition[r.partition].push_back(std::move(r));
+    }
+    for (auto& [p, recs] : by_partition) {
+      auto it = parts_.find(p);
+      if (it == parts_.end()) {
+        continue; // revoked in the same poll: another member reads it
+      }
+      auto& e = it->second;
+      for (const auto& r : recs) {
+        e.unfinished.push_back(r);
+      }
+      stats_.dispatched += recs.size();
+      dispatch(p, e, std::move(recs));
+      if (!e.paused && e.unfinished.size() >= cfg_.inflight_max) {
+        int32_t ids[] = {p};
+        if (!deps_->source->pause(ids)) {
+          e.paused = true;
+          ++stats_.pauses;
+          probe.pauses.Increment();
+        }
+      }
+    }
+  }
+
+  void dispatch(int32_t p, partition_entry& e,
+                std::vector<source_record> recs) {
+    if (!e.reader || recs.empty()) {
+      return; // restarting: the new instance gets e.unfinished
+    }
+    auto batch = record_batch{
+      p, std::make_shared<const std::vector<source_record>>(std::move(recs))};
+    self_->send(e.reader, std::move(batch));
+  }
+
+  void on_assigned(int32_t p) {
+    deps_->probe->rebalances.Increment();
+    auto [low, high] = deps_->source->watermarks(p);
+    (void)low;
+    auto& e = parts_[p];
+    auto self_handle = caf::actor_cast<caf::actor>(self_);
+    auto deps = deps_;
+    auto live_from = high < 0 ? 0 : high; // session-start high watermark
+    child_spec spec{reader_name(p), "partition_reader",
+                    [deps, p, self_handle, live_from](caf::actor_system& sys) {
+                      auto rc = deps->reader_config(p);
+                      rc.partition = p;
+                      rc.live_from_offset = live_from;
+                      rc.progress_to = self_handle;
+                      return caf::actor_cast<caf::actor>(sys.spawn(
+                        partition_reader, std::move(rc), deps->reader_probe));
+                    },
+                    restart_policy::permanent,
+                    [self_handle, p](const caf::actor& h) {
+                      caf::anon_send(self_handle, reader_up_atom::value, p, h);
+                    }};
+    self_->request(deps_->readers, caf::infinite, add_atom::value, spec)
+      .receive([&](caf::actor& h) { e.reader = h; },
+               [&](caf::error& err) {
+                 log_event(spdlog::level::err,
+                           {{"event", "reader_start_failed"},
+                            {"partition", p},
+                            {"error", self_->system().render(err)}});
+               });
+    deps_->probe->add_partition(p);
+    deps_->probe->assigned.Set(static_cast<double>(parts_.size()));
+    log_event(spdlog::level::info,
+              {{"event", "partition_assigned"},
+               {"partition", p},
+               {"live_from_offset", std::to_string(live_from)}});
+  }
+
+  void on_revoke(std::span<const int32_t> ps, bool lost) {
+    deps_->probe->rebalances.Increment();
+    for (auto p : ps) {
+      auto it = parts_.find(p);
+      if (it == parts_.end()) {
+        continue;
+      }
+      auto& e = it->second;
+      if (e.reader) {
+        self_
+          ->request(caf::actor_cast<partition_reader_actor>(e.reader),
+                    caf::infinite, drain_atom::value, cfg_.drain_timeout)
+          .receive(
+            [&](int64_t commit) {
+              if (commit > e.commit) {
+                e.commit = commit;
+              }
+            },
+            [&](caf::error&) {});
+      }
+      if (!lost && e.commit >= 0) {
+        deps_->source->store_offset(p, e.commit);
+      }
+      self_
+        ->request(deps_->readers, caf::infinite, remove_atom::value,
+                  reader_name(p))
+        .receive([](bool) {}, [](caf::error&) {});
+      log_event(spdlog::level::info,
+                {{"event", "partition_revoked"},
+                 {"partition", p},
+                 {"lost", lost},
+                 {"commit_offset", std::to_string(e.commit)},
+                 {"unfinished", e.unfinished.size()}});
+      deps_->probe->remove_partition(p);
+      parts_.erase(it);
+    }
+    deps_->probe->assigned.Set(static_cast<double>(parts_.size()));
+  }
+
+  void on_progress(const partition_progress& x) {
+    auto it = parts_.find(x.partition);
+    if (it == parts_.end() || x.commit_offset <= it->second.commit) {
+      return; // revoked meanwhile, or a stale report from an old reader
+    }
+    auto& e = it->second;
+    e.commit = x.commit_offset;
+    while (!e.unfinished.empty() && e.unfinished.front().offset < e.commit) {
+      e.unfinished.pop_front();
+    }
+    deps_->source->store_offset(x.partition, e.commit);
+    if (e.paused && e.unfinished.size() <= cfg_.inflight_low) {
+      int32_t ids[] = {x.partition};
+      if (!deps_->source->resume(ids)) {
+        e.paused = false;
+        ++stats_.resumes;
+        deps_->probe->resumes.Increment();
+      }
+    }
+  }
+
+  void on_reader_up(int32_t p, const caf::actor& h) {
+    auto it = parts_.find(p);
+    if (it == parts_.end() || it->second.reader == h) {
+      return; // the first start (already known) or a revoked partition
+    }
+    auto& e = it->second;
+    e.reader = h;
+    stats_.redelivered += e.unfinished.size();
+    log_event(spdlog::level::warn, {{"event", "reader_restarted"},
+                                    {"partition", p},
+                                    {"redelivered", e.unfinished.size()}});
+    std::vector<source_record> again(e.unfinished.begin(), e.unfinished.end());
+    dispatch(p, e, std::move(again));
+  }
+
+  void update_lag() {
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+    for (const auto& [p, e] : parts_) {
+      auto sit = deps_->probe->partitions.find(p);
+      if (sit == deps_->probe->partitions.end()) {
+        continue;
+      }
+      auto [low, high] = deps_->source->watermarks(p);
+      (void)low;
+      int64_t next = e.commit >= 0           ? e.commit
+                     : !e.unfinished.empty() ? e.unfinished.front().offset
+                                             : high;
+      auto lag = high >= 0 && next >= 0 && high > next ? high - next : 0;
+      sit->second.lag_messages->Set(static_cast<double>(lag));
+      double age = 0;
+      if (!e.unfinished.empty() && e.unfinished.front().timestamp_ms > 0) {
+        age = static_cast<double>(now_ms - e.unfinished.front().timestamp_ms) /
+              1000.0;
+      }
+      sit->second.lag_seconds->Set(age < 0 ? 0 : age);
+    }
+  }
+
+  caf::blocking_actor* self_;
+  consumer_config cfg_;
+  std::shared_ptr<consumer_deps> deps_;
+  std::map<int32_t, partition_entry> parts_;
+  consumer_stats stats_;
+  bool running_ = true;
+};
+
+} // namespace
+
+void consumer(caf::blocking_actor* self, consumer_config cfg,
+              std::shared_ptr<consumer_deps> deps) {
+  consumer_loop{self, cfg, std::move(deps)}.run();
+}
+
+} // namespace ds::actors

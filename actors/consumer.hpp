@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include <caf/blocking_actor.hpp>
+
+#include "actors/consumer_probe.hpp"
+#include "actors/partition_reader.hpp"
+#include "actors/record_source.hpp"
+#include "actors/supervisor.hpp"
+
+namespace ds::actors {
+
+struct consumer_config {
+  /// Records fetched per poll at most.
+  std::size_t max_batch = 1000;
+  /// How long a poll waits when nothing is in flight.
+  std::chrono::milliseconds poll_timeout{100};
+  /// Per-partition in-flight budget: at `inflight_max` unfinished records
+  /// the partition is paused in librdkafka; below `inflight_low` resumed.
+  std::size_t inflight_max = 10000;
+  std::size_t inflight_low = 5000;
+  /// How long a revoked partition's reader may take to finish.
+  caf::timespan drain_timeout = std::chrono::seconds(10);
+  /// How often lag gauges are refreshed.
+  std::chrono::milliseconds lag_interval{1000};
+};
+
+/// Everything the consumer is wired to, built by the composition root.
+struct consumer_deps {
+  std::unique_ptr<record_source> source;
+  /// Supervises the partition readers (children come and go with the
+  /// assignment).
+  supervisor_actor readers;
+  /// A reader's settings for a partition (validators, decode mode); the
+  /// consumer fills in partition, live_from_offset and progress_to.
+  std::function<partition_reader_config(int32_t partition)> reader_config;
+  std::shared_ptr<partition_reader_probe> reader_probe;
+  std::shared_ptr<consumer_probe> probe;
+  /// Sees every poll's outcome on the consumer thread (breaker, health).
+  std::function<void(const record_source::poll_result&)> on_poll;
+};
+
+/// The consumer-group member. A blocking actor on its own thread, because
+/// librdkafka's poll (and the rebalance callback that must drain revoked
+/// partitions before returning) blocks; CAF 0.17 has no typed blocking
+/// actors, so its handle is untyped. Messages it understands:
+///   (progress_atom, partition_progress)  from partition readers
+///   (reader_up_atom, int32_t, caf::actor) from the readers' supervisor
+///   (stats_atom) -> consumer_stats
+///   (stop_atom): leave the group (drain, commit) and exit
+void consumer(caf::blocking_actor* self, consumer_config cfg,
+              std::shared_ptr<consumer_deps> deps);
+
+} // namespace ds::actors

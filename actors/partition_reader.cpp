@@ -1,0 +1,276 @@
+#include "actors/partition_reader.hpp"
+
+#include <chrono>
+
+#include <caf/actor_cast.hpp>
+
+namespace ds::actors {
+
+namespace {
+
+using self_ptr =
+  partition_reader_actor::stateful_pointer<partition_reader_state>;
+
+constexpr int64_t max_latency_us = 60'000'000;
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+void schedule_flush(self_ptr self) {
+  auto& st = self->state;
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+void answer_drains(self_ptr self) {
+  auto& st = self->state;
+  auto commit = st.watermark.commit_offset().value_or(-1);
+  for (auto& rp : st.drains) {
+    rp.deliver(commit);
+  }
+  st.drains.clear();
+}
+
+// A record is done: every validator it went to has answered (or it needed
+// none). Only now may the watermark move past it.
+void finish(self_ptr self, int64_t offset, int64_t header_ts_us,
+            bool rejected) {
+  auto& st = self->state;
+  auto& p = *st.probe;
+  st.watermark.complete(offset);
+  ++st.stats.completed;
+  p.in_flight.Decrement();
+  --*st.gauge_share;
+  if (rejected) {
+    ++st.stats.rejected;
+    p.rejected.Increment();
+  } else {
+    p.ok.Increment();
+  }
+  if (offset < st.cfg.live_from_offset) {
+    p.backlog.Increment();
+  } else if (header_ts_us > 0) {
+    auto lat = now_us() - header_ts_us;
+    if (lat < 0 || lat > max_latency_us) {
+      p.clock_skew.Increment();
+    } else {
+      p.e2e_latency.Observe(static_cast<double>(lat) / 1e6);
+    }
+  }
+  schedule_flush(self);
+  if (!st.drains.empty() && st.watermark.in_flight() == 0) {
+    answer_drains(self);
+  }
+}
+
+void on_reply(self_ptr self, uint32_t idx, const validation_reply& r) {
+  auto& st = self->state;
+  st.outstanding[idx].erase(r.offset);
+  auto it = st.pending.find(r.offset);
+  if (it == st.pending.end()) {
+    return; // answered twice (redelivery raced a late reply)
+  }
+  auto& pr = it->second;
+  pr.rejected += r.rejected;
+  if (--pr.waiting == 0) {
+    auto ts = pr.header_ts_us;
+    bool rejected = pr.rejected > 0;
+    st.pending.erase(it);
+    finish(self, r.offset, ts, rejected);
+  }
+}
+
+void send_request(self_ptr self, uint32_t idx, const validation_request& req) {
+  const auto& v = self->state.cfg.validators[idx];
+  if (!v) {
+    return; // restarting: the refresh resends everything outstanding
+  }
+  self->request(v, caf::infinite, validate_atom::value, req)
+    .then([self, idx](validation_reply& r) { on_reply(self, idx, r); },
+          [](caf::error&) {
+            // The validator died with this request queued or running; its
+            // down message triggers the redelivery.
+          });
+}
+
+void on_batch(self_ptr self, const record_batch& batch) {
+  auto& st = self->state;
+  auto& p = *st.probe;
+  auto validators = static_cast<uint32_t>(st.cfg.validators.size());
+  // Per record: which validators get which of its headers. Most records
+  // carry one header, so this stays tiny.
+  std::vector<std::pair<uint32_t, validation_request>> routed;
+  for (const auto& rec : *batch.records) {
+    ++st.stats.received;
+    st.watermark.track(rec.offset);
+    p.in_flight.Increment();
+    ++*st.gauge_share;
+    auto info = proto::decode(rec.value, st.cfg.decode, st.scratch);
+    if (!info) {
+      ++st.stats.decode_errors;
+      p.decode_error.Increment();
+      p.decode_errors_for(proto::to_errc(info.error())).Increment();
+      // Until the DLQ lands, a record that cannot be decoded is done once
+      // counted; the DLQ issue makes "done" wait for its durable copy.
+      st.watermark.complete(rec.offset);
+      ++st.stats.completed;
+      p.in_flight.Decrement();
+      --*st.gauge_share;
+      schedule_flush(self);
+      continue;
+    }
+    routed.clear();
+    proto::for_each_header(st.scratch, [&](const proto::header& h) {
+      if (h.thread_id().empty() || h.sequence() == 0) {
+        return; // unsequenced (§3): nothing to validate
+      }
+      auto idx = validator_index(h.thread_id(), validators);
+      auto it = std::find_if(routed.begin(), routed.end(),
+                             [idx](const auto& x) { return x.first == idx; });
+      if (it == routed.end()) {
+        routed.emplace_back(
+          idx, validation_request{st.cfg.partition, rec.offset, {}});
+        it = std::prev(routed.end());
+      }
+      it->second.items.push_back({h.thread_id(), h.sequence()});
+    });
+    const auto* top = proto::top_header(st.scratch);
+    auto ts = top != nullptr ? top->timestamp_us() : 0;
+    if (routed.empty()) {
+      finish(self, rec.offset, ts, false);
+      continue;
+    }
+    st.pending.emplace(rec.offset,
+                       partition_reader_state::pending_record{
+                         rec, ts, static_cast<uint32_t>(routed.size()), 0});
+    for (auto& [idx, req] : routed) {
+      auto& slot = st.outstanding[idx][rec.offset];
+      slot = std::move(req);
+      send_request(self, idx, slot);
+    }
+  }
+}
+
+void refresh_validator(self_ptr self, uint32_t idx) {
+  auto& st = self->state;
+  self
+    ->request(st.cfg.validators_supervisor, caf::infinite, get_atom::value,
+              st.cfg.validator_names[idx])
+    .then(
+      [self, idx](caf::actor& handle) {
+        auto& s = self->state;
+        if (!handle) { // still in its backoff
+          self->delayed_send(self, s.cfg.refresh_delay, refresh_atom::value,
+                             idx);
+          return;
+        }
+        auto v = caf::actor_cast<validator_actor>(handle);
+        s.cfg.validators[idx] = v;
+        self->monitor(v);
+        for (const auto& [offset, req] : s.outstanding[idx]) {
+          ++s.stats.redelivered;
+          s.probe->redelivered.Increment();
+          send_request(self, idx, req);
+        }
+      },
+      [self, idx](caf::error&) {
+        self->delayed_send(self, self->state.cfg.refresh_delay,
+                           refresh_atom::value, idx);
+      });
+}
+
+} // namespace
+
+uint32_t validator_index(std::string_view thread_id, uint32_t validators) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : thread_id) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return validators == 0 ? 0 : static_cast<uint32_t>(h % validators);
+}
+
+partition_reader_actor::behavior_type
+partition_reader(self_ptr self, partition_reader_config cfg,
+                 std::shared_ptr<partition_reader_probe> probe) {
+  auto& state = self->state;
+  state.outstanding.resize(cfg.validator_names.size());
+  state.stats.partition = cfg.partition;
+  state.cfg = std::move(cfg);
+  state.probe = std::move(probe);
+  // Slots without a handle (a fresh reader, or a validator mid-restart) are
+  // looked up at the validators' supervisor; requests wait for them.
+  state.cfg.validators.resize(state.cfg.validator_names.size());
+  for (uint32_t i = 0; i < state.cfg.validators.size(); ++i) {
+    if (state.cfg.validators[i]) {
+      self->monitor(state.cfg.validators[i]);
+    } else {
+      self->send(self, refresh_atom::value, i);
+    }
+  }
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    for (uint32_t i = 0; i < st.cfg.validators.size(); ++i) {
+      if (st.cfg.validators[i] &&
+          st.cfg.validators[i].address() == msg.source) {
+        st.cfg.validators[i] = validator_actor{};
+        self->delayed_send(self, st.cfg.refresh_delay, refresh_atom::value, i);
+      }
+    }
+  });
+  // Leaving (revocation, restart, shutdown): what is still in flight is
+  // redelivered elsewhere, so this instance's share leaves the gauge. The
+  // share lives outside the state, which is gone when this runs.
+  state.gauge_share = std::make_shared<int64_t>(0);
+  self->attach_functor([probe = state.probe, share = state.gauge_share] {
+    probe->in_flight.Decrement(static_cast<double>(*share));
+  });
+  return {
+    [self](const record_batch& batch) { on_batch(self, batch); },
+    [self](drain_atom, caf::timespan timeout) -> caf::result<int64_t> {
+      auto& st = self->state;
+      if (st.watermark.in_flight() == 0) {
+        return st.watermark.commit_offset().value_or(-1);
+      }
+      st.drains.push_back(self->make_response_promise<int64_t>());
+      self->delayed_send(self, timeout, drain_atom::value);
+      return st.drains.back();
+    },
+    [self](stats_atom) {
+      auto st = self->state.stats;
+      st.in_flight = self->state.watermark.in_flight();
+      st.commit_offset = self->state.watermark.commit_offset().value_or(-1);
+      return st;
+    },
+    [self](refresh_atom, uint32_t idx) { refresh_validator(self, idx); },
+    [self](flush_atom) {
+      auto& st = self->state;
+      st.flush_scheduled = false;
+      auto commit = st.watermark.commit_offset().value_or(-1);
+      if (commit == st.reported_commit &&
+          st.stats.completed == st.reported_completed) {
+        return;
+      }
+      st.reported_commit = commit;
+      st.reported_completed = st.stats.completed;
+      if (st.cfg.progress_to) {
+        // The consumer is an untyped (blocking) actor: anon_send.
+        self->anon_send(
+          st.cfg.progress_to, progress_atom::value,
+          partition_progress{st.cfg.partition, commit, st.stats.completed});
+      }
+    },
+    [self](drain_atom) {
+      if (!self->state.drains.empty()) {
+        answer_drains(self);
+      }
+    },
+  };
+}
+
+} // namespace ds::actors

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/completion_watermark.hpp"
+#include "actors/partition_reader_probe.hpp"
+#include "actors/supervisor.hpp"
+#include "actors/validator.hpp"
+#include "actors/vocabulary.hpp"
+#include "proto/codec.hpp"
+
+namespace ds::actors {
+
+/// One per assigned partition. Decodes records, routes every sequenced
+/// header to the validator that owns its thread, and reports how far the
+/// partition is done (the completion watermark) to the consumer, which
+/// stores that offset for commit.
+using partition_reader_actor = caf::typed_actor<
+  // Consumer: records of this partition, in offset order.
+  caf::reacts_to<record_batch>,
+  // Consumer (revocation, shutdown): reply once nothing is in flight, or
+  // when the timeout passes, with the offset to commit (-1: none).
+  caf::replies_to<drain_atom, caf::timespan>::with<int64_t>,
+  caf::replies_to<stats_atom>::with<partition_stats>,
+  // Internal: ask the supervisor for a restarted validator's new handle.
+  caf::reacts_to<refresh_atom, uint32_t>,
+  // Internal: send the coalesced progress report.
+  caf::reacts_to<flush_atom>,
+  // Internal: a drain's timeout expired; answer with what is done.
+  caf::reacts_to<drain_atom>>;
+
+struct partition_reader_config {
+  int32_t partition = 0;
+  proto::decode_options decode;
+  /// Records below this offset were written before the session started
+  /// (backlog): processed the same way, but not observed as latency.
+  int64_t live_from_offset = 0;
+  /// Names of the validators at `validators_supervisor`, by index; thread
+  /// -> index is a stable hash. Their count is the validator count.
+  std::vector<std::string> validator_names;
+  /// Known handles, by index; missing ones are looked up at start.
+  std::vector<validator_actor> validators;
+  supervisor_actor validators_supervisor;
+  /// Where progress goes (the consumer).
+  caf::actor progress_to;
+  /// How long to wait before asking again for a restarting validator.
+  caf::timespan refresh_delay = std::chrono::milliseconds(50);
+};
+
+/// Stable routing: FNV-1a over the thread id, so a thread always lands on
+/// the same validator, across partitions, restarts and processes.
+uint32_t validator_index(std::string_view thread_id, uint32_t validators);
+
+struct partition_reader_state {
+  static inline const char* name = "partition_reader";
+
+  struct pending_record {
+    source_record rec;
+    int64_t header_ts_us = 0; // for end-to-end latency at completion
+    uint32_t waiting = 0;     // validator replies still missing
+    uint32_t rejected = 0;
+  };
+
+  partition_reader_config cfg;
+  std::shared_ptr<partition_reader_probe> probe;
+  completion_watermark watermark;
+  std::unordered_map<int64_t, pending_record> pending;
+  // Per validator: requests sent and not answered, by offset, so a
+  // restarted validator gets exactly the unfinished ones again.
+  std::vector<std::map<int64_t, validation_request>> outstanding;
+  partition_stats stats;
+  bool flush_scheduled = false;
+  int64_t reported_commit = -1;
+  uint64_t reported_completed = 0;
+  std::vector<caf::typed_response_promise<int64_t>> drains;
+  proto::message scratch;               // reused decode target
+  std::shared_ptr<int64_t> gauge_share; // this reader's part of in_flight
+};
+
+/// Runs on the CAF scheduler and never blocks.
+partition_reader_actor::behavior_type partition_reader(
+  partition_reader_actor::stateful_pointer<partition_reader_state> self,
+  partition_reader_config cfg, std::shared_ptr<partition_reader_probe> probe);
+
+} // namespace ds::actors

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <array>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "proto/errc.hpp"
+
+namespace ds::actors {
+
+/// Record-path metrics shared by every partition reader; every labelled
+/// series is resolved here, once, never per record.
+struct partition_reader_probe {
+  explicit partition_reader_probe(prometheus::Registry& registry);
+
+  /// dashstream_records_total{outcome}
+  prometheus::Counter& ok;
+  prometheus::Counter& decode_error;
+  prometheus::Counter& rejected;
+  /// dashstream_decode_errors_total{reason}, indexed by proto::errc.
+  std::array<prometheus::Counter*, 11> decode_errors{};
+  /// now - header.timestamp_us for live records within [0, 60 s].
+  prometheus::Histogram& e2e_latency;
+  /// Live records whose latency fell outside [0, 60 s]: clock skew, not
+  /// latency, so they are counted instead of observed.
+  prometheus::Counter& clock_skew;
+  /// Records older than the session-start high watermark (backlog).
+  prometheus::Counter& backlog;
+  /// Validation requests sent again after a validator restart.
+  prometheus::Counter& redelivered;
+  prometheus::Gauge& in_flight;
+
+  prometheus::Counter& decode_errors_for(proto::errc x) {
+    auto i = static_cast<std::size_t>(x);
+    return *decode_errors[i < decode_errors.size() ? i : 0];
+  }
+};
+
+} // namespace ds::actors

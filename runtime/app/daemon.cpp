@@ -1,0 +1,340 @@
+#include "runtime/app/daemon.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/partition_reader.hpp"
+#include "actors/validator.hpp"
+#include "runtime/app/kafka_record_source.hpp"
+#include "runtime/kafka/admin.hpp"
+#include "runtime/kafka/group_consumer.hpp"
+
+namespace ds::app {
+
+namespace {
+
+void log_event(spdlog::level::level_enum lvl, nlohmann::json line) {
+  line["component"] = "daemon";
+  spdlog::log(
+    lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+actors::gap_policy to_policy(config::sequence_policy p) {
+  switch (p) {
+    case config::sequence_policy::continue_silently:
+      return actors::gap_policy::continue_silently;
+    case config::sequence_policy::halt:
+      return actors::gap_policy::halt;
+    default:
+      return actors::gap_policy::warn_and_continue;
+  }
+}
+
+actors::supervisor_config supervision(const config::daemon_config& cfg,
+                                      std::string name,
+                                      actors::restart_strategy strategy) {
+  actors::supervisor_config s;
+  s.name = std::move(name);
+  s.strategy = strategy;
+  s.max_restarts = cfg.supervision.max_restarts;
+  s.within = std::chrono::seconds(cfg.supervision.within_secs);
+  s.backoff_initial =
+    std::chrono::milliseconds(cfg.supervision.backoff_initial_ms);
+  s.backoff_max = std::chrono::milliseconds(cfg.supervision.backoff_max_ms);
+  return s;
+}
+
+} // namespace
+
+// Handles of the root supervisor's children, as the siblings that started
+// after them need them. Start functions and on_start callbacks all run
+// inside the root supervisor, one at a time, so no lock is needed for the
+// handles; `first_consumer` is handed over once under the mutex.
+struct daemon_wiring {
+  actors::supervisor_actor validators;
+  actors::supervisor_actor readers;
+  std::vector<std::string> validator_names;
+  std::mutex mtx;
+  std::unique_ptr<kafka::group_consumer> first_consumer;
+  std::shared_ptr<actors::validator_probe> validator_probe;
+  std::shared_ptr<actors::supervisor_probe> supervisor_probe;
+  std::shared_ptr<actors::partition_reader_probe> reader_probe;
+  std::shared_ptr<actors::consumer_probe> consumer_probe;
+};
+
+kafka::client_config client_config_from(const config::kafka_settings& k) {
+  kafka::client_config c;
+  c.brokers = k.brokers;
+  c.properties = k.properties;
+  c.properties["security.protocol"] =
+    std::string{config::to_string(k.security_protocol)};
+  auto set_if = [&](const char* key, const std::string& value) {
+    if (!value.empty()) {
+      c.properties[key] = value;
+    }
+  };
+  set_if("sasl.mechanism", k.sasl_mechanism);
+  set_if("sasl.username", k.sasl_username);
+  set_if("sasl.password", k.sasl_password);
+  set_if("ssl.ca.location", k.ssl_ca_location);
+  set_if("ssl.certificate.location", k.ssl_certificate_location);
+  set_if("ssl.key.location", k.ssl_key_location);
+  return c;
+}
+
+caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
+                                                     int embedded_partitions) {
+  std::unique_ptr<daemon> d{new daemon};
+  d->cfg_ = std::move(cfg);
+  const auto& c = d->cfg_;
+  d->registry_ = std::make_shared<prometheus::Registry>();
+  // 1. Kafka: the configured cluster, or an embedded one.
+  d->brokers_ = c.kafka.brokers;
+  if (d->brokers_.empty()) {
+    auto mock = kafka::mock_cluster::make(1);
+    if (!mock) {
+      return mock.error();
+    }
+    for (const auto& t : {c.kafka.topic, config::effective_dlq_topic(c)}) {
+      if (auto err = (*mock)->create_topic(t, embedded_partitions)) {
+        return err;
+      }
+    }
+    d->brokers_ = (*mock)->bootstrap();
+    d->embedded_ = std::move(*mock);
+    log_event(spdlog::level::info, {{"event", "embedded_broker_started"},
+                                    {"brokers", d->brokers_},
+                                    {"partitions", embedded_partitions}});
+  }
+  auto kcfg = client_config_from(c.kafka);
+  kcfg.brokers = d->brokers_;
+  kafka::consumer_settings cs;
+  cs.client = kcfg;
+  cs.group_id = c.kafka.group_id;
+  cs.topic = c.kafka.topic;
+  cs.auto_offset_reset =
+    std::string{config::to_string(c.kafka.auto_offset_reset)};
+  cs.session_timeout_ms = static_cast<int>(c.kafka.session_timeout_ms);
+  // Bad Kafka settings surface here, before any actor starts.
+  auto first = kafka::group_consumer::make(cs);
+  if (!first) {
+    return first.error();
+  }
+  // 2. The actor system.
+  d->system_cfg_ = std::make_unique<caf::actor_system_config>();
+  auto& scfg = *d->system_cfg_;
+  auto threads = c.pipeline.scheduler_threads != 0
+                   ? c.pipeline.scheduler_threads
+                   : std::max(1u, std::thread::hardware_concurrency());
+  scfg.set("scheduler.max-threads", static_cast<size_t>(threads));
+  scfg.set("logger.file-verbosity", caf::atom("quiet"));
+  scfg.set("logger.console-verbosity", caf::atom("quiet"));
+  d->system_ = std::make_unique<caf::actor_system>(scfg);
+  // 3. Probes: one registry, everything in it exported.
+  auto w = std::make_shared<daemon_wiring>();
+  d->wiring_ = w;
+  auto& reg = *d->registry_;
+  w->validator_probe = std::make_shared<actors::validator_probe>(reg);
+  w->supervisor_probe = std::make_shared<actors::supervisor_probe>(reg);
+  w->reader_probe = std::make_shared<actors::partition_reader_probe>(reg);
+  w->consumer_probe = std::make_shared<actors::consumer_probe>(reg);
+  w->first_consumer = std::move(*first);
+  for (uint32_t i = 0; i < c.pipeline.validators; ++i) {
+    w->validator_names.push_back("validator-" + std::to_string(i));
+  }
+  // 4. The supervision tree: root (one_for_all: its children only make
+  // sense together) -> validators, partition readers, consumer.
+  actors::sequence_checker_config checker{to_policy(c.validation.policy),
+                                          c.validation.max_tracked_threads,
+                                          c.validation.max_thread_id_bytes};
+  auto validators_cfg =
+    supervision(c, "validators", actors::restart_strategy::one_for_one);
+  auto readers_cfg =
+    supervision(c, "partition_readers", actors::restart_strategy::one_for_one);
+  proto::decode_options decode;
+  decode.mode = c.kafka.decode_mode == config::decode_strictness::strict
+                  ? proto::decode_mode::strict
+                  : proto::decode_mode::compatible;
+  decode.max_decoded_bytes = c.kafka.max_payload_bytes;
+  actors::consumer_config ccfg;
+  ccfg.inflight_max = c.pipeline.partition_inflight_max;
+  ccfg.inflight_low = c.pipeline.partition_inflight_low_water;
+  ccfg.drain_timeout = std::chrono::seconds(c.pipeline.shutdown_timeout_secs);
+  ccfg.lag_interval = std::chrono::seconds(c.kafka.lag_check_interval_secs);
+  std::vector<actors::child_spec> children;
+  children.push_back(
+    {"validators", "supervisor",
+     [w, validators_cfg, checker](caf::actor_system& sys) {
+       std::vector<actors::child_spec> specs;
+       for (const auto& name : w->validator_names) {
+         specs.push_back({name, "validator",
+                          [w, checker](caf::actor_system& s) {
+                            return caf::actor_cast<caf::actor>(s.spawn(
+                              actors::validator, checker, w->validator_probe));
+                          },
+                          actors::restart_policy::permanent, nullptr});
+       }
+       return caf::actor_cast<caf::actor>(
+         sys.spawn(actors::supervisor, validators_cfg, w->supervisor_probe,
+                   std::move(specs)));
+     },
+     actors::restart_policy::permanent,
+     [w](const caf::actor& h) {
+       w->validators = caf::actor_cast<actors::supervisor_actor>(h);
+     }});
+  children.push_back({"partition_readers", "supervisor",
+                      [w, readers_cfg](caf::actor_system& sys) {
+                        return caf::actor_cast<caf::actor>(sys.spawn(
+                          actors::supervisor, readers_cfg, w->supervisor_probe,
+                          std::vector<actors::child_spec>{}));
+                      },
+                      actors::restart_policy::permanent,
+                      [w](const caf::actor& h) {
+                        w->readers =
+                          caf::actor_cast<actors::supervisor_actor>(h);
+                      }});
+  children.push_back(
+    {"consumer", "consumer",
+     [w, cs, ccfg, decode](caf::actor_system& sys) -> caf::actor {
+       std::unique_ptr<kafka::group_consumer> gc;
+       {
+         std::lock_guard<std::mutex> guard{w->mtx};
+         gc = std::move(w->first_consumer);
+       }
+       if (!gc) { // a restart: join the group afresh
+         auto fresh = kafka::group_consumer::make(cs);
+         if (!fresh) {
+           auto err = fresh.error();
+           return sys.spawn([err](caf::event_based_actor* self) {
+             self->quit(err);
+             return caf::behavior{};
+           });
+         }
+         gc = std::move(*fresh);
+       }
+       auto deps = std::make_shared<actors::consumer_deps>();
+       deps->source = std::make_unique<kafka_record_source>(std::move(gc));
+       deps->readers = w->readers;
+       deps->reader_probe = w->reader_probe;
+       deps->probe = w->consumer_probe;
+       auto validators = w->validators;
+       auto names = w->validator_names;
+       deps->reader_config = [validators, names, decode](int32_t) {
+         actors::partition_reader_config rc;
+         rc.decode = decode;
+         rc.validator_names = names;
+         rc.validators_supervisor = validators;
+         return rc;
+       };
+       return sys.spawn(actors::consumer, ccfg, std::move(deps));
+     },
+     // A consumer that stopped on request stays stopped.
+     actors::restart_policy::transient, nullptr});
+  auto root_cfg = supervision(c, "root", actors::restart_strategy::one_for_all);
+  d->root_ = d->system_->spawn(actors::supervisor, root_cfg,
+                               w->supervisor_probe, std::move(children));
+  auto* raw = d.get();
+  d->root_->attach_functor([raw](const caf::error& reason) {
+    if (reason && !raw->stopped_) {
+      std::lock_guard<std::mutex> guard{raw->failure_mtx_};
+      raw->failure_ = raw->system_->render(reason);
+      raw->failed_ = true;
+    }
+  });
+  log_event(spdlog::level::info, {{"event", "started"},
+                                  {"brokers", d->brokers_},
+                                  {"topic", c.kafka.topic},
+                                  {"group_id", c.kafka.group_id},
+                                  {"validators", c.pipeline.validators},
+                                  {"scheduler_threads", threads}});
+  return d;
+}
+
+caf::actor daemon::child(const std::string& name) {
+  caf::scoped_actor self{*system_};
+  caf::actor result;
+  self->request(root_, std::chrono::seconds(5), actors::get_atom::value, name)
+    .receive([&](caf::actor& h) { result = h; }, [](caf::error&) {});
+  return result;
+}
+
+caf::expected<actors::consumer_stats>
+daemon::consumer_stats(std::chrono::milliseconds timeout) {
+  auto c = child("consumer");
+  if (!c) {
+    return caf::make_error(caf::sec::request_receiver_down,
+                           "consumer not running");
+  }
+  caf::scoped_actor self{*system_};
+  caf::expected<actors::consumer_stats> result{caf::sec::request_timeout};
+  self->request(c, timeout, actors::stats_atom::value)
+    .receive([&](actors::consumer_stats& s) { result = std::move(s); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+caf::expected<bool> daemon::reset_thread(const std::string& thread_id,
+                                         std::chrono::milliseconds timeout) {
+  auto sup = caf::actor_cast<actors::supervisor_actor>(child("validators"));
+  if (!sup) {
+    return caf::make_error(caf::sec::request_receiver_down,
+                           "validators not running");
+  }
+  auto idx = actors::validator_index(
+    thread_id, static_cast<uint32_t>(wiring_->validator_names.size()));
+  caf::scoped_actor self{*system_};
+  caf::expected<bool> result{caf::sec::request_timeout};
+  self
+    ->request(sup, timeout, actors::get_atom::value,
+              wiring_->validator_names[idx])
+    .receive(
+      [&](caf::actor& v) {
+        self
+          ->request(caf::actor_cast<actors::validator_actor>(v), timeout,
+                    actors::reset_atom::value, thread_id)
+          .receive([&](bool known) { result = known; },
+                   [&](caf::error& err) { result = std::move(err); });
+      },
+      [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+std::string daemon::failure() const {
+  std::lock_guard<std::mutex> guard{failure_mtx_};
+  return failure_;
+}
+
+void daemon::stop() {
+  if (stopped_ || !system_) {
+    return;
+  }
+  stopped_ = true;
+  auto timeout = std::chrono::seconds(cfg_.pipeline.shutdown_timeout_secs);
+  caf::scoped_actor self{*system_};
+  // 1. The consumer leaves the group: readers drain, final offsets commit.
+  if (auto c = child("consumer")) {
+    self->monitor(c);
+    self->send(c, actors::stop_atom::value);
+    self->receive(
+      [](caf::down_msg&) {},
+      caf::after(timeout) >>
+        [] {
+          log_event(spdlog::level::warn, {{"event", "consumer_stop_timeout"}});
+        });
+  }
+  // 2. Everything else, children before parents.
+  self->send_exit(root_, caf::exit_reason::user_shutdown);
+  root_ = actors::supervisor_actor{};
+  log_event(spdlog::level::info, {{"event", "stopped"}});
+}
+
+daemon::~daemon() {
+  stop();
+  wiring_.reset();
+  system_.reset(); // waits for all actors
+}
+
+} // namespace ds::app

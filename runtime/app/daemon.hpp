@@ -1,0 +1,81 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/expected.hpp>
+#include <prometheus/registry.h>
+
+#include "actors/consumer.hpp"
+#include "actors/supervisor.hpp"
+#include "config/daemon_config.hpp"
+#include "runtime/kafka/client_config.hpp"
+#include "runtime/kafka/mock_cluster.hpp"
+
+namespace ds::app {
+
+/// librdkafka connection settings from the daemon configuration: brokers,
+/// security, SASL/SSL, and the raw `kafka.properties` passthrough.
+kafka::client_config client_config_from(const config::kafka_settings& k);
+
+/// The composition root: builds and wires the whole system in order
+/// (metrics registry -> actor system -> supervisors -> consumer) and stops
+/// it in reverse. One per process; tests run several in one process.
+class daemon {
+public:
+  /// Starts everything; with no brokers configured, an embedded broker
+  /// (librdkafka mock cluster) is started first with `embedded_partitions`.
+  static caf::expected<std::unique_ptr<daemon>>
+  start(config::daemon_config cfg, int embedded_partitions = 6);
+
+  ~daemon();
+  daemon(const daemon&) = delete;
+  daemon& operator=(const daemon&) = delete;
+
+  /// Graceful: the consumer leaves the group (drain, commit), then the
+  /// actors stop. Bounded by pipeline.shutdown_timeout_secs.
+  void stop();
+
+  /// Non-empty once the root supervisor gave up (restart intensity).
+  std::string failure() const;
+  bool failed() const noexcept { return failed_; }
+
+  const std::string& brokers() const noexcept { return brokers_; }
+  prometheus::Registry& registry() noexcept { return *registry_; }
+  caf::actor_system& system() noexcept { return *system_; }
+  const config::daemon_config& config() const noexcept { return cfg_; }
+
+  /// The consumer's counters (asks the current consumer instance).
+  caf::expected<actors::consumer_stats>
+  consumer_stats(std::chrono::milliseconds timeout);
+
+  /// Lifts a halted thread on whichever validator owns it.
+  caf::expected<bool> reset_thread(const std::string& thread_id,
+                                   std::chrono::milliseconds timeout);
+
+private:
+  daemon() = default;
+  caf::actor child(const std::string& name);
+
+  config::daemon_config cfg_;
+  std::string brokers_;
+  // Declaration order is destruction order reversed: the registry and the
+  // embedded broker outlive the actor system that uses them.
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<kafka::mock_cluster> embedded_;
+  std::unique_ptr<caf::actor_system_config> system_cfg_;
+  std::unique_ptr<caf::actor_system> system_;
+  actors::supervisor_actor root_;
+  std::shared_ptr<struct daemon_wiring> wiring_;
+  std::atomic<bool> failed_{false};
+  mutable std::mutex failure_mtx_;
+  std::string failure_;
+  bool stopped_ = false;
+};
+
+} // namespace ds::app

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <memory>
+
+#include "actors/record_source.hpp"
+#include "runtime/kafka/group_consumer.hpp"
+
+namespace ds::app {
+
+/// Adapts the librdkafka group member to the consumer actor's interface:
+/// records become source_records whose owner keeps the librdkafka message
+/// alive, so no payload is copied.
+class kafka_record_source final : public actors::record_source {
+public:
+  explicit kafka_record_source(std::unique_ptr<kafka::group_consumer> gc);
+
+  poll_result poll(std::size_t max, std::chrono::milliseconds timeout,
+                   const revoke_fn& on_revoke) override;
+  caf::error pause(std::span<const int32_t> partitions) override;
+  caf::error resume(std::span<const int32_t> partitions) override;
+  caf::error store_offset(int32_t partition, int64_t next_offset) override;
+  caf::error commit(bool wait) override;
+  std::pair<int64_t, int64_t> watermarks(int32_t partition) override;
+  caf::error close(const revoke_fn& on_revoke) override;
+
+private:
+  std::unique_ptr<kafka::group_consumer> gc_;
+};
+
+} // namespace ds::app

@@ -1,0 +1,233 @@
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include <caf/actor_cast.hpp>
+#include <prometheus/registry.h>
+
+#include "actors/partition_reader.hpp"
+#include "tests/support/caf_fixture.hpp"
+
+using namespace ds::actors;
+using namespace std::chrono_literals;
+namespace v1 = dashstream::v1;
+
+namespace {
+
+struct header_spec {
+  std::string thread;
+  uint64_t seq;
+};
+
+// A framed record value carrying one event, or a batch when several
+// headers are given.
+std::string encode_record(const std::vector<header_spec>& hs) {
+  ds::proto::message msg;
+  auto stamp = [](v1::Header* h, const header_spec& s) {
+    h->set_thread_id(s.thread);
+    h->set_sequence(s.seq);
+    h->set_tenant_id("default");
+    h->set_timestamp_us(1);
+  };
+  if (hs.size() == 1) {
+    stamp(msg.mutable_event()->mutable_header(), hs[0]);
+  } else {
+    stamp(msg.mutable_event_batch()->mutable_header(), {hs[0].thread, 0});
+    for (const auto& s : hs) {
+      stamp(msg.mutable_event_batch()->add_events()->mutable_header(), s);
+    }
+  }
+  auto bytes = ds::proto::encode(msg);
+  REQUIRE(bytes);
+  return *bytes;
+}
+
+record_batch make_batch(int32_t partition, int64_t first_offset,
+                        const std::vector<std::string>& values) {
+  auto recs = std::make_shared<std::vector<source_record>>();
+  auto offset = first_offset;
+  for (const auto& v : values) {
+    auto owner = std::make_shared<const std::string>(v);
+    source_record r;
+    r.partition = partition;
+    r.offset = offset++;
+    r.key = {};
+    r.value = *owner;
+    r.owner = owner;
+    recs->push_back(std::move(r));
+  }
+  return record_batch{partition, std::move(recs)};
+}
+
+struct reader_fixture : ds::test::caf_fixture {
+  std::shared_ptr<validator_probe> vprobe =
+    std::make_shared<validator_probe>(registry);
+  std::shared_ptr<supervisor_probe> sprobe =
+    std::make_shared<supervisor_probe>(registry);
+  std::shared_ptr<partition_reader_probe> rprobe =
+    std::make_shared<partition_reader_probe>(registry);
+  supervisor_actor validators_sup;
+  std::vector<validator_actor> validators;
+  std::vector<std::string> names;
+
+  explicit reader_fixture(uint32_t count = 2) {
+    std::vector<child_spec> specs;
+    for (uint32_t i = 0; i < count; ++i) {
+      names.push_back("validator-" + std::to_string(i));
+      specs.push_back({names.back(), "validator",
+                       [this](caf::actor_system& s) {
+                         return caf::actor_cast<caf::actor>(s.spawn(
+                           validator, sequence_checker_config{}, vprobe));
+                       },
+                       restart_policy::permanent, nullptr});
+    }
+    supervisor_config scfg;
+    scfg.name = "validators";
+    scfg.jitter = 0;
+    scfg.backoff_initial = 100ms;
+    validators_sup = sys.spawn(supervisor, scfg, sprobe, std::move(specs));
+    run();
+    for (const auto& n : names) {
+      caf::actor h;
+      auto rh =
+        self->request(validators_sup, caf::infinite, get_atom::value, n);
+      run();
+      rh.receive([&](caf::actor& x) { h = x; },
+                 [](caf::error&) { FAIL("no validator"); });
+      validators.push_back(caf::actor_cast<validator_actor>(h));
+    }
+  }
+
+  partition_reader_actor spawn_reader(int32_t partition) {
+    partition_reader_config cfg;
+    cfg.partition = partition;
+    cfg.validators = validators;
+    cfg.validator_names = names;
+    cfg.validators_supervisor = validators_sup;
+    cfg.progress_to = caf::actor_cast<caf::actor>(self);
+    return sys.spawn(partition_reader, cfg, rprobe);
+  }
+
+  partition_stats stats(const partition_reader_actor& r) {
+    auto h = self->request(r, caf::infinite, stats_atom::value);
+    run();
+    partition_stats st;
+    h.receive([&](partition_stats& x) { st = x; },
+              [](caf::error&) { FAIL("no stats"); });
+    return st;
+  }
+
+  // The newest progress report in the scoped actor's mailbox.
+  partition_progress last_progress() {
+    partition_progress last;
+    bool any = true;
+    while (any) {
+      any = false;
+      self->receive(
+        [&](progress_atom, const partition_progress& p) {
+          last = p;
+          any = true;
+        },
+        caf::after(0s) >> [] {});
+    }
+    return last;
+  }
+};
+
+} // namespace
+
+TEST_CASE("thread routing is stable and spreads threads") {
+  CHECK(validator_index("thread-1", 4) == validator_index("thread-1", 4));
+  std::set<uint32_t> used;
+  for (int i = 0; i < 64; ++i) {
+    used.insert(validator_index("thread-" + std::to_string(i), 4));
+  }
+  CHECK(used.size() == 4);
+}
+
+TEST_CASE_METHOD(reader_fixture,
+                 "a reader validates every header and reports the commit "
+                 "position") {
+  auto reader = spawn_reader(3);
+  self->send(reader,
+             make_batch(3, 100,
+                        {encode_record({{"a", 1}}), encode_record({{"b", 1}}),
+                         encode_record({{"a", 2}, {"b", 2}, {"c", 7}}),
+                         encode_record({{"a", 4}}),    // gap of 1
+                         encode_record({{"b", 2}})})); // duplicate
+  run();
+  auto st = stats(reader);
+  CHECK(st.received == 5);
+  CHECK(st.completed == 5);
+  CHECK(st.in_flight == 0);
+  CHECK(st.commit_offset == 105);
+  auto p = last_progress();
+  CHECK(p.partition == 3);
+  CHECK(p.commit_offset == 105);
+  CHECK(p.completed == 5);
+  CHECK(vprobe->gaps.Value() == 1);
+  CHECK(vprobe->duplicates.Value() == 1);
+  CHECK(rprobe->ok.Value() == 5);
+  CHECK(rprobe->in_flight.Value() == 0);
+}
+
+TEST_CASE_METHOD(reader_fixture,
+                 "undecodable records are counted by reason and do not stall "
+                 "the partition") {
+  auto reader = spawn_reader(0);
+  self->send(reader, make_batch(0, 0,
+                                {encode_record({{"a", 1}}), std::string{},
+                                 std::string{"\x07garbage", 8},
+                                 encode_record({{"a", 2}})}));
+  run();
+  auto st = stats(reader);
+  CHECK(st.decode_errors == 2);
+  CHECK(st.commit_offset == 4);
+  CHECK(rprobe->decode_errors_for(ds::proto::errc::empty_payload).Value() == 1);
+  CHECK(rprobe->decode_errors_for(ds::proto::errc::bad_framing_byte).Value() ==
+        1);
+  CHECK(rprobe->decode_error.Value() == 2);
+}
+
+TEST_CASE_METHOD(reader_fixture,
+                 "a validator crash is restarted and its unfinished records "
+                 "are redelivered") {
+  crash_budget = 1;
+  auto reader = spawn_reader(0);
+  self->send(reader,
+             make_batch(0, 0,
+                        {encode_record({{"a", 1}}), encode_record({{"b", 1}}),
+                         encode_record({{crash_thread_id, 1}}),
+                         encode_record({{"a", 2}}), encode_record({{"b", 2}}),
+                         encode_record({{crash_thread_id, 2}})}));
+  run();
+  auto mid = stats(reader);
+  CHECK(mid.commit_offset < 6); // the crash left records unfinished
+  for (int i = 0; i < 10 && stats(reader).in_flight > 0; ++i) {
+    advance(100ms);
+    run();
+  }
+  auto st = stats(reader);
+  CHECK(st.in_flight == 0);
+  CHECK(st.completed == 6);
+  CHECK(st.commit_offset == 6);
+  CHECK(st.redelivered >= 1);
+  CHECK(sprobe->restarts.Add({{"actor", "validator"}}).Value() == 1);
+  CHECK(rprobe->redelivered.Value() == static_cast<double>(st.redelivered));
+  crash_budget = -1;
+}
+
+TEST_CASE_METHOD(reader_fixture,
+                 "drain answers once nothing is in flight, or at its timeout") {
+  crash_budget = 0; // the hook never fires: nothing is special here
+  auto reader = spawn_reader(0);
+  self->send(reader, make_batch(0, 10, {encode_record({{"a", 1}})}));
+  run();
+  auto h =
+    self->request(reader, caf::infinite, drain_atom::value, caf::timespan{1s});
+  run();
+  int64_t commit = -2;
+  h.receive([&](int64_t x) { commit = x; }, [](caf::error&) {});
+  CHECK(commit == 11);
+  crash_budget = -1;
+}
