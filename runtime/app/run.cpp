@@ -11,7 +11,9 @@ int run(int argc, char** argv) {
                 "dashstream"};
   root.require_subcommand(1);
   command_context ctx;
+  add_run_command(root, ctx);
   add_produce_command(root, ctx);
+  add_config_command(root, ctx);
   add_kafka_mock_command(root, ctx);
   try {
     root.parse(argc, argv);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: installs what is missing, builds, and
+# runs `dashstream demo` -- an embedded Kafka broker (librdkafka's mock
+# cluster), a synthetic DashFlow producer with a few injected faults, and
+# the daemon validating the stream. Ctrl-C stops it.
+#
+#   scripts/demo.sh                     until Ctrl-C
+#   scripts/demo.sh --duration 30       extra flags go to `dashstream demo`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cmake --preset dev >/dev/null
+cmake --build --preset dev -j "${DS_JOBS:-$(nproc)}" --target dashstream
+exec build/dev/runtime/app/dashstream demo --set log.format=text "$@"
