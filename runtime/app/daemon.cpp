@@ -8,7 +8,9 @@
 
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
+#include "runtime/app/health_monitor.hpp"
 #include "runtime/app/kafka_record_source.hpp"
+#include "runtime/http/metrics_endpoint.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/group_consumer.hpp"
 
@@ -90,7 +92,8 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   std::unique_ptr<daemon> d{new daemon};
   d->cfg_ = std::move(cfg);
   const auto& c = d->cfg_;
-  d->registry_ = std::make_shared<prometheus::Registry>();
+  d->process_ = std::make_unique<metrics::process_probe>(
+    d->registry_.get(), metrics::build_info{DS_VERSION, DS_GIT_SHA, "1"});
   // 1. Kafka: the configured cluster, or an embedded one.
   d->brokers_ = c.kafka.brokers;
   if (d->brokers_.empty()) {
@@ -136,12 +139,15 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   // 3. Probes: one registry, everything in it exported.
   auto w = std::make_shared<daemon_wiring>();
   d->wiring_ = w;
-  auto& reg = *d->registry_;
+  auto& reg = d->registry_.get();
   w->validator_probe = std::make_shared<actors::validator_probe>(reg);
   w->supervisor_probe = std::make_shared<actors::supervisor_probe>(reg);
   w->reader_probe = std::make_shared<actors::partition_reader_probe>(reg);
   w->consumer_probe = std::make_shared<actors::consumer_probe>(reg);
   w->first_consumer = std::move(*first);
+  d->health_ = std::make_unique<health_monitor>(c, reg, w->reader_probe,
+                                                w->consumer_probe);
+  auto* health = d->health_.get();
   for (uint32_t i = 0; i < c.pipeline.validators; ++i) {
     w->validator_names.push_back("validator-" + std::to_string(i));
   }
@@ -198,7 +204,7 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
                       }});
   children.push_back(
     {"consumer", "consumer",
-     [w, cs, ccfg, decode](caf::actor_system& sys) -> caf::actor {
+     [w, cs, ccfg, decode, health](caf::actor_system& sys) -> caf::actor {
        std::unique_ptr<kafka::group_consumer> gc;
        {
          std::lock_guard<std::mutex> guard{w->mtx};
@@ -220,6 +226,9 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
        deps->readers = w->readers;
        deps->reader_probe = w->reader_probe;
        deps->probe = w->consumer_probe;
+       deps->on_poll = [health](const actors::record_source::poll_result& r) {
+         health->on_poll(r);
+       };
        auto validators = w->validators;
        auto names = w->validator_names;
        deps->reader_config = [validators, names, decode](int32_t) {
@@ -244,13 +253,71 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
       raw->failed_ = true;
     }
   });
-  log_event(spdlog::level::info, {{"event", "started"},
-                                  {"brokers", d->brokers_},
-                                  {"topic", c.kafka.topic},
-                                  {"group_id", c.kafka.group_id},
-                                  {"validators", c.pipeline.validators},
-                                  {"scheduler_threads", threads}});
+  // 5. Operator endpoints, last: everything they report on exists now.
+  if (auto err = d->start_http()) {
+    return err;
+  }
+  log_event(spdlog::level::info,
+            {{"event", "started"},
+             {"http", c.http.host + ":" + std::to_string(d->http_port())},
+             {"brokers", d->brokers_},
+             {"topic", c.kafka.topic},
+             {"group_id", c.kafka.group_id},
+             {"validators", c.pipeline.validators},
+             {"scheduler_threads", threads}});
   return d;
+}
+
+caf::error daemon::start_http() {
+  const auto& c = cfg_;
+  http::server_config hc;
+  hc.host = c.http.host;
+  hc.port = c.http.port;
+  hc.max_connections_per_ip = c.http.max_connections_per_ip;
+  hc.write_timeout = std::chrono::seconds(c.http.send_timeout_secs);
+  http::router routes;
+  routes.get("/metrics", http::metrics_handler(registry_, *process_));
+  auto* health = health_.get();
+  routes.get("/health", [health](const http::request&) {
+    auto r = health->snapshot();
+    return http::response::json(r->http_status(), r->to_json().dump());
+  });
+  routes.get("/ready", [health](const http::request&) {
+    // Ready = partitions assigned and the breaker closed or probing:
+    // what a load balancer or an orchestrator needs to know.
+    auto r = health->snapshot();
+    bool ready = r->status == actors::health_status::healthy ||
+                 r->status == actors::health_status::degraded;
+    nlohmann::json body{{"ready", ready},
+                        {"status", std::string{actors::to_string(r->status)}},
+                        {"reasons", r->reasons}};
+    return http::response::json(ready ? 200 : 503, body.dump());
+  });
+  nlohmann::json version{
+    {"git_sha", DS_GIT_SHA},
+    {"build_date", DS_BUILD_DATE},
+    {"version", DS_VERSION},
+    {"schema_version", 1},
+    {"component", "dashstream"},
+    {"resume_namespace", c.kafka.topic + "/" + c.kafka.group_id},
+    {"kafka_topic", c.kafka.topic},
+    {"kafka_group_id", c.kafka.group_id},
+    {"max_payload_bytes", std::to_string(c.kafka.max_payload_bytes)},
+    {"decode_error_policy",
+     std::string{config::to_string(c.kafka.on_decode_error)}}};
+  routes.get("/version", [body = version.dump()](const http::request&) {
+    return http::response::json(200, body);
+  });
+  auto srv = http::server::start(hc, std::move(routes), registry_);
+  if (!srv) {
+    return srv.error();
+  }
+  http_ = std::move(*srv);
+  return {};
+}
+
+uint16_t daemon::http_port() const noexcept {
+  return http_ ? http_->port() : 0;
 }
 
 caf::actor daemon::child(const std::string& name) {
@@ -333,8 +400,10 @@ void daemon::stop() {
 
 daemon::~daemon() {
   stop();
+  http_.reset(); // handlers read the health monitor and the registry
   wiring_.reset();
-  system_.reset(); // waits for all actors
+  system_.reset(); // waits for all actors (the consumer feeds health)
+  health_.reset();
 }
 
 } // namespace ds::app

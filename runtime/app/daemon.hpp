@@ -14,8 +14,11 @@
 #include "actors/consumer.hpp"
 #include "actors/supervisor.hpp"
 #include "config/daemon_config.hpp"
+#include "runtime/http/server.hpp"
 #include "runtime/kafka/client_config.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
+#include "runtime/metrics/process_probe.hpp"
+#include "runtime/metrics/registry.hpp"
 
 namespace ds::app {
 
@@ -46,7 +49,9 @@ public:
   bool failed() const noexcept { return failed_; }
 
   const std::string& brokers() const noexcept { return brokers_; }
-  prometheus::Registry& registry() noexcept { return *registry_; }
+  prometheus::Registry& registry() noexcept { return registry_.get(); }
+  /// The bound HTTP port (/metrics, /health, /ready, /version).
+  uint16_t http_port() const noexcept;
   caf::actor_system& system() noexcept { return *system_; }
   const config::daemon_config& config() const noexcept { return cfg_; }
 
@@ -61,17 +66,21 @@ public:
 private:
   daemon() = default;
   caf::actor child(const std::string& name);
+  caf::error start_http();
 
   config::daemon_config cfg_;
   std::string brokers_;
   // Declaration order is destruction order reversed: the registry and the
   // embedded broker outlive the actor system that uses them.
-  std::shared_ptr<prometheus::Registry> registry_;
+  metrics::registry registry_;
+  std::unique_ptr<metrics::process_probe> process_;
   std::unique_ptr<kafka::mock_cluster> embedded_;
+  std::unique_ptr<class health_monitor> health_;
   std::unique_ptr<caf::actor_system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   actors::supervisor_actor root_;
   std::shared_ptr<struct daemon_wiring> wiring_;
+  std::unique_ptr<http::server> http_;
   std::atomic<bool> failed_{false};
   mutable std::mutex failure_mtx_;
   std::string failure_;

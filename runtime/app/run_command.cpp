@@ -88,7 +88,9 @@ int run_daemon(config::loaded_config loaded, const demo_options* demo) {
     std::cerr << "DashStream demo: embedded Kafka at " << (*d)->brokers()
               << ", topic " << cfg.kafka.topic << ", a synthetic producer at "
               << demo->rate << " msg/s with a few injected faults per "
-              << "thousand.\nCtrl-C stops it.\n";
+              << "thousand.\nLook at http://" << cfg.http.host << ':'
+              << (*d)->http_port() << "/metrics, /health, /ready and "
+              << "/version. Ctrl-C stops it.\n";
     producer_thread = std::thread([&, brokers = (*d)->brokers()] {
       prometheus::Registry reg;
       producer::producer_config pcfg;

@@ -679,7 +679,7 @@ TEST_CASE("string rules: topic names, tenant filter, SASL mechanism") {
                                       {"dlq.topic", ""}})));
 }
 
-TEST_CASE("misspelt DASHSTREAM_<SECTION>_* variables stop startup; others "
+TEST_CASE("misspelt DASHSTREAM_<SECTION>_* variables stop startup, others "
           "are left alone") {
   auto err = load_error(with_env({{"DASHSTREAM_KAFKA_BROKER", "h:9092"}}),
                         errc::unknown_key);

@@ -54,6 +54,7 @@ config::daemon_config daemon_config(const run_setup& s) {
   c.kafka.lag_check_interval_secs = 1;
   c.pipeline.validators = 4;
   c.pipeline.scheduler_threads = 2;
+  c.http.port = 0; // ephemeral: tests never collide on a port
   return c;
 }
 
