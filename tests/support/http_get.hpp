@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace ds::test {
+
+/// A blocking HTTP/1.0-style GET to 127.0.0.1 for tests; returns the body,
+/// or an empty string when the connection fails.
+inline std::string http_get(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return {};
+  }
+  auto req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" +
+             "Connection: close\r\n\r\n";
+  (void)::write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) {
+    resp.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  auto body = resp.find("\r\n\r\n");
+  return body == std::string::npos ? std::string{} : resp.substr(body + 4);
+}
+
+/// One sample value from a Prometheus text exposition (sum over every
+/// series whose name and label text start as given), e.g.
+/// scrape_value(text, "dashstream_records_total{outcome=\"ok\"}").
+inline double scrape_value(const std::string& text, const std::string& key) {
+  double total = 0;
+  std::size_t pos = 0;
+  while ((pos = text.find(key, pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == '\n') {
+      auto sp = text.find(' ', pos);
+      auto nl = text.find('\n', pos);
+      if (sp != std::string::npos && sp < nl) {
+        total += std::stod(text.substr(sp + 1, nl - sp - 1));
+      }
+    }
+    pos += key.size();
+  }
+  return total;
+}
+
+} // namespace ds::test

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace ds::test {
+
+/// A child process (the real `dashstream` binary) for tests that need
+/// signals: SIGTERM hand-over, kill -9. stdout and stderr go to a file.
+class child_process {
+public:
+  child_process(const std::vector<std::string>& argv, std::string log_path)
+    : log_(std::move(log_path)) {
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+      args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) {
+      pid_ = -1;
+    }
+    posix_spawn_file_actions_destroy(&fa);
+  }
+
+  ~child_process() {
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      wait_exit(std::chrono::seconds(10));
+    }
+  }
+
+  bool started() const noexcept { return pid_ > 0; }
+  bool running() const noexcept { return pid_ > 0 && !status_; }
+  void signal(int sig) const { ::kill(pid_, sig); }
+
+  /// The exit status (exit code, or 128 + signal), or nothing on timeout.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!status_) {
+      int st = 0;
+      auto r = ::waitpid(pid_, &st, WNOHANG);
+      if (r == pid_) {
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return std::nullopt;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return status_;
+  }
+
+  std::string log() const {
+    std::ifstream in{log_};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  /// The HTTP port the daemon logged in its "started" line (0 if not yet).
+  uint16_t http_port() const {
+    static const std::regex re{R"re("http":"[^":]*:([0-9]+)")re"};
+    std::smatch m;
+    auto text = log();
+    return std::regex_search(text, m, re)
+             ? static_cast<uint16_t>(std::stoi(m[1]))
+             : 0;
+  }
+
+private:
+  std::string log_;
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+} // namespace ds::test
