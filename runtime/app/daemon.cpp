@@ -213,11 +213,14 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
        if (!gc) { // a restart: join the group afresh
          auto fresh = kafka::group_consumer::make(cs);
          if (!fresh) {
-           auto err = fresh.error();
-           return sys.spawn([err](caf::event_based_actor* self) {
-             self->quit(err);
-             return caf::behavior{};
-           });
+           // The error travels as an argument, not a capture: CAF 0.17
+           // binds a null reference for argument-less function actors.
+           return sys.spawn(
+             [](caf::event_based_actor* self, caf::error e) {
+               self->quit(std::move(e));
+               return caf::behavior{};
+             },
+             fresh.error());
          }
          gc = std::move(*fresh);
        }

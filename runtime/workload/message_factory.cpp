@@ -299,20 +299,21 @@ void message_factory::pad(proto::message& msg, std::size_t target) {
   pad_setter set;
   switch (msg.message_case()) {
     case proto::message::kEvent: {
-      auto& attrs = *msg.mutable_event()->mutable_attributes();
-      set = [&, text](std::size_t len) {
+      // Pointers are captured by value: `set` outlives this block.
+      auto* attrs = msg.mutable_event()->mutable_attributes();
+      set = [&source, text, attrs](std::size_t len) {
         auto chunk = source.substr(0, len);
         if (text) {
-          attrs["llm_output"].set_string_value(std::move(chunk));
+          (*attrs)["llm_output"].set_string_value(std::move(chunk));
         } else {
-          attrs["payload"].set_bytes_value(std::move(chunk));
+          (*attrs)["payload"].set_bytes_value(std::move(chunk));
         }
       };
       break;
     }
     case proto::message::kEventBatch: {
       auto* events = msg.mutable_event_batch()->mutable_events();
-      set = [&, text](std::size_t len) {
+      set = [&source, text, events](std::size_t len) {
         auto n = static_cast<std::size_t>(events->size());
         std::size_t offset = 0;
         for (std::size_t i = 0; i < n; ++i) {
@@ -363,12 +364,12 @@ void message_factory::pad(proto::message& msg, std::size_t target) {
       break;
     }
     case proto::message::kMetrics: {
-      auto& values = *msg.mutable_metrics()->mutable_metrics();
-      set = [&, text](std::size_t len) {
+      auto* values = msg.mutable_metrics()->mutable_metrics();
+      set = [&source, text, values](std::size_t len) {
         if (text) {
-          values["response_excerpt"].set_string_value(source.substr(0, len));
+          (*values)["response_excerpt"].set_string_value(source.substr(0, len));
         } else {
-          values["sample"].set_bytes_value(source.substr(0, len));
+          (*values)["sample"].set_bytes_value(source.substr(0, len));
         }
       };
       break;

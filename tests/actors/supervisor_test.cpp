@@ -15,7 +15,9 @@ using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
 
 // A child that dies on request: abnormally (crash) or normally (finish).
-caf::behavior worker(caf::event_based_actor* self) {
+// The unused argument works around CAF 0.17 binding a reference to a null
+// shared_ptr<tuple<>> for actors spawned without arguments (UBSan aborts).
+caf::behavior worker(caf::event_based_actor* self, int) {
   return {
     [self](crash_atom) {
       self->quit(caf::make_error(caf::sec::runtime_error, "crash requested"));
@@ -32,7 +34,7 @@ struct supervisor_fixture : ds::test::caf_fixture {
   child_spec spec(const std::string& name,
                   restart_policy policy = restart_policy::permanent) {
     return child_spec{
-      name, "worker", [](caf::actor_system& s) { return s.spawn(worker); },
+      name, "worker", [](caf::actor_system& s) { return s.spawn(worker, 0); },
       policy, [this, name](const caf::actor&) { ++starts[name]; }};
   }
 
