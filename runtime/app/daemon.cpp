@@ -319,6 +319,10 @@ caf::error daemon::start_http() {
   return {};
 }
 
+std::shared_ptr<const actors::health_report> daemon::health() const {
+  return health_->snapshot();
+}
+
 uint16_t daemon::http_port() const noexcept {
   return http_ ? http_->port() : 0;
 }

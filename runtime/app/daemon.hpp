@@ -12,6 +12,7 @@
 #include <prometheus/registry.h>
 
 #include "actors/consumer.hpp"
+#include "actors/health_model.hpp"
 #include "actors/supervisor.hpp"
 #include "config/daemon_config.hpp"
 #include "runtime/http/server.hpp"
@@ -52,6 +53,13 @@ public:
   prometheus::Registry& registry() noexcept { return registry_.get(); }
   /// The bound HTTP port (/metrics, /health, /ready, /version).
   uint16_t http_port() const noexcept;
+
+  /// The embedded broker, when no brokers were configured (else null):
+  /// tests use it to inject outages.
+  kafka::mock_cluster* embedded() const noexcept { return embedded_.get(); }
+
+  /// The latest /health evaluation.
+  std::shared_ptr<const actors::health_report> health() const;
   caf::actor_system& system() noexcept { return *system_; }
   const config::daemon_config& config() const noexcept { return cfg_; }
 
