@@ -91,6 +91,14 @@ private:
           return stats();
         },
         [&](stop_atom) { running_ = false; },
+        // Stopped by our supervisor (a one_for_all restart, shutdown):
+        // leave the group cleanly, like a stop request.
+        [&](caf::exit_msg& x) {
+          running_ = false;
+          log_event(spdlog::level::info,
+                    {{"event", "exit_requested"},
+                     {"reason", self_->system().render(x.reason)}});
+        },
         caf::after(std::chrono::seconds(0)) >> [] {});
     }
   }

@@ -1,6 +1,7 @@
 #include "actors/partition_reader.hpp"
 
 #include <chrono>
+#include <stdexcept>
 
 #include <caf/actor_cast.hpp>
 
@@ -106,6 +107,14 @@ void on_batch(self_ptr self, const record_batch& batch) {
   // carry one header, so this stays tiny.
   std::vector<std::pair<uint32_t, validation_request>> routed;
   for (const auto& rec : *batch.records) {
+#ifdef DS_TEST_HOOKS
+    if (rec.key == reader_crash_key && reader_crash_budget != 0) {
+      if (reader_crash_budget > 0) {
+        --reader_crash_budget;
+      }
+      throw std::runtime_error("test hook: partition reader crash requested");
+    }
+#endif
     ++st.stats.received;
     st.watermark.track(rec.offset);
     p.in_flight.Increment();

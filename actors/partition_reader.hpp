@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -88,6 +89,13 @@ struct partition_reader_state {
   proto::message scratch;               // reused decode target
   std::shared_ptr<int64_t> gauge_share; // this reader's part of in_flight
 };
+
+#ifdef DS_TEST_HOOKS
+/// Test builds only: a reader throws on a record keyed by this, while the
+/// budget lasts (-1: no limit), so tests can crash one on purpose.
+inline constexpr const char* reader_crash_key = "ds-test-hook-crash-reader";
+inline std::atomic<int> reader_crash_budget{-1};
+#endif
 
 /// Runs on the CAF scheduler and never blocks.
 partition_reader_actor::behavior_type partition_reader(

@@ -8,6 +8,7 @@
 
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
+#include "proto/errc.hpp"
 #include "runtime/app/health_monitor.hpp"
 #include "runtime/app/kafka_record_source.hpp"
 #include "runtime/http/metrics_endpoint.hpp"
@@ -252,7 +253,13 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   d->root_->attach_functor([raw](const caf::error& reason) {
     if (reason && !raw->stopped_) {
       std::lock_guard<std::mutex> guard{raw->failure_mtx_};
-      raw->failure_ = raw->system_->render(reason);
+      // Our own errors by name ("restart_intensity_exceeded: ..."); CAF
+      // would render the category's code as a bare number.
+      raw->failure_ =
+        actors::to_errc(reason) != actors::errc::none
+          ? std::string{actors::to_string(actors::to_errc(reason))} + ": " +
+              proto::error_detail(reason)
+          : raw->system_->render(reason);
       raw->failed_ = true;
     }
   });

@@ -1,0 +1,142 @@
+// Injected crashes inside the running daemon (test-build hooks), against
+// the real broker: a validator and a partition reader are restarted by
+// their supervisors with nothing lost; unlimited crashes exceed the restart
+// intensity and escalate until the daemon reports that it gave up.
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <random>
+#include <thread>
+
+#include "actors/partition_reader.hpp"
+#include "actors/validator.hpp"
+#include "runtime/app/daemon.hpp"
+#include "runtime/kafka/admin.hpp"
+#include "runtime/producer/producer.hpp"
+#include "tests/support/kafka_env.hpp"
+#include "tests/support/metrics_reader.hpp"
+
+using namespace ds;
+using namespace std::chrono_literals;
+using ds::test::metric;
+
+namespace {
+
+bool eventually(const std::function<bool()>& pred,
+                std::chrono::seconds limit = 120s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) {
+      return true;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return pred();
+}
+
+struct setup {
+  std::string brokers = test::kafka_bootstrap();
+  std::string topic;
+  std::string group;
+  kafka::client_config client{brokers, {}};
+
+  setup() {
+    std::random_device rd;
+    topic = "crash-it-" + std::to_string(rd());
+    group = "crash-group-" + std::to_string(rd());
+  }
+};
+
+// Sends `per_thread` events for each thread id, interleaved.
+void send(const setup& s, const std::vector<std::string>& threads,
+          int per_thread) {
+  prometheus::Registry reg;
+  producer::producer_config pcfg;
+  pcfg.kafka.client = s.client;
+  pcfg.topic = s.topic;
+  auto p = producer::producer::make(pcfg, reg);
+  REQUIRE(p);
+  for (int i = 0; i < per_thread; ++i) {
+    for (const auto& t : threads) {
+      proto::message msg;
+      msg.mutable_event()->set_node_id("n");
+      REQUIRE((*p)->send(msg, t));
+    }
+  }
+  REQUIRE_FALSE((*p)->flush(30s));
+}
+
+bool committed_to_end(const setup& s) {
+  auto marks = kafka::watermarks(s.client, s.topic, 10s);
+  auto committed = kafka::committed_offsets(s.client, s.group, s.topic, 10s);
+  if (!marks || !committed) {
+    return false;
+  }
+  for (const auto& wm : *marks) {
+    if ((*committed)[static_cast<std::size_t>(wm.partition)] != wm.high) {
+      return false;
+    }
+  }
+  return true;
+}
+
+config::daemon_config daemon_config(const setup& s) {
+  config::daemon_config c;
+  c.kafka.brokers = s.brokers;
+  c.kafka.topic = s.topic;
+  c.kafka.group_id = s.group;
+  c.http.port = 0;
+  c.pipeline.scheduler_threads = 2;
+  c.supervision.backoff_initial_ms = 50;
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("a crashed validator and a crashed partition reader are restarted "
+          "with nothing lost",
+          "[kafka]") {
+  setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 3, 1, 30s));
+  actors::crash_budget = 1;
+  actors::reader_crash_budget = 1;
+  std::vector<std::string> threads{
+    "a", "b", "c", "d", actors::crash_thread_id, actors::reader_crash_key};
+  send(s, threads, 50);
+  auto d = app::daemon::start(daemon_config(s));
+  REQUIRE(d);
+  CHECK(eventually([&] { return committed_to_end(s); }));
+  auto& reg = (*d)->registry();
+  CHECK(metric(reg, "dashstream_actor_restarts_total",
+               {{"actor", "validator"}}) == 1);
+  CHECK(metric(reg, "dashstream_actor_restarts_total",
+               {{"actor", "partition_reader"}}) == 1);
+  // Every record was processed at least once: 300 sent.
+  CHECK(metric(reg, "dashstream_records_total") >= 300);
+  CHECK(metric(reg, "dashstream_sequence_gaps_total") == 0);
+  CHECK_FALSE((*d)->failed());
+  (*d)->stop();
+  actors::crash_budget = -1;
+  actors::reader_crash_budget = -1;
+}
+
+TEST_CASE("a validator that keeps crashing exceeds the restart intensity "
+          "and the daemon gives up",
+          "[kafka]") {
+  setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 1, 1, 30s));
+  actors::crash_budget = -1; // every attempt crashes
+  send(s, {"a", actors::crash_thread_id}, 5);
+  auto cfg = daemon_config(s);
+  cfg.supervision.max_restarts = 2;
+  auto d = app::daemon::start(cfg);
+  REQUIRE(d);
+  CHECK(eventually([&] { return (*d)->failed(); }));
+  CHECK((*d)->failure().find("restart_intensity_exceeded") !=
+        std::string::npos);
+  CHECK(metric((*d)->registry(), "dashstream_supervisor_escalations_total",
+               {{"supervisor", "root"}}) == 1);
+  // Nothing past the poison record was committed.
+  CHECK_FALSE(committed_to_end(s));
+  (*d)->stop();
+}
