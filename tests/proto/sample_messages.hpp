@@ -292,4 +292,39 @@ inline std::string differences(const message& a, const message& b) {
   return report;
 }
 
+// Removes the variant's header, whichever variant is set.
+inline void drop_top_header(message& msg) {
+  switch (msg.message_case()) {
+    case message::kEvent:
+      msg.mutable_event()->clear_header();
+      break;
+    case message::kStateDiff:
+      msg.mutable_state_diff()->clear_header();
+      break;
+    case message::kTokenChunk:
+      msg.mutable_token_chunk()->clear_header();
+      break;
+    case message::kToolExecution:
+      msg.mutable_tool_execution()->clear_header();
+      break;
+    case message::kCheckpoint:
+      msg.mutable_checkpoint()->clear_header();
+      break;
+    case message::kMetrics:
+      msg.mutable_metrics()->clear_header();
+      break;
+    case message::kError:
+      msg.mutable_error()->clear_header();
+      break;
+    case message::kEventBatch:
+      msg.mutable_event_batch()->clear_header();
+      break;
+    case message::kExecutionTrace:
+      msg.mutable_execution_trace()->clear_header();
+      break;
+    case message::MESSAGE_NOT_SET:
+      break;
+  }
+}
+
 } // namespace ds::proto::test
