@@ -196,6 +196,15 @@ struct dlq_settings {
   uint64_t payload_truncate_bytes = 512ull << 10;
   std::string spool_dir = "./dashstream-spool";
   uint64_t spool_budget_bytes = 1ull << 30;
+  /// A spool segment file is sealed and a new one started past this size.
+  uint64_t spool_segment_bytes = 64ull << 20;
+  /// Most appends that share one fsync (group commit).
+  uint32_t spool_fsync_batch = 64;
+  /// How often the drainer retries Kafka while records are spooled.
+  uint32_t drain_interval_ms = 1000;
+  /// Crashes of a validator on the same record before it is quarantined to
+  /// the DLQ as error_type=poison.
+  uint32_t poison_max_crashes = 3;
 
   bool operator==(const dlq_settings&) const = default;
 };

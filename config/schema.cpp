@@ -575,6 +575,42 @@ std::vector<setting> make_table() {
       .description = "Disk space the spool may use; consumption pauses when "
                      "it is full.",
     },
+    {
+      DS_KEY(dlq, spool_segment_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{64 * mib},
+      .min = 4 * kib,
+      .max = gib,
+      .description = "Size at which a spool segment file is sealed and a new "
+                     "one started; fully drained segments are deleted.",
+    },
+    {
+      DS_KEY(dlq, spool_fsync_batch),
+      .kind = value_kind::integer,
+      .default_value = int64_t{64},
+      .min = 1,
+      .max = 4'096,
+      .description = "Most spool appends that share one fsync (group "
+                     "commit); 1 = one fsync per record.",
+    },
+    {
+      DS_KEY(dlq, drain_interval_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{1'000},
+      .min = 10,
+      .max = 600'000,
+      .description = "How often spooled DLQ records are retried against "
+                     "Kafka while it is unavailable.",
+    },
+    {
+      DS_KEY(dlq, poison_max_crashes),
+      .kind = value_kind::integer,
+      .default_value = int64_t{3},
+      .min = 1,
+      .max = 1'000,
+      .description = "Validator crashes on the same record before it is "
+                     "quarantined to the DLQ with error_type=poison.",
+    },
 
     // [replay]
     {
