@@ -1,0 +1,64 @@
+#include "runtime/dlq/dlq_probe.hpp"
+
+namespace ds::dlq {
+
+namespace {
+
+prometheus::Counter& counter(prometheus::Registry& reg, const std::string& name,
+                             const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(reg).Add({});
+}
+
+prometheus::Gauge& gauge(prometheus::Registry& reg, const std::string& name,
+                         const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(reg).Add({});
+}
+
+} // namespace
+
+dlq_probe::dlq_probe(prometheus::Registry& reg)
+  : spooled_records(gauge(reg, "dashstream_dlq_spooled_records",
+                          "DLQ records waiting in the local spool")),
+    spooled_bytes(gauge(reg, "dashstream_dlq_spooled_bytes",
+                        "Bytes of the DLQ spool's segment files")),
+    oldest_age_seconds(gauge(reg, "dashstream_dlq_spool_oldest_age_seconds",
+                             "Age of the oldest spooled DLQ record")),
+    drained(counter(reg, "dashstream_dlq_drained_records_total",
+                    "Spooled DLQ records acknowledged by Kafka")),
+    recovered_truncations(
+      counter(reg, "dashstream_dlq_spool_recovered_truncations_total",
+              "Spool segments cut back to their last good record at open")),
+    recovered_truncated_bytes(
+      counter(reg, "dashstream_dlq_spool_truncated_bytes_total",
+              "Bytes of torn or corrupt spool tails removed at open")),
+    recovered_records(
+      counter(reg, "dashstream_dlq_spool_recovered_records_total",
+              "Spooled DLQ records found at open (drained afterwards)")),
+    records_(prometheus::BuildCounter()
+               .Name("dashstream_dlq_records_total")
+               .Help("Records made durable in the DLQ, by error_type")
+               .Register(reg)),
+    failures_(prometheus::BuildCounter()
+                .Name("dashstream_dlq_write_failures_total")
+                .Help("Failed DLQ write attempts, by reason")
+                .Register(reg)) {}
+
+void dlq_probe::record_stored(const std::string& error_type) {
+  std::lock_guard guard{mu_};
+  auto& c = records_by_type_[error_type];
+  if (c == nullptr) {
+    c = &records_.Add({{"error_type", error_type}});
+  }
+  c->Increment();
+}
+
+void dlq_probe::write_failed(const std::string& reason) {
+  std::lock_guard guard{mu_};
+  auto& c = failures_by_reason_[reason];
+  if (c == nullptr) {
+    c = &failures_.Add({{"reason", reason}});
+  }
+  c->Increment();
+}
+
+} // namespace ds::dlq

@@ -1,0 +1,152 @@
+#include "runtime/dlq/envelope.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "dlq_test_support.hpp"
+
+using namespace ds;
+using namespace ds::dlq;
+
+namespace {
+
+std::string header(const std::vector<kafka::record_header>& hs,
+                   const std::string& name) {
+  for (const auto& h : hs) {
+    if (h.name == name) {
+      return h.value;
+    }
+  }
+  return "<missing>";
+}
+
+const auto fixed_now = std::chrono::system_clock::time_point{
+  std::chrono::milliseconds{1'714'564'800'123}}; // 2024-05-01T12:00:00.123Z
+
+} // namespace
+
+TEST_CASE("the envelope covers contract section 4") {
+  auto r = test::bad_record("events", 42);
+  r.payload = std::string("\x02") + std::string(40, 'x') + "tail-of-payload!";
+  r.expected_sequence = 18'446'744'073'709'551'000ull; // above 2^53
+  r.received_sequence = 7;
+  auto env = make_envelope(r, {}, fixed_now);
+  CHECK(env["envelope_version"] == 1);
+  CHECK(env["record_id"] == "events/0/42");
+  CHECK(env["error"] == "unknown framing byte 0x02");
+  CHECK(env["error_type"] == "decode_error");
+  CHECK(env["timestamp"] == "2024-05-01T12:00:00.123Z");
+  CHECK(env["source_topic"] == "events");
+  CHECK(env["source_partition"] == 0);
+  CHECK(env["source_offset"] == 42);
+  CHECK(env["consumer_group"] == "dashstream");
+  CHECK(env["payload_sha256"] == sha256_hex(r.payload));
+  CHECK(env["message_size"] == r.payload.size());
+  CHECK(env["first_bytes_hex"] == to_hex(r.payload.substr(0, 16)));
+  CHECK(env["last_bytes_hex"] ==
+        to_hex(r.payload.substr(r.payload.size() - 16)));
+  CHECK(env["thread_id"] == "thread-0");
+  CHECK(env["tenant_id"] == "acme");
+  CHECK(env["expected_sequence"] == "18446744073709551000");
+  CHECK(env["received_sequence"] == "7");
+  CHECK(env["trace_id"] == "0af7651916cd43dd8448eb211c80319c");
+  CHECK(env["traceparent"] == *r.traceparent);
+  // Payloads stay out unless enabled (contract §8.13).
+  CHECK_FALSE(env.contains("original_payload_base64"));
+}
+
+TEST_CASE("sha256 and hex match known vectors") {
+  CHECK(sha256_hex("abc") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(to_hex(std::string("\x00\xff\x10", 3)) == "00ff10");
+}
+
+TEST_CASE("absent ids and traceparent are null or missing") {
+  auto r = test::bad_record("events", 1);
+  r.thread_id.reset();
+  r.tenant_id.reset();
+  r.traceparent.reset();
+  r.payload = "short";
+  auto env = make_envelope(r, {}, fixed_now);
+  CHECK(env["thread_id"].is_null());
+  CHECK(env["tenant_id"].is_null());
+  CHECK_FALSE(env.contains("traceparent"));
+  CHECK_FALSE(env.contains("expected_sequence"));
+  CHECK(env["first_bytes_hex"] == to_hex("short"));
+  CHECK(env["last_bytes_hex"] == to_hex("short"));
+}
+
+TEST_CASE("the payload is embedded only when enabled, truncated at the cap") {
+  auto r = test::bad_record("events", 3);
+  r.payload = std::string(3000, 'p');
+  SECTION("under the cap") {
+    auto env = make_envelope(r, {true, 4096}, fixed_now);
+    CHECK(env["original_payload_size"] == 3000);
+    CHECK(env["original_payload_truncated"] == false);
+    auto back =
+      base64_decode(env["original_payload_base64"].get<std::string>());
+    REQUIRE(back);
+    CHECK(*back == r.payload);
+  }
+  SECTION("over the cap") {
+    auto env = make_envelope(r, {true, 1024}, fixed_now);
+    CHECK(env["original_payload_size"] == 3000);
+    CHECK(env["original_payload_truncated"] == true);
+    auto back =
+      base64_decode(env["original_payload_base64"].get<std::string>());
+    REQUIRE(back);
+    CHECK(*back == r.payload.substr(0, 1024));
+  }
+  SECTION("a null value has nothing to embed") {
+    r.payload.clear();
+    r.payload_missing = true;
+    auto env = make_envelope(r, {true, 1024}, fixed_now);
+    CHECK(env["payload_missing"] == true);
+    CHECK(env["message_size"] == 0);
+    CHECK_FALSE(env.contains("original_payload_base64"));
+  }
+}
+
+TEST_CASE("headers: the Kafka Connect set, then the original headers") {
+  auto r = test::bad_record("events", 5);
+  auto hs = make_headers(r);
+  CHECK(header(hs, "__connect.errors.topic") == "events");
+  CHECK(header(hs, "__connect.errors.partition") == "2");
+  CHECK(header(hs, "__connect.errors.offset") == "5");
+  CHECK(header(hs, "__connect.errors.exception.class.name") ==
+        "ds::proto::errc::unknown_framing");
+  CHECK(header(hs, "__connect.errors.exception.message") == r.error);
+  CHECK(header(hs, "__connect.errors.stage") == "decode");
+  CHECK(header(hs, "traceparent") == *r.traceparent);
+  auto rec = make_dlq_record(r, "events-dlq", {}, fixed_now);
+  CHECK(rec.key == r.key);
+  CHECK(rec.topic == "events-dlq");
+}
+
+TEST_CASE("spooled records round-trip, binary bytes included") {
+  auto r = test::bad_record("events", 9);
+  r.key = std::string("\x00\xff key", 6);
+  r.headers.push_back({"bin", std::string("\x00\x01", 2)});
+  auto rec = make_dlq_record(r, "events-dlq", {}, fixed_now);
+  auto back = decode_spooled(encode_spooled(rec));
+  REQUIRE(back);
+  CHECK(back->key == rec.key);
+  CHECK(back->value == rec.value);
+  CHECK(back->topic == rec.topic);
+  CHECK(back->error_type == rec.error_type);
+  REQUIRE(back->headers.size() == rec.headers.size());
+  CHECK(back->headers.back().value == std::string("\x00\x01", 2));
+  auto bytes = encode_spooled(rec);
+  CHECK_FALSE(decode_spooled(bytes.substr(0, bytes.size() - 1)));
+}
+
+TEST_CASE("RFC 3339 round trip and rejection") {
+  auto t = parse_rfc3339("2024-05-01T12:00:00.123Z");
+  REQUIRE(t);
+  CHECK(*t == fixed_now);
+  CHECK(rfc3339(*t) == "2024-05-01T12:00:00.123Z");
+  auto off = parse_rfc3339("2024-05-01T14:00:00.123+02:00");
+  REQUIRE(off);
+  CHECK(*off == fixed_now);
+  CHECK_FALSE(parse_rfc3339("yesterday"));
+  CHECK_FALSE(parse_rfc3339("2024-05-01 12:00:00"));
+}
