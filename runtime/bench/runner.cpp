@@ -1,0 +1,1024 @@
+#include "runtime/bench/runner.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <prometheus/registry.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "proto/errc.hpp"
+#include "runtime/bench/child_process.hpp"
+#include "runtime/bench/errc.hpp"
+#include "runtime/bench/metrics_scrape.hpp"
+#include "runtime/bench/raw_floor.hpp"
+#include "runtime/kafka/admin.hpp"
+#include "runtime/kafka/mock_cluster.hpp"
+#include "runtime/workload/corruption.hpp"
+#include "runtime/workload/mix.hpp"
+#include "runtime/workload/sender.hpp"
+#include "runtime/workload/workload_config.hpp"
+
+namespace ds::bench {
+
+std::string default_scenario_dir() {
+  return DS_BENCH_SCENARIO_DIR;
+}
+
+namespace {
+
+using json = nlohmann::json;
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr std::chrono::seconds admin_timeout{15};
+// What librdkafka's mock keeps per partition before it drops old segments.
+constexpr double mock_partition_bytes = 5.0 * 1024 * 1024;
+
+double seconds_since(steady::time_point t0, steady::time_point t) {
+  return std::chrono::duration<double>(t - t0).count();
+}
+
+double median(std::vector<double> xs) {
+  if (xs.empty()) {
+    return 0;
+  }
+  std::sort(xs.begin(), xs.end());
+  auto n = xs.size();
+  return n % 2 == 1 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
+std::string read_first_line(const std::string& path, const std::string& key) {
+  std::ifstream in{path};
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key, 0) == 0) {
+      auto colon = line.find(':');
+      auto v = line.substr(colon + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return {};
+}
+
+json machine_info() {
+  utsname u{};
+  ::uname(&u);
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  return {{"nproc", std::thread::hardware_concurrency()},
+          {"cpu", read_first_line("/proc/cpuinfo", "model name")},
+          {"mem_total", read_first_line("/proc/meminfo", "MemTotal")},
+          {"kernel", std::string{u.sysname} + " " + u.release},
+          {"loadavg_at_start", [] {
+             std::ifstream in{"/proc/loadavg"};
+             std::string s;
+             std::getline(in, s);
+             return s;
+           }()}};
+}
+
+std::string utc_now() {
+  auto t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+caf::expected<workload::workload_config>
+make_workload(const scenario_workload& w) {
+  workload::workload_config cfg;
+  cfg.count = w.count;
+  cfg.threads = w.threads;
+  cfg.tenants = w.tenants;
+  cfg.size = w.size;
+  cfg.payload = w.payload == "random" ? workload::payload_kind::random
+                                      : workload::payload_kind::text;
+  if (!w.mix.empty()) {
+    auto m = workload::parse_mix(w.mix);
+    if (!m) {
+      return make_error(errc::invalid_scenario,
+                        "workload.mix: " + proto::error_detail(m.error()));
+    }
+    cfg.kinds = *m;
+  }
+  cfg.batch_threads = w.batch_threads;
+  cfg.seed = w.seed;
+  cfg.encode.compress = w.zstd;
+  cfg.encode.compression_threshold = w.compression_threshold;
+  struct amount {
+    const char* key;
+    const std::string& text;
+    uint64_t& out;
+  };
+  for (auto [key, text, out] :
+       {amount{"workload.gaps", w.gaps, cfg.gaps},
+        amount{"workload.duplicates", w.duplicates, cfg.duplicates},
+        amount{"workload.reorders", w.reorders, cfg.reorders}}) {
+    auto n = workload::parse_amount(text, cfg.count);
+    if (!n) {
+      return make_error(errc::invalid_scenario,
+                        std::string{key} + ": " +
+                          proto::error_detail(n.error()));
+    }
+    out = *n;
+  }
+  auto corrupt = workload::parse_corruption_spec(w.corrupt, cfg.count);
+  if (!corrupt) {
+    return make_error(errc::invalid_scenario,
+                      "workload.corrupt: " +
+                        proto::error_detail(corrupt.error()));
+  }
+  cfg.corrupt = *corrupt;
+  // Above the daemon's 10 MiB decode cap, small enough to build quickly.
+  cfg.bomb_size = uint64_t{16} << 20;
+  if (auto err = workload::validate(cfg)) {
+    return make_error(errc::invalid_scenario,
+                      "workload: " + proto::error_detail(err));
+  }
+  return cfg;
+}
+
+/// One sample of a running daemon.
+struct sample {
+  double t = 0; // seconds since the daemon was spawned
+  daemon_metrics m;
+  proc_sample proc;
+};
+
+/// One bench session: the broker, the topics, the child processes.
+class session {
+public:
+  session(const scenario& sc, const run_options& opts) : sc_(sc), opts_(opts) {
+    std::random_device rd;
+    run_id_ = std::to_string(::getpid()) + "-" + std::to_string(rd() % 100000);
+  }
+
+  caf::expected<json> run() {
+    json result;
+    result["scenario"] = scenario_json();
+    result["environment"] = {{"date", utc_now()},
+                             {"machine", machine_info()},
+                             {"broker", opts_.brokers.empty()
+                                          ? "embedded (librdkafka mock)"
+                                          : opts_.brokers}};
+    if (auto err = start_broker()) {
+      return err;
+    }
+    auto wcfg = make_workload(sc_.workload);
+    if (!wcfg) {
+      return wcfg.error();
+    }
+    caf::error err;
+    switch (sc_.mode) {
+      case scenario_mode::throughput:
+        err = run_throughput(*wcfg, result);
+        break;
+      case scenario_mode::latency:
+        err = run_latency(*wcfg, result);
+        break;
+      case scenario_mode::sweep:
+        err = run_sweep(*wcfg, result);
+        break;
+    }
+    end_progress();
+    if (err) {
+      return err;
+    }
+    if (!version_.is_null()) {
+      result["environment"]["daemon_version"] = version_;
+    }
+    return result;
+  }
+
+private:
+  // -- setup ------------------------------------------------------------------
+
+  json scenario_json() const {
+    const auto& w = sc_.workload;
+    return {{"name", sc_.name},
+            {"description", sc_.description},
+            {"mode", std::string{to_string(sc_.mode)}},
+            {"rounds", sc_.rounds},
+            {"workload",
+             {{"count", w.count},
+              {"size", w.size},
+              {"threads", w.threads},
+              {"tenants", w.tenants},
+              {"partitions", w.partitions},
+              {"payload", w.payload},
+              {"mix",
+               w.mix.empty() ? std::string{workload::default_mix_spec} : w.mix},
+              {"zstd", w.zstd},
+              {"compression_threshold", w.compression_threshold},
+              {"gaps", w.gaps},
+              {"duplicates", w.duplicates},
+              {"reorders", w.reorders},
+              {"corrupt", w.corrupt},
+              {"seed", w.seed}}},
+            {"daemon", sc_.daemon}};
+  }
+
+  caf::error start_broker() {
+    if (!opts_.brokers.empty()) {
+      brokers_ = opts_.brokers;
+      return {};
+    }
+    auto mock = kafka::mock_cluster::make(1);
+    if (!mock) {
+      return make_error(errc::setup_failed,
+                        "embedded broker: " + proto::describe(mock.error()));
+    }
+    brokers_ = (*mock)->bootstrap();
+    mock_ = std::move(*mock);
+    return {};
+  }
+
+  caf::error create_topic(const std::string& topic) {
+    kafka::client_config client;
+    client.brokers = brokers_;
+    for (const auto& t : {topic, topic + "-dlq"}) {
+      caf::error err;
+      if (mock_) {
+        err = mock_->create_topic(t, sc_.workload.partitions);
+      } else {
+        err = kafka::create_topic(client, t, sc_.workload.partitions, 1,
+                                  admin_timeout);
+      }
+      if (err) {
+        return make_error(errc::setup_failed, "cannot create topic " + t +
+                                                ": " + proto::describe(err));
+      }
+    }
+    return {};
+  }
+
+  std::string new_topic(const std::string& what) {
+    return "bench-" + sc_.name + "-" + what + "-" + run_id_;
+  }
+
+  std::string new_group(const std::string& what) {
+    return "bench-" + what + "-" + run_id_ + "-" + std::to_string(++seq_);
+  }
+
+  bool stopping() const { return opts_.should_stop && opts_.should_stop(); }
+
+  // -- progress ---------------------------------------------------------------
+
+  void progress(const std::string& phase, double elapsed, double rate,
+                double processed, double target, double lag) {
+    if (!opts_.progress) {
+      return;
+    }
+    char buf[256];
+    std::snprintf(buf, sizeof(buf),
+                  "\r\033[K%s | %5.1f s | %9.0f rec/s | %.0f/%.0f | lag %.0f",
+                  phase.c_str(), elapsed, rate, processed, target, lag);
+    std::cout << buf << std::flush;
+    progress_shown_ = true;
+  }
+
+  void end_progress() {
+    if (progress_shown_) {
+      std::cout << "\r\033[K" << std::flush;
+      progress_shown_ = false;
+    }
+  }
+
+  // -- producing --------------------------------------------------------------
+
+  /// Produces the workload to `topic` at `rate` (0 = full speed).
+  caf::expected<json> produce(const workload::workload_config& wcfg,
+                              const std::string& topic, double rate,
+                              const std::function<bool()>& stop) {
+    prometheus::Registry registry;
+    producer::producer_config pcfg;
+    pcfg.kafka.client.brokers = brokers_;
+    pcfg.topic = topic;
+    auto snd = workload::sender::make(wcfg, pcfg, registry);
+    if (!snd) {
+      return make_error(errc::setup_failed,
+                        "producer: " + proto::describe(snd.error()));
+    }
+    auto res = (*snd)->run(rate, stop);
+    if (res.interrupted) {
+      return make_error(errc::interrupted, "stopped while producing");
+    }
+    if (!res.ok()) {
+      return make_error(
+        errc::setup_failed,
+        "producing: " +
+          (res.failure
+             ? res.failure_what + ": " + proto::describe(res.failure)
+             : "acknowledged " + std::to_string(res.acked) + " of " +
+                 std::to_string(res.sent) + " (" + res.first_failure + ")"));
+    }
+    const auto& rec = (*snd)->truth().records();
+    const auto& exp = (*snd)->truth().expected();
+    return json{
+      {"topic", topic},
+      {"sent", res.sent},
+      {"acked", res.acked},
+      {"valid", rec.valid},
+      {"duplicates", rec.duplicates},
+      {"corrupt", rec.corrupt},
+      {"compressed", rec.compressed},
+      {"value_bytes", rec.bytes},
+      {"seconds", res.seconds},
+      {"rate_target", rate},
+      {"records_per_second",
+       res.seconds > 0 ? static_cast<double>(res.sent) / res.seconds : 0.0},
+      {"expected",
+       {{"gaps", exp.gaps},
+        {"duplicates", exp.duplicates},
+        {"reorders", exp.reorders},
+        {"decode_errors", [&] {
+           uint64_t n = 0;
+           for (const auto& [k, v] : exp.corrupt_by_reason) {
+             n += v;
+           }
+           return n;
+         }()}}}};
+  }
+
+  /// Produces the backlog every throughput round reads, and checks that
+  /// the broker still holds all of it.
+  caf::expected<json> produce_backlog(const workload::workload_config& wcfg,
+                                      std::string& topic) {
+    topic = new_topic("backlog");
+    if (auto err = create_topic(topic)) {
+      return err;
+    }
+    if (opts_.progress) {
+      std::cout << "producing " << wcfg.count << " records to " << topic
+                << " ..." << std::flush;
+      progress_shown_ = true;
+    }
+    auto stop = [this] { return stopping(); };
+    auto prod = produce(wcfg, topic, 0, stop);
+    end_progress();
+    if (!prod) {
+      return prod.error();
+    }
+    kafka::client_config client;
+    client.brokers = brokers_;
+    auto marks = kafka::watermarks(client, topic, admin_timeout);
+    if (!marks) {
+      return make_error(errc::setup_failed,
+                        "watermarks: " + proto::describe(marks.error()));
+    }
+    int64_t held = 0;
+    for (const auto& pw : *marks) {
+      if (pw.low > 0) {
+        return make_error(
+          errc::invalid_scenario,
+          "the broker dropped the start of partition " +
+            std::to_string(pw.partition) + " (log start " +
+            std::to_string(pw.low) +
+            "): the backlog does not fit; the embedded broker keeps about "
+            "5 MiB per partition, so raise workload.partitions or lower "
+            "workload.count");
+      }
+      held += pw.high - pw.low;
+    }
+    if (held != static_cast<int64_t>((*prod)["sent"].get<uint64_t>())) {
+      return make_error(errc::setup_failed,
+                        "the topic holds " + std::to_string(held) +
+                          " records, " + (*prod)["sent"].dump() + " were sent");
+    }
+    if (mock_) {
+      auto per_partition =
+        (*prod)["value_bytes"].get<double>() / sc_.workload.partitions;
+      (*prod)["embedded_fill"] = per_partition / mock_partition_bytes;
+    }
+    return prod;
+  }
+
+  // -- the raw floor ----------------------------------------------------------
+
+  caf::expected<raw_floor_result> raw_round(const std::string& topic,
+                                            uint64_t count,
+                                            const std::string& phase) {
+    auto out = opts_.work_dir + "/raw-" + std::to_string(++seq_) + ".log";
+    std::vector<std::string> argv{opts_.dashstream_exe,
+                                  "bench-raw",
+                                  "--brokers",
+                                  brokers_,
+                                  "--topic",
+                                  topic,
+                                  "--group",
+                                  new_group("raw"),
+                                  "--count",
+                                  std::to_string(count),
+                                  "--timeout",
+                                  std::to_string(sc_.round_timeout_secs)};
+    for (const auto& [k, v] : sc_.consumer_properties) {
+      argv.push_back("--property");
+      argv.push_back(k + "=" + v);
+    }
+    auto child = child_process::spawn(argv, out);
+    if (!child) {
+      return child.error();
+    }
+    auto t0 = steady::now();
+    std::optional<child_exit> ex;
+    while (!(ex = (*child)->wait(200ms))) {
+      progress(phase, seconds_since(t0, steady::now()), 0, 0,
+               static_cast<double>(count), 0);
+      if (stopping()) {
+        return make_error(errc::interrupted, "stopped during the raw floor");
+      }
+    }
+    auto log = (*child)->log();
+    auto pos = log.rfind("\n{");
+    auto line = log.substr(pos == std::string::npos ? 0 : pos + 1);
+    auto doc = json::parse(line, nullptr, false);
+    if (ex->status != 0 || doc.is_discarded()) {
+      return make_error(errc::child_failed, "raw floor exited with " +
+                                              std::to_string(ex->status) +
+                                              "; log " + out);
+    }
+    auto r = raw_floor_from_json(doc);
+    if (r.timed_out || r.records < count) {
+      return make_error(errc::timed_out, "raw floor read " +
+                                           std::to_string(r.records) + " of " +
+                                           std::to_string(count));
+    }
+    return r;
+  }
+
+  // -- the daemon -------------------------------------------------------------
+
+  struct pipeline_result {
+    json summary;
+    std::vector<sample> samples;
+    double records_per_second = 0;
+    double cpu_us_per_record = 0;
+  };
+
+  std::vector<std::string> daemon_argv(const std::string& topic,
+                                       const std::string& group,
+                                       const std::vector<std::string>& sets) {
+    std::vector<std::string> argv{opts_.dashstream_exe, "run"};
+    auto set = [&argv](const std::string& kv) {
+      argv.push_back("--set");
+      argv.push_back(kv);
+    };
+    set("kafka.brokers=" + brokers_);
+    set("kafka.topic=" + topic);
+    set("kafka.group_id=" + group);
+    set("http.host=127.0.0.1");
+    set("http.port=0");
+    set("kafka.lag_check_interval_secs=1");
+    if (!sc_.consumer_properties.empty()) {
+      std::string props = "{";
+      for (const auto& [k, v] : sc_.consumer_properties) {
+        props += (props.size() > 1 ? ", \"" : "\"") + k + "\" = \"" + v + "\"";
+      }
+      set("kafka.properties=" + props + "}");
+    }
+    for (const auto& [k, v] : sc_.daemon) {
+      set(k + "=" + v);
+    }
+    for (const auto& kv : sets) {
+      set(kv);
+    }
+    return argv;
+  }
+
+  static uint16_t logged_port(const std::string& text) {
+    const std::string key = "\"http\":\"";
+    auto pos = text.find(key);
+    if (pos == std::string::npos) {
+      return 0;
+    }
+    auto end = text.find('"', pos + key.size());
+    auto colon = text.rfind(':', end);
+    if (end == std::string::npos || colon == std::string::npos ||
+        colon < pos + key.size()) {
+      return 0;
+    }
+    return static_cast<uint16_t>(
+      std::stoi(text.substr(colon + 1, end - colon - 1)));
+  }
+
+  /// Runs the daemon on `topic` until it has processed `target` records
+  /// (or, with `live`, until `live` returns its final produced count and
+  /// that many are processed). Samples /metrics and /proc meanwhile.
+  caf::expected<pipeline_result>
+  pipeline_round(const std::string& topic, uint64_t target,
+                 const std::vector<std::string>& sets, const std::string& phase,
+                 std::function<uint64_t()> live = {}) {
+    auto log_path =
+      opts_.work_dir + "/daemon-" + std::to_string(++seq_) + ".log";
+    auto child = child_process::spawn(
+      daemon_argv(topic, new_group("pipeline"), sets), log_path);
+    if (!child) {
+      return child.error();
+    }
+    auto& d = **child;
+    auto t0 = steady::now();
+    auto fail = [&](errc code, const std::string& what) {
+      return make_error(code, what + " (daemon log: " + log_path + ")");
+    };
+    uint16_t port = 0;
+    while ((port = logged_port(d.log())) == 0) {
+      if (!d.running()) {
+        return fail(errc::child_failed, "the daemon exited at startup");
+      }
+      if (seconds_since(t0, steady::now()) > 30 || stopping()) {
+        return fail(errc::timed_out, "the daemon did not start in 30 s");
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    if (version_.is_null()) {
+      if (auto v = http_get(port, "/version")) {
+        version_ = json::parse(*v, nullptr, false);
+      }
+    }
+    // Live: wait until partitions are assigned (a lag series exists), so
+    // the records we send next are live, not backlog.
+    std::thread producer_thread;
+    std::atomic<bool> produced_done{false};
+    std::atomic<uint64_t> produced{0};
+    if (live) {
+      auto deadline = steady::now() + 30s;
+      for (;;) {
+        auto text = http_get(port, "/metrics");
+        if (text && text->find("dashstream_consumer_lag_messages{") !=
+                      std::string::npos) {
+          break;
+        }
+        if (steady::now() > deadline || !d.running()) {
+          return fail(errc::timed_out, "no partition assigned in 30 s");
+        }
+        std::this_thread::sleep_for(100ms);
+      }
+      producer_thread = std::thread([&] {
+        produced = live();
+        produced_done = true;
+      });
+    }
+    pipeline_result out;
+    caf::error err;
+    auto limit = std::chrono::seconds(sc_.round_timeout_secs);
+    for (auto next = steady::now();; next += opts_.scrape_interval) {
+      std::this_thread::sleep_until(next);
+      auto now = steady::now();
+      auto text = http_get(port, "/metrics");
+      auto proc = sample_process(d.pid());
+      if (!text || !proc) {
+        if (!d.running()) {
+          err = fail(errc::child_failed, "the daemon died");
+          break;
+        }
+        continue;
+      }
+      sample s{seconds_since(t0, now), parse_metrics(*text), *proc};
+      out.samples.push_back(s);
+      auto goal =
+        live ? (produced_done ? produced.load() : UINT64_MAX) : target;
+      double rate = 0;
+      if (out.samples.size() > 10) {
+        const auto& old = out.samples[out.samples.size() - 11];
+        rate = (s.m.processed() - old.m.processed()) / (s.t - old.t);
+      }
+      progress(phase, s.t, rate, s.m.processed(),
+               live ? static_cast<double>(target) : static_cast<double>(goal),
+               live ? s.m.lag_messages
+                    : static_cast<double>(goal) - s.m.processed());
+      if (s.m.processed() >= static_cast<double>(goal)) {
+        break;
+      }
+      if (now - t0 > limit) {
+        err = fail(errc::timed_out,
+                   "processed " + std::to_string(s.m.processed()) + " of " +
+                     std::to_string(goal) + " in " +
+                     std::to_string(sc_.round_timeout_secs) + " s");
+        break;
+      }
+      if (stopping()) {
+        err = make_error(errc::interrupted, "stopped");
+        break;
+      }
+    }
+    if (producer_thread.joinable()) {
+      // The producer checks should_stop; an early exit above stops it.
+      live_abort_ = static_cast<bool>(err);
+      producer_thread.join();
+      live_abort_ = false;
+    }
+    d.signal(SIGTERM);
+    auto ex = d.wait(20s);
+    if (!ex) {
+      d.signal(SIGKILL);
+      ex = d.wait(5s);
+    }
+    if (err) {
+      return err;
+    }
+    auto& ss = out.samples;
+    const auto& last = ss.back();
+    // The throughput window: from the first sample that saw records to the
+    // moment the last record was done, estimated inside the final sample
+    // interval from the average rate so far (the sample period would
+    // otherwise bias short runs down).
+    std::size_t i0 = 0;
+    while (i0 < ss.size() && ss[i0].m.processed() <= 0) {
+      ++i0;
+    }
+    const auto& s0 = ss[std::min(i0, ss.size() - 1)];
+    double finish = last.t;
+    if (ss.size() >= 2 && ss.size() - 2 > i0) {
+      const auto& prev = ss[ss.size() - 2];
+      double avg = (prev.m.processed() - s0.m.processed()) / (prev.t - s0.t);
+      if (avg > 0) {
+        finish = std::min(
+          last.t, prev.t + (last.m.processed() - prev.m.processed()) / avg);
+      }
+    }
+    double done = last.m.processed() - s0.m.processed();
+    out.records_per_second = finish > s0.t ? done / (finish - s0.t) : 0;
+    out.cpu_us_per_record =
+      done > 0 ? (last.proc.cpu_seconds - s0.proc.cpu_seconds) * 1e6 / done : 0;
+    const auto& m = last.m;
+    auto q = [&m](double p) {
+      auto e = quantile(m.e2e_latency, p);
+      return e.valid
+               ? json{{"seconds", e.value}, {"bucket", {e.lower, e.upper}}}
+               : json{};
+    };
+    auto mx = max_bucket(m.e2e_latency);
+    out.summary = {
+      {"records_per_second", out.records_per_second},
+      {"cpu_us_per_record", out.cpu_us_per_record},
+      {"window_seconds", finish - s0.t},
+      {"window_records", done},
+      {"processed", m.processed()},
+      {"outcomes",
+       {{"ok", m.records_ok},
+        {"decode_error", m.records_decode_error},
+        {"rejected", m.records_rejected},
+        {"other", m.records_other}}},
+      {"dlq_records", m.has_dlq ? json(m.dlq_records) : json{}},
+      {"sequence",
+       {{"gaps", m.gaps},
+        {"duplicates", m.duplicates},
+        {"reorders", m.reorders},
+        {"decode_errors", m.decode_errors}}},
+      {"restarts", m.restarts},
+      {"daemon_cpu_seconds", ex ? ex->cpu_seconds : last.proc.cpu_seconds},
+      {"peak_rss_bytes", std::max<uint64_t>(ex ? ex->peak_rss_bytes : 0,
+                                            last.proc.peak_rss_bytes)},
+      {"exit_status", ex ? ex->status : -1},
+      {"max_lag_messages",
+       [&] {
+         double mlag = 0;
+         for (const auto& s : ss) {
+           mlag = std::max(mlag, s.m.lag_messages);
+         }
+         return mlag;
+       }()},
+      {"latency",
+       {{"observed", m.e2e_latency.count},
+        {"mean_seconds", m.e2e_latency.count > 0
+                           ? m.e2e_latency.sum / m.e2e_latency.count
+                           : 0.0},
+        {"p50", q(0.5)},
+        {"p90", q(0.9)},
+        {"p99", q(0.99)},
+        {"p999", q(0.999)},
+        {"max", mx.valid ? json{{"seconds", mx.value},
+                                {"bucket", {mx.lower, mx.upper}}}
+                         : json{}}}},
+      {"log", log_path},
+    };
+    return out;
+  }
+
+  /// Throughput and latency over time, in windows of about `window` s.
+  static json timeline(const std::vector<sample>& ss, double window = 0.5) {
+    json tl = json::array();
+    if (ss.empty()) {
+      return tl;
+    }
+    std::size_t from = 0;
+    for (std::size_t i = 1; i < ss.size(); ++i) {
+      if (ss[i].t - ss[from].t < window && i + 1 < ss.size()) {
+        continue;
+      }
+      const auto& a = ss[from];
+      const auto& b = ss[i];
+      auto h = b.m.e2e_latency.minus(a.m.e2e_latency);
+      auto p50 = quantile(h, 0.5);
+      auto p99 = quantile(h, 0.99);
+      tl.push_back({{"t", b.t},
+                    {"processed", b.m.processed()},
+                    {"records_per_second",
+                     (b.m.processed() - a.m.processed()) / (b.t - a.t)},
+                    {"lag_messages", b.m.lag_messages},
+                    {"cpu_fraction",
+                     (b.proc.cpu_seconds - a.proc.cpu_seconds) / (b.t - a.t)},
+                    {"rss_bytes", b.proc.rss_bytes},
+                    {"latency_p50", p50.valid ? json(p50.value) : json{}},
+                    {"latency_p99", p99.valid ? json(p99.value) : json{}}});
+      from = i;
+    }
+    return tl;
+  }
+
+  // -- modes ------------------------------------------------------------------
+
+  /// `rounds` raw/pipeline pairs over one backlog, alternating which goes
+  /// first; ratios per pair, medians over the pairs.
+  caf::error throughput_rounds(const std::string& topic, uint64_t count,
+                               int rounds, const std::vector<std::string>& sets,
+                               json& result, std::vector<sample>& plot) {
+    json rs = json::array();
+    std::vector<double> ratios;
+    std::vector<double> cpu_ratios;
+    std::vector<double> raw_rps;
+    std::vector<double> pipe_rps;
+    std::vector<double> raw_cpu;
+    std::vector<double> pipe_cpu;
+    bool consistent = true;
+    json last_pipeline;
+    for (int r = 0; r < rounds; ++r) {
+      auto tag = std::to_string(r + 1) + "/" + std::to_string(rounds);
+      std::optional<raw_floor_result> raw;
+      std::optional<pipeline_result> pipe;
+      for (int k = 0; k < 2; ++k) {
+        bool do_raw = (k == 0) == (r % 2 == 0);
+        if (do_raw) {
+          auto x = raw_round(topic, count, "raw floor " + tag);
+          if (!x) {
+            return x.error();
+          }
+          raw = *x;
+        } else {
+          auto x = pipeline_round(topic, count, sets, "pipeline " + tag);
+          if (!x) {
+            return x.error();
+          }
+          pipe = std::move(*x);
+        }
+      }
+      double ratio = pipe->records_per_second / raw->records_per_second();
+      double cpu_ratio = pipe->cpu_us_per_record / raw->cpu_us_per_record();
+      ratios.push_back(ratio);
+      cpu_ratios.push_back(cpu_ratio);
+      raw_rps.push_back(raw->records_per_second());
+      pipe_rps.push_back(pipe->records_per_second);
+      raw_cpu.push_back(raw->cpu_us_per_record());
+      pipe_cpu.push_back(pipe->cpu_us_per_record);
+      consistent = consistent && pipe->summary["processed"].get<double>() ==
+                                   static_cast<double>(count);
+      rs.push_back({{"raw", to_json(*raw)},
+                    {"pipeline", pipe->summary},
+                    {"ratio_throughput", ratio},
+                    {"ratio_cpu_per_record", cpu_ratio},
+                    {"order", r % 2 == 0 ? "raw first" : "pipeline first"}});
+      last_pipeline = pipe->summary;
+      plot = std::move(pipe->samples);
+    }
+    result["rounds"] = rs;
+    result["summary"] = {
+      {"raw_records_per_second", median(raw_rps)},
+      {"pipeline_records_per_second", median(pipe_rps)},
+      {"ratio_throughput", median(ratios)},
+      {"ratio_throughput_min", *std::min_element(ratios.begin(), ratios.end())},
+      {"ratio_throughput_max", *std::max_element(ratios.begin(), ratios.end())},
+      {"raw_cpu_us_per_record", median(raw_cpu)},
+      {"pipeline_cpu_us_per_record", median(pipe_cpu)},
+      {"ratio_cpu_per_record", median(cpu_ratios)},
+      {"produced", count},
+      {"processed", last_pipeline["processed"]},
+      {"processed_equals_produced", consistent},
+      {"dlq_records", last_pipeline["dlq_records"]},
+      {"peak_rss_bytes", last_pipeline["peak_rss_bytes"]},
+      {"daemon_cpu_seconds", last_pipeline["daemon_cpu_seconds"]},
+      {"max_lag_messages", last_pipeline["max_lag_messages"]},
+      {"sequence", last_pipeline["sequence"]},
+      {"outcomes", last_pipeline["outcomes"]},
+    };
+    return {};
+  }
+
+  caf::error run_throughput(const workload::workload_config& wcfg,
+                            json& result) {
+    std::string topic;
+    auto prod = produce_backlog(wcfg, topic);
+    if (!prod) {
+      return prod.error();
+    }
+    result["produce"] = *prod;
+    auto count = (*prod)["sent"].get<uint64_t>();
+    std::vector<sample> plot;
+    if (auto err =
+          throughput_rounds(topic, count, sc_.rounds, {}, result, plot)) {
+      return err;
+    }
+    const auto& exp = (*prod)["expected"];
+    const auto& seq = result["summary"]["sequence"];
+    result["summary"]["faults_match_ground_truth"] =
+      seq["gaps"].get<double>() == exp["gaps"].get<double>() &&
+      seq["duplicates"].get<double>() == exp["duplicates"].get<double>() &&
+      seq["reorders"].get<double>() == exp["reorders"].get<double>() &&
+      result["summary"]["outcomes"]["decode_error"].get<double>() ==
+        exp["decode_errors"].get<double>();
+    result["timeline"] = timeline(plot);
+    return {};
+  }
+
+  caf::error run_latency(const workload::workload_config& wcfg, json& result) {
+    // 1. The maximum: one raw/pipeline pair over a backlog.
+    std::string topic;
+    auto prod = produce_backlog(wcfg, topic);
+    if (!prod) {
+      return prod.error();
+    }
+    result["produce"] = *prod;
+    auto count = (*prod)["sent"].get<uint64_t>();
+    std::vector<sample> plot;
+    if (auto err = throughput_rounds(topic, count, 1, {}, result, plot)) {
+      return err;
+    }
+    double max_rate =
+      result["summary"]["pipeline_records_per_second"].get<double>();
+    double rate = std::max(1.0, max_rate * sc_.load_fraction);
+    // 2. Live at a fraction of it: a fresh topic, the daemon first.
+    auto live_cfg = wcfg;
+    live_cfg.count = static_cast<uint64_t>(rate * sc_.duration_secs);
+    live_cfg.thread_prefix = "live-thread-";
+    live_cfg.seed = wcfg.seed + 1;
+    // Faults scale with count; keep the scenario's amounts proportional.
+    auto refit = make_workload([&] {
+      auto w = sc_.workload;
+      w.count = live_cfg.count;
+      return w;
+    }());
+    if (refit) {
+      live_cfg.gaps = refit->gaps;
+      live_cfg.duplicates = refit->duplicates;
+      live_cfg.reorders = refit->reorders;
+      live_cfg.corrupt = refit->corrupt;
+    }
+    auto live_topic = new_topic("live");
+    if (auto err = create_topic(live_topic)) {
+      return err;
+    }
+    json live_prod;
+    auto producer = [&]() -> uint64_t {
+      auto stop = [this] { return live_abort_.load() || stopping(); };
+      auto p = produce(live_cfg, live_topic, rate, stop);
+      if (!p) {
+        live_prod = {{"error", proto::describe(p.error())}};
+        return 0;
+      }
+      live_prod = *p;
+      return (*p)["sent"].get<uint64_t>();
+    };
+    auto pipe = pipeline_round(
+      live_topic, live_cfg.count, {},
+      "live at " + std::to_string(static_cast<int>(sc_.load_fraction * 100)) +
+        "% of max",
+      producer);
+    if (!pipe) {
+      return pipe.error();
+    }
+    if (live_prod.contains("error")) {
+      return make_error(errc::setup_failed,
+                        "live producer: " + live_prod["error"].dump());
+    }
+    result["live"] = {{"max_records_per_second", max_rate},
+                      {"load_fraction", sc_.load_fraction},
+                      {"target_records_per_second", rate},
+                      {"produce", live_prod},
+                      {"pipeline", pipe->summary}};
+    result["summary"]["latency"] = pipe->summary["latency"];
+    result["summary"]["live_records_per_second"] =
+      live_prod["records_per_second"];
+    result["summary"]["live_processed_equals_produced"] =
+      pipe->summary["processed"].get<double>() ==
+      live_prod["sent"].get<double>();
+    result["timeline"] = timeline(pipe->samples);
+    return {};
+  }
+
+  caf::error run_sweep(const workload::workload_config& wcfg, json& result) {
+    std::string topic;
+    auto prod = produce_backlog(wcfg, topic);
+    if (!prod) {
+      return prod.error();
+    }
+    result["produce"] = *prod;
+    auto count = (*prod)["sent"].get<uint64_t>();
+    std::vector<double> raw_rps;
+    std::vector<double> raw_cpu;
+    auto raw_now = [&](const std::string& phase) -> caf::error {
+      auto r = raw_round(topic, count, phase);
+      if (!r) {
+        return r.error();
+      }
+      raw_rps.push_back(r->records_per_second());
+      raw_cpu.push_back(r->cpu_us_per_record());
+      return {};
+    };
+    if (auto err = raw_now("raw floor")) {
+      return err;
+    }
+    json points = json::array();
+    std::size_t n = 0;
+    auto total =
+      sc_.sweep_validators.size() * sc_.sweep_scheduler_threads.size();
+    bool consistent = true;
+    std::vector<sample> best_samples;
+    double best_rps = 0;
+    json best;
+    for (int v : sc_.sweep_validators) {
+      for (int t : sc_.sweep_scheduler_threads) {
+        ++n;
+        auto phase = "validators " + std::to_string(v) + " x threads " +
+                     std::to_string(t) + " (" + std::to_string(n) + "/" +
+                     std::to_string(total) + ")";
+        auto pipe =
+          pipeline_round(topic, count,
+                         {"pipeline.validators=" + std::to_string(v),
+                          "pipeline.scheduler_threads=" + std::to_string(t)},
+                         phase);
+        if (!pipe) {
+          return pipe.error();
+        }
+        consistent = consistent && pipe->summary["processed"].get<double>() ==
+                                     static_cast<double>(count);
+        json pt{{"validators", v},
+                {"scheduler_threads", t},
+                {"records_per_second", pipe->records_per_second},
+                {"cpu_us_per_record", pipe->cpu_us_per_record},
+                {"peak_rss_bytes", pipe->summary["peak_rss_bytes"]}};
+        points.push_back(pt);
+        if (pipe->records_per_second > best_rps) {
+          best_rps = pipe->records_per_second;
+          best = pt;
+          best_samples = std::move(pipe->samples);
+        }
+        // The floor again every few points, so drift shows.
+        if (n % 4 == 0 && n < total) {
+          if (auto err = raw_now("raw floor")) {
+            return err;
+          }
+        }
+      }
+    }
+    if (auto err = raw_now("raw floor")) {
+      return err;
+    }
+    double raw = median(raw_rps);
+    double rcpu = median(raw_cpu);
+    for (auto& pt : points) {
+      pt["ratio_throughput"] = pt["records_per_second"].get<double>() / raw;
+      pt["ratio_cpu_per_record"] = pt["cpu_us_per_record"].get<double>() / rcpu;
+    }
+    best["ratio_throughput"] = best_rps / raw;
+    result["sweep"] = points;
+    result["summary"] = {
+      {"raw_records_per_second", raw},
+      {"raw_records_per_second_all", raw_rps},
+      {"raw_cpu_us_per_record", rcpu},
+      {"best", best},
+      {"produced", count},
+      {"processed_equals_produced", consistent},
+    };
+    result["timeline"] = timeline(best_samples);
+    return {};
+  }
+
+  const scenario& sc_;
+  const run_options& opts_;
+  std::string brokers_;
+  std::unique_ptr<kafka::mock_cluster> mock_;
+  std::string run_id_;
+  int seq_ = 0;
+  bool progress_shown_ = false;
+  std::atomic<bool> live_abort_{false};
+  json version_;
+};
+
+} // namespace
+
+caf::expected<json> run_scenario(const scenario& sc, const run_options& opts) {
+  session s{sc, opts};
+  return s.run();
+}
+
+} // namespace ds::bench
