@@ -17,6 +17,8 @@ packages=(
   catch2 libbenchmark-dev kcat python3 gnuplot-nox
   # the real Kafka broker for integration tests (scripts/kafka-broker.sh)
   default-jre-headless maven
+  # monitoring tests: promtool, amtool, the alert end-to-end test
+  prometheus prometheus-alertmanager python3-yaml
 )
 
 missing=()
