@@ -285,9 +285,14 @@ def main():
         t3 = time.monotonic()
         broker("start", kafka_dir)
         log("broker started again")
+        eventually(lambda: hook.resolved("DashStreamCircuitBreakerOpen"),
+                   180, "DashStreamCircuitBreakerOpen to resolve")
+        # A tier may reach the webhook late (after the higher tier that
+        # inhibited it resolved): every tier that ever fired must resolve.
+        eventually(lambda: all(hook.resolved(n) for n in INFRA
+                               if hook.fired(n)), 180,
+                   "every infrastructure-error alert that fired to resolve")
         fired_infra = [n for n in INFRA if hook.fired(n)]
-        for name in ["DashStreamCircuitBreakerOpen"] + fired_infra:
-            eventually(lambda: hook.resolved(name), 180, f"{name} to resolve")
         log(f"phase 3: {', '.join(fired_infra)} and the breaker alert "
             f"resolved after {time.monotonic() - t3:.0f}s")
 
@@ -305,6 +310,11 @@ def main():
         log(f"phase 4: DashStreamDown fired and resolved after "
             f"{time.monotonic() - t4:.0f}s")
 
+        # Nothing is left firing: every alert that reached the webhook
+        # also reached it resolved.
+        eventually(lambda: all(hook.resolved(n)
+                               for n in {e[0] for e in hook.events}), 120,
+                   "every alert that fired to be resolved")
         unexpected = sorted({n for n, s, _ in hook.events} -
                             set(PHASE1 + INFRA + [
                                 "DashStreamCircuitBreakerOpen",
