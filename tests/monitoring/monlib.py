@@ -183,6 +183,16 @@ def value(fams, family, sample=None, **labels):
 # ------------------------------------------------- names in our own files --
 
 METRIC_TOKEN = re.compile(r"\bdashstream_[a-z0-9_]+")
+# grep -E style alternations in the docs: dashstream_(a|b)_total.
+METRIC_ALTERNATION = re.compile(r"\bdashstream_\(([a-z0-9_|]+)\)([a-z0-9_]*)")
+
+
+def metric_tokens(text):
+    names = set(METRIC_TOKEN.findall(text))
+    for m in METRIC_ALTERNATION.finditer(text):
+        names.update(f"dashstream_{alt}{m.group(2)}"
+                     for alt in m.group(1).split("|"))
+    return names
 
 
 def family_of(token, known):
@@ -243,10 +253,9 @@ def referenced_names():
     """{file: set(tokens)} for the rules, the dashboards and the docs."""
     out = {}
     for f in STRICT_FILES + DOC_FILES:
-        out[f] = set(METRIC_TOKEN.findall(read(f)))
+        out[f] = metric_tokens(read(f))
     for f in dashboard_files():
-        out[f] = set(METRIC_TOKEN.findall(
-            " ".join(e for _, e in dashboard_exprs(f))))
+        out[f] = metric_tokens(" ".join(e for _, e in dashboard_exprs(f)))
     return out
 
 
