@@ -18,6 +18,14 @@ void log_event(spdlog::level::level_enum lvl, nlohmann::json line) {
     lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+/// What one held record costs besides its bytes: the deque slot, the
+/// librdkafka message struct it keeps alive, the shared_ptr control block.
+constexpr std::size_t record_overhead_bytes = 256;
+
+std::size_t held_bytes(const source_record& r) {
+  return r.value.size() + r.key.size() + record_overhead_bytes;
+}
+
 std::string reader_name(int32_t p) {
   return "partition-reader-" + std::to_string(p);
 }
@@ -27,6 +35,8 @@ struct partition_entry {
   /// Dispatched and not yet covered by the commit offset, in offset order:
   /// what a restarted reader gets again, and the in-flight budget's count.
   std::deque<source_record> unfinished;
+  /// held_bytes() of `unfinished`.
+  std::size_t unfinished_bytes = 0;
   int64_t commit = -1;
   bool paused = false;
 };
@@ -145,10 +155,16 @@ private:
       auto& e = it->second;
       for (const auto& r : recs) {
         e.unfinished.push_back(r);
+        e.unfinished_bytes += held_bytes(r);
+        held_bytes_ += held_bytes(r);
       }
       stats_.dispatched += recs.size();
       dispatch(p, e, std::move(recs));
-      if (!e.paused && e.unfinished.size() >= cfg_.inflight_max) {
+      probe.in_flight_bytes.Set(static_cast<double>(held_bytes_));
+      bool over_bytes =
+        cfg_.inflight_bytes_max > 0 && held_bytes_ >= cfg_.inflight_bytes_max;
+      if (!e.paused &&
+          (e.unfinished.size() >= cfg_.inflight_max || over_bytes)) {
         int32_t ids[] = {p};
         if (!deps_->source->pause(ids)) {
           e.paused = true;
@@ -240,6 +256,7 @@ private:
                  {"commit_offset", std::to_string(e.commit)},
                  {"unfinished", e.unfinished.size()}});
       deps_->probe->remove_partition(p);
+      held_bytes_ -= e.unfinished_bytes;
       parts_.erase(it);
     }
     deps_->probe->assigned.Set(static_cast<double>(parts_.size()));
@@ -253,16 +270,34 @@ private:
     auto& e = it->second;
     e.commit = x.commit_offset;
     while (!e.unfinished.empty() && e.unfinished.front().offset < e.commit) {
+      release(e, e.unfinished.front());
       e.unfinished.pop_front();
     }
     deps_->source->store_offset(x.partition, e.commit);
-    if (e.paused && e.unfinished.size() <= cfg_.inflight_low) {
-      int32_t ids[] = {x.partition};
-      if (!deps_->source->resume(ids)) {
-        e.paused = false;
-        ++stats_.resumes;
-        deps_->probe->resumes.Increment();
-      }
+    deps_->probe->in_flight_bytes.Set(static_cast<double>(held_bytes_));
+    // Any partition may be waiting on the byte budget, not only this one.
+    for (auto& [p, pe] : parts_) {
+      maybe_resume(p, pe);
+    }
+  }
+
+  void release(partition_entry& e, const source_record& r) {
+    auto n = held_bytes(r);
+    e.unfinished_bytes -= n;
+    held_bytes_ -= n;
+  }
+
+  void maybe_resume(int32_t p, partition_entry& e) {
+    if (!e.paused || e.unfinished.size() > cfg_.inflight_low ||
+        (cfg_.inflight_bytes_max > 0 &&
+         held_bytes_ > cfg_.inflight_bytes_low)) {
+      return;
+    }
+    int32_t ids[] = {p};
+    if (!deps_->source->resume(ids)) {
+      e.paused = false;
+      ++stats_.resumes;
+      deps_->probe->resumes.Increment();
     }
   }
 
@@ -310,6 +345,8 @@ private:
   consumer_config cfg_;
   std::shared_ptr<consumer_deps> deps_;
   std::map<int32_t, partition_entry> parts_;
+  /// Sum of every partition's unfinished_bytes: the memory budget's gauge.
+  std::size_t held_bytes_ = 0;
   consumer_stats stats_;
   bool running_ = true;
 };

@@ -23,6 +23,13 @@ struct consumer_config {
   /// the partition is paused in librdkafka; below `inflight_low` resumed.
   std::size_t inflight_max = 10000;
   std::size_t inflight_low = 5000;
+  /// Memory budget for records held in flight, across all partitions
+  /// (payload + key + a fixed per-record overhead; 0 = none). At
+  /// `inflight_bytes_max` the partition that just received records is
+  /// paused; paused partitions resume once the total is at or below
+  /// `inflight_bytes_low` (and their own count below `inflight_low`).
+  std::size_t inflight_bytes_max = 0;
+  std::size_t inflight_bytes_low = 0;
   /// How long a revoked partition's reader may take to finish.
   caf::timespan drain_timeout = std::chrono::seconds(10);
   /// How often lag gauges are refreshed.

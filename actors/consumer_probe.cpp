@@ -29,9 +29,16 @@ consumer_probe::consumer_probe(prometheus::Registry& reg)
                .Help("Partitions currently assigned to this member")
                .Register(reg)
                .Add({})),
+    in_flight_bytes(prometheus::BuildGauge()
+                      .Name("dashstream_records_in_flight_bytes")
+                      .Help("Bytes of records held from poll until their "
+                            "offset is committed, all partitions (bounded "
+                            "by pipeline.memory_budget_bytes)")
+                      .Register(reg)
+                      .Add({})),
     pauses(counter(reg, "dashstream_partition_pauses_total",
-                   "Partitions paused because their in-flight budget was "
-                   "spent")),
+                   "Partitions paused because their in-flight budget "
+                   "(records or bytes) was spent")),
     resumes(counter(reg, "dashstream_partition_resumes_total",
                     "Paused partitions resumed below the low-water mark")),
     infra_errors(counter(reg, "dashstream_infrastructure_errors_total",

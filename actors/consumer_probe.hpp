@@ -18,6 +18,8 @@ struct consumer_probe {
   prometheus::Family<prometheus::Gauge>& lag_messages;
   prometheus::Family<prometheus::Gauge>& lag_seconds;
   prometheus::Gauge& assigned;
+  /// Bytes of records held between poll and commit (the memory budget).
+  prometheus::Gauge& in_flight_bytes;
   prometheus::Counter& pauses;
   prometheus::Counter& resumes;
   prometheus::Counter& infra_errors;

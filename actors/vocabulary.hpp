@@ -108,6 +108,7 @@ typename Inspector::result_type inspect(Inspector& f, supervisor_stats& x) {
 
 #include <memory>
 #include <string_view>
+#include <utility>
 
 namespace ds::actors {
 
@@ -117,12 +118,22 @@ namespace ds::actors {
 /// `owner` keeps alive (a librdkafka message in the daemon, a string in
 /// tests). Copies share the buffer, so fan-out never copies payloads.
 struct source_record {
+  using header_list = std::vector<std::pair<std::string, std::string>>;
+
   int32_t partition = 0;
   int64_t offset = 0;
   int64_t timestamp_ms = 0;
   std::string_view key;
   std::string_view value;
   std::shared_ptr<const void> owner;
+  /// Copies the Kafka headers out of `owner` (null: the source has none).
+  /// Only the DLQ path calls it, so the hot path carries one pointer.
+  header_list (*read_headers)(const void* owner) = nullptr;
+
+  header_list headers() const {
+    return read_headers != nullptr && owner ? read_headers(owner.get())
+                                            : header_list{};
+  }
 };
 
 /// A consecutive run of one partition's records, consumer -> reader.
@@ -183,6 +194,18 @@ namespace ds::actors {
 // -- consumer -----------------------------------------------------------------
 
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+// -- dead-letter queue --------------------------------------------------------
+
+using dlq_atom = caf::atom_constant<caf::atom("dlq")>;
+using dlq_done_atom = caf::atom_constant<caf::atom("dlq_done")>;
+using dlq_retry_atom = caf::atom_constant<caf::atom("dlq_retry")>;
+
+// -- circuit breaker ----------------------------------------------------------
+
+using broker_failure_atom = caf::atom_constant<caf::atom("brk_fail")>;
+using broker_ok_atom = caf::atom_constant<caf::atom("brk_ok")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using reader_up_atom = caf::atom_constant<caf::atom("reader_up")>;
 
 /// The consumer's view, for tests, /health and the admin API.

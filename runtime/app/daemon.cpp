@@ -1,11 +1,15 @@
 #include "runtime/app/daemon.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/circuit_breaker_actor.hpp"
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
 #include "proto/errc.hpp"
@@ -50,6 +54,59 @@ actors::supervisor_config supervision(const config::daemon_config& cfg,
   return s;
 }
 
+/// How pipeline.memory_budget_bytes is spent. Only records in flight grow
+/// with the producers' rate, so those are what the budget bounds: a
+/// quarter for records held between poll and commit (the consumer pauses
+/// partitions at that mark), an eighth each for librdkafka's prefetch queue
+/// and for one fetch response, and the rest for what does not scale with
+/// traffic (threads, validator tables, HTTP). The split is measured in
+/// tests/runtime/app/memory_budget_test.cpp.
+struct memory_plan {
+  std::size_t held_max;
+  std::size_t held_low;
+  std::size_t prefetch_kbytes;
+  std::size_t fetch_bytes;
+};
+
+memory_plan plan_memory(uint64_t budget) {
+  memory_plan m{};
+  m.held_max = budget / 4;
+  m.held_low = budget / 8;
+  // librdkafka's defaults (64 MiB queue, 50 MiB fetch) are the ceiling.
+  m.prefetch_kbytes = std::clamp<std::size_t>(budget / 8 / 1024, 1, 65536);
+  m.fetch_bytes =
+    std::clamp<std::size_t>(budget / 8, 1 << 20, std::size_t{52428800});
+  return m;
+}
+
+/// What the consumer thread tells the breaker actor: every poll with
+/// infrastructure errors, but a reachable broker only when it is news (the
+/// last report was a failure) or every 100 ms, so a busy consumer does not
+/// send a message per poll.
+struct poll_forwarder {
+  std::chrono::steady_clock::time_point next_ok{};
+  bool last_failed = false;
+
+  void forward(const actors::breaker_actor& breaker,
+               const actors::record_source::poll_result& r) {
+    if (!breaker) {
+      return;
+    }
+    if (!r.infra_errors.empty()) {
+      caf::anon_send(breaker, actors::broker_failure_atom::value,
+                     static_cast<uint32_t>(r.infra_errors.size()));
+      last_failed = true;
+      return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (r.broker_reachable && (last_failed || now >= next_ok)) {
+      caf::anon_send(breaker, actors::broker_ok_atom::value);
+      last_failed = false;
+      next_ok = now + std::chrono::milliseconds(100);
+    }
+  }
+};
+
 } // namespace
 
 // Handles of the root supervisor's children, as the siblings that started
@@ -57,6 +114,11 @@ actors::supervisor_config supervision(const config::daemon_config& cfg,
 // inside the root supervisor, one at a time, so no lock is needed for the
 // handles; `first_consumer` is handed over once under the mutex.
 struct daemon_wiring {
+  // The consumer thread reads this on every poll, the root supervisor
+  // writes it on each (re)start: the one handle behind a lock.
+  std::mutex breaker_mtx;
+  actors::breaker_actor breaker;
+  std::shared_ptr<actors::circuit_breaker_probe> breaker_probe;
   actors::supervisor_actor validators;
   actors::supervisor_actor readers;
   std::vector<std::string> validator_names;
@@ -122,6 +184,12 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   cs.auto_offset_reset =
     std::string{config::to_string(c.kafka.auto_offset_reset)};
   cs.session_timeout_ms = static_cast<int>(c.kafka.session_timeout_ms);
+  auto memory = plan_memory(c.pipeline.memory_budget_bytes);
+  // Explicit kafka.properties win over the plan.
+  cs.client.properties.try_emplace("queued.max.messages.kbytes",
+                                   std::to_string(memory.prefetch_kbytes));
+  cs.client.properties.try_emplace("fetch.max.bytes",
+                                   std::to_string(memory.fetch_bytes));
   // Bad Kafka settings surface here, before any actor starts.
   auto first = kafka::group_consumer::make(cs);
   if (!first) {
@@ -146,14 +214,16 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   w->reader_probe = std::make_shared<actors::partition_reader_probe>(reg);
   w->consumer_probe = std::make_shared<actors::consumer_probe>(reg);
   w->first_consumer = std::move(*first);
-  d->health_ = std::make_unique<health_monitor>(c, reg, w->reader_probe,
-                                                w->consumer_probe);
+  w->breaker_probe = std::make_shared<actors::circuit_breaker_probe>(reg);
+  d->health_ =
+    std::make_unique<health_monitor>(c, w->reader_probe, w->consumer_probe);
   auto* health = d->health_.get();
   for (uint32_t i = 0; i < c.pipeline.validators; ++i) {
     w->validator_names.push_back("validator-" + std::to_string(i));
   }
   // 4. The supervision tree: root (one_for_all: its children only make
-  // sense together) -> validators, partition readers, consumer.
+  // sense together) -> circuit breaker, validators, partition readers,
+  // consumer.
   actors::sequence_checker_config checker{to_policy(c.validation.policy),
                                           c.validation.max_tracked_threads,
                                           c.validation.max_thread_id_bytes};
@@ -169,9 +239,30 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   actors::consumer_config ccfg;
   ccfg.inflight_max = c.pipeline.partition_inflight_max;
   ccfg.inflight_low = c.pipeline.partition_inflight_low_water;
+  ccfg.inflight_bytes_max = memory.held_max;
+  ccfg.inflight_bytes_low = memory.held_low;
   ccfg.drain_timeout = std::chrono::seconds(c.pipeline.shutdown_timeout_secs);
   ccfg.lag_interval = std::chrono::seconds(c.kafka.lag_check_interval_secs);
+  actors::circuit_breaker_config breaker_cfg;
+  breaker_cfg.failure_threshold = c.breaker.failure_threshold;
+  breaker_cfg.open_duration = std::chrono::seconds(c.breaker.open_secs);
+  breaker_cfg.half_open_probes = c.breaker.half_open_probes;
   std::vector<actors::child_spec> children;
+  children.push_back(
+    {"circuit_breaker", "circuit_breaker",
+     [w, breaker_cfg, health](caf::actor_system& sys) {
+       return caf::actor_cast<caf::actor>(
+         sys.spawn(actors::circuit_breaker_actor, breaker_cfg, w->breaker_probe,
+                   actors::breaker_publisher{[health](actors::breaker_state s) {
+                     health->set_breaker(s);
+                   }},
+                   std::chrono::milliseconds{1000}));
+     },
+     actors::restart_policy::permanent,
+     [w](const caf::actor& h) {
+       std::lock_guard<std::mutex> guard{w->breaker_mtx};
+       w->breaker = caf::actor_cast<actors::breaker_actor>(h);
+     }});
   children.push_back(
     {"validators", "supervisor",
      [w, validators_cfg, checker](caf::actor_system& sys) {
@@ -230,8 +321,15 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
        deps->readers = w->readers;
        deps->reader_probe = w->reader_probe;
        deps->probe = w->consumer_probe;
-       deps->on_poll = [health](const actors::record_source::poll_result& r) {
+       deps->on_poll = [health, w, fwd = std::make_shared<poll_forwarder>()](
+                         const actors::record_source::poll_result& r) {
          health->on_poll(r);
+         actors::breaker_actor breaker;
+         {
+           std::lock_guard<std::mutex> guard{w->breaker_mtx};
+           breaker = w->breaker;
+         }
+         fwd->forward(breaker, r);
        };
        auto validators = w->validators;
        auto names = w->validator_names;
@@ -317,6 +415,33 @@ caf::error daemon::start_http() {
      std::string{config::to_string(c.kafka.on_decode_error)}}};
   routes.get("/version", [body = version.dump()](const http::request&) {
     return http::response::json(200, body);
+  });
+  // Operator action: lift a halt (validation.policy = halt) for one thread.
+  // POST only, loopback clients only (the port may be exposed for
+  // /metrics); it waits for the owning validator, bounded by 2 s.
+  routes.post("/admin/threads/reset", [this](const http::request& req) {
+    if (req.remote_address != "127.0.0.1" && req.remote_address != "::1") {
+      return http::response::error(403, "forbidden",
+                                   "admin routes answer loopback clients only");
+    }
+    auto id = req.query_param("thread_id");
+    if (!id || id->empty() ||
+        id->size() > cfg_.validation.max_thread_id_bytes) {
+      return http::response::error(
+        400, "bad_thread_id",
+        "thread_id must be given, 1.." +
+          std::to_string(cfg_.validation.max_thread_id_bytes) + " bytes");
+    }
+    auto known = reset_thread(*id, std::chrono::seconds(2));
+    if (!known) {
+      return http::response::error(503, "unavailable",
+                                   system_->render(known.error()));
+    }
+    log_event(
+      spdlog::level::info,
+      {{"event", "thread_reset"}, {"thread_id", *id}, {"known", *known}});
+    return http::response::json(
+      200, nlohmann::json{{"thread_id", *id}, {"known", *known}}.dump());
   });
   auto srv = http::server::start(hc, std::move(routes), registry_);
   if (!srv) {

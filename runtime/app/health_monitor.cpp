@@ -4,14 +4,6 @@ namespace ds::app {
 
 namespace {
 
-actors::circuit_breaker_config breaker_config(const config::daemon_config& c) {
-  actors::circuit_breaker_config b;
-  b.failure_threshold = c.breaker.failure_threshold;
-  b.open_duration = std::chrono::seconds(c.breaker.open_secs);
-  b.half_open_probes = c.breaker.half_open_probes;
-  return b;
-}
-
 actors::health_config health_config(const config::daemon_config& c) {
   actors::health_config h;
   h.window_secs = c.health.window_secs;
@@ -24,11 +16,10 @@ actors::health_config health_config(const config::daemon_config& c) {
 } // namespace
 
 health_monitor::health_monitor(
-  const config::daemon_config& cfg, prometheus::Registry& registry,
+  const config::daemon_config& cfg,
   std::shared_ptr<actors::partition_reader_probe> records,
   std::shared_ptr<actors::consumer_probe> consumer)
-  : breaker_probe_(registry), breaker_(breaker_config(cfg), &breaker_probe_),
-    model_(health_config(cfg)), records_(std::move(records)),
+  : model_(health_config(cfg)), records_(std::move(records)),
     consumer_(std::move(consumer)) {
   tick();
   ticker_ = std::thread([this] {
@@ -58,12 +49,13 @@ void health_monitor::on_poll(const actors::record_source::poll_result& res) {
   auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> guard{mtx_};
   for (std::size_t i = 0; i < res.infra_errors.size(); ++i) {
-    breaker_.record_failure(now);
     model_.record_infra_error(now);
   }
-  if (res.infra_errors.empty() && res.broker_reachable) {
-    breaker_.record_success(now);
-  }
+}
+
+void health_monitor::set_breaker(actors::breaker_state state) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  breaker_ = state;
 }
 
 void health_monitor::tick() {
@@ -81,9 +73,8 @@ void health_monitor::tick() {
   model_.set_kafka_state(assigned > 0
                            ? actors::kafka_state::connected
                            : actors::kafka_state::waiting_for_assignment);
-  auto state = breaker_.state(now); // also moves open -> half_open on time
-  snapshot_ =
-    std::make_shared<const actors::health_report>(model_.evaluate(now, state));
+  snapshot_ = std::make_shared<const actors::health_report>(
+    model_.evaluate(now, breaker_));
 }
 
 std::shared_ptr<const actors::health_report> health_monitor::snapshot() const {
@@ -93,7 +84,7 @@ std::shared_ptr<const actors::health_report> health_monitor::snapshot() const {
 
 actors::breaker_state health_monitor::breaker() const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return breaker_.last_state();
+  return breaker_;
 }
 
 } // namespace ds::app

@@ -5,10 +5,7 @@
 #include <mutex>
 #include <thread>
 
-#include <prometheus/registry.h>
-
 #include "actors/circuit_breaker.hpp"
-#include "actors/circuit_breaker_probe.hpp"
 #include "actors/consumer_probe.hpp"
 #include "actors/health_model.hpp"
 #include "actors/partition_reader_probe.hpp"
@@ -17,16 +14,14 @@
 
 namespace ds::app {
 
-/// Turns what the pipeline reports into /health and /ready: the circuit
-/// breaker is fed from every consumer poll (infrastructure errors vs. a
-/// broker that answered; an idle topic is not a failure), and a ticker
-/// moves record-counter deltas into the 120 s health windows once a second
-/// and publishes an immutable report that HTTP handlers read without
-/// touching any actor.
+/// Turns what the pipeline reports into /health and /ready: the time of
+/// each infrastructure error comes from the consumer's polls, the breaker
+/// state from the circuit-breaker actor, and a ticker moves record-counter
+/// deltas into the 120 s health windows once a second and publishes an
+/// immutable report that HTTP handlers read without touching any actor.
 class health_monitor {
 public:
   health_monitor(const config::daemon_config& cfg,
-                 prometheus::Registry& registry,
                  std::shared_ptr<actors::partition_reader_probe> records,
                  std::shared_ptr<actors::consumer_probe> consumer);
   ~health_monitor();
@@ -36,6 +31,9 @@ public:
   /// Called on the consumer thread after each poll.
   void on_poll(const actors::record_source::poll_result& res);
 
+  /// Called by the circuit-breaker actor with each state it evaluates.
+  void set_breaker(actors::breaker_state state);
+
   /// The latest evaluation (never null).
   std::shared_ptr<const actors::health_report> snapshot() const;
   actors::breaker_state breaker() const;
@@ -44,8 +42,7 @@ private:
   void tick();
 
   mutable std::mutex mtx_;
-  actors::circuit_breaker_probe breaker_probe_;
-  actors::circuit_breaker breaker_;
+  actors::breaker_state breaker_ = actors::breaker_state::closed;
   actors::health_model model_;
   std::shared_ptr<actors::partition_reader_probe> records_;
   std::shared_ptr<actors::consumer_probe> consumer_;

@@ -2,6 +2,18 @@
 
 namespace ds::app {
 
+namespace {
+
+actors::source_record::header_list read_headers(const void* owner) {
+  actors::source_record::header_list out;
+  for (auto& h : static_cast<const kafka::record*>(owner)->headers()) {
+    out.emplace_back(std::move(h.name), std::move(h.value));
+  }
+  return out;
+}
+
+} // namespace
+
 kafka_record_source::kafka_record_source(
   std::unique_ptr<kafka::group_consumer> gc)
   : gc_(std::move(gc)) {}
@@ -21,6 +33,7 @@ kafka_record_source::poll(std::size_t max, std::chrono::milliseconds timeout,
     sr.key = r->key();
     sr.value = r->value();
     sr.owner = std::move(r);
+    sr.read_headers = read_headers;
     res.records.push_back(std::move(sr));
   }
   res.assigned = std::move(ev.assigned);

@@ -14,6 +14,7 @@ int run(int argc, char** argv) {
   add_run_command(root, ctx);
   add_produce_command(root, ctx);
   add_config_command(root, ctx);
+  add_thread_command(root, ctx);
   add_kafka_mock_command(root, ctx);
   add_dlq_command(root, ctx);
   add_bench_command(root, ctx);

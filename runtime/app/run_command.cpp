@@ -1,7 +1,10 @@
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -64,6 +67,40 @@ void print_status(daemon& d, int64_t produced) {
                metric(reg, "dashstream_sequence_reorders_total"),
                metric(reg, "dashstream_consumer_lag_messages"));
 }
+
+// Ends the process if shutdown has not finished by the deadline.
+class shutdown_watchdog {
+public:
+  explicit shutdown_watchdog(std::chrono::seconds limit)
+    : thread_([this, limit] {
+        std::unique_lock<std::mutex> guard{mtx_};
+        if (!cv_.wait_for(guard, limit, [this] { return done_; })) {
+          spdlog::error(R"({{"event":"shutdown_deadline_exceeded",)"
+                        R"("component":"run","limit_secs":{}}})",
+                        limit.count());
+          spdlog::default_logger()->flush();
+          std::_Exit(exit_failure);
+        }
+      }) {}
+
+  ~shutdown_watchdog() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  shutdown_watchdog(const shutdown_watchdog&) = delete;
+  shutdown_watchdog& operator=(const shutdown_watchdog&) = delete;
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 // Runs the daemon until a stop signal, its own failure, or `duration`.
 // With `demo`, a synthetic producer feeds it meanwhile.
@@ -146,6 +183,13 @@ int run_daemon(config::loaded_config loaded, const demo_options* demo) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // Contract: stop within pipeline.shutdown_timeout_secs. The daemon bounds
+  // each step, but a broker that stops answering can still hold librdkafka's
+  // close; past the deadline the process leaves anyway. Nothing is lost by
+  // that: uncommitted offsets are simply read again (at-least-once).
+  auto stop_began = std::chrono::steady_clock::now();
+  auto deadline = std::chrono::seconds(cfg.pipeline.shutdown_timeout_secs);
+  shutdown_watchdog watchdog{deadline};
   stopping = true;
   if (producer_thread.joinable()) {
     producer_thread.join();
@@ -154,6 +198,12 @@ int run_daemon(config::loaded_config loaded, const demo_options* demo) {
     print_status(**d, static_cast<int64_t>(produced.load()));
   }
   (*d)->stop();
+  d->reset(); // the actor system joins its threads here
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - stop_began);
+  spdlog::info(
+    R"({{"event":"shutdown_complete","component":"run","elapsed_ms":{}}})",
+    elapsed.count());
   return rc;
 }
 

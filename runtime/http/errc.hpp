@@ -29,6 +29,8 @@ enum class errc : uint8_t {
   file_not_found,
   /// A static file exists but could not be read, or is too large. 500.
   file_unreadable,
+  /// A client request found no server, or the exchange failed or timed out.
+  request_failed,
 };
 
 constexpr std::string_view to_string(errc x) noexcept {
@@ -51,6 +53,8 @@ constexpr std::string_view to_string(errc x) noexcept {
       return "file_not_found";
     case errc::file_unreadable:
       return "file_unreadable";
+    case errc::request_failed:
+      return "request_failed";
   }
   return "unknown";
 }

@@ -18,10 +18,10 @@ bool is_get_or_head(const request& req) {
   return req.method == "GET" || req.method == "HEAD";
 }
 
-response method_not_allowed(const request& req) {
+response method_not_allowed(const request& req, bool post = false) {
   auto res = response::error(405, "method_not_allowed",
                              req.method + " is not allowed on " + req.path);
-  res.headers.emplace_back("Allow", "GET, HEAD");
+  res.headers.emplace_back("Allow", post ? "POST" : "GET, HEAD");
   return res;
 }
 
@@ -37,6 +37,14 @@ void log_handler_failure(const request& req, std::string_view what) {
 } // namespace
 
 caf::error router::get(std::string path, handler h) {
+  return add(std::move(path), std::move(h), false);
+}
+
+caf::error router::post(std::string path, handler h) {
+  return add(std::move(path), std::move(h), true);
+}
+
+caf::error router::add(std::string path, handler h, bool post) {
   if (path.empty() || path.front() != '/' ||
       path.find('?') != std::string::npos) {
     return make_error(errc::invalid_route,
@@ -47,7 +55,7 @@ caf::error router::get(std::string path, handler h) {
     return make_error(errc::invalid_route,
                       "route registered twice or without handler: " + path);
   }
-  exact_.push_back({std::move(path), std::move(h)});
+  exact_.push_back({std::move(path), std::move(h), post});
   return caf::none;
 }
 
@@ -129,8 +137,8 @@ response router::serve_file(const directory_route& dir,
 
 response router::dispatch(const request& req) const {
   if (auto r = find_exact(req.path)) {
-    if (!is_get_or_head(req)) {
-      return method_not_allowed(req);
+    if (r->post ? req.method != "POST" : !is_get_or_head(req)) {
+      return method_not_allowed(req, r->post);
     }
     try {
       return r->fn(req);

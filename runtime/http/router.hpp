@@ -16,7 +16,9 @@ namespace ds::http {
 /// A route's handler. It runs on the server's io thread, so it must be
 /// quick and must not block: a handler that needs actor state reads a
 /// snapshot the actors publish (e.g. a std::shared_ptr<const T> swapped
-/// under a mutex or std::atomic), never asks an actor and waits.
+/// under a mutex or std::atomic), never asks an actor and waits. The one
+/// exception is a post() route for a rare operator action, which may wait
+/// for an actor with a short, explicit bound.
 /// Exceptions are caught and answered with 500.
 using handler = std::function<response(const request&)>;
 
@@ -25,13 +27,19 @@ using handler = std::function<response(const request&)>;
 /// read, from any io thread.
 ///
 /// Dispatch: an exact route wins; then the longest static prefix; else 404.
-/// Routes answer GET and HEAD (HEAD gets GET's headers without the body);
-/// any other method on a known path gets 405 with `Allow: GET, HEAD`.
+/// get() routes answer GET and HEAD (HEAD gets GET's headers without the
+/// body), post() routes answer POST only; any other method on a known path
+/// gets 405 with the `Allow` header of that route.
 class router {
 public:
   /// Answers GET and HEAD on exactly `path` (no query, percent-encoded as
   /// sent, starting with '/'). errc::invalid_route if taken or malformed.
   caf::error get(std::string path, handler h);
+
+  /// Answers POST on exactly `path`: operator actions (admin routes), which
+  /// change state and so are never reachable by a GET. Parameters travel
+  /// in the query string.
+  caf::error post(std::string path, handler h);
 
   /// Serves the files under `root` for paths starting with `prefix` (which
   /// starts and ends with '/'; "/" serves the whole tree). A request for
@@ -57,7 +65,10 @@ private:
   struct exact_route {
     std::string path;
     handler fn;
+    bool post = false;
   };
+
+  caf::error add(std::string path, handler h, bool post);
   struct directory_route {
     std::string prefix;
     std::filesystem::path root; // canonical

@@ -1,5 +1,7 @@
 #include "runtime/http/target.hpp"
 
+#include <cctype>
+
 namespace ds::http {
 
 namespace {
@@ -18,6 +20,23 @@ int hex_value(char c) {
 }
 
 } // namespace
+
+std::string percent_encode(std::string_view in) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 0xF];
+    }
+  }
+  return out;
+}
 
 std::optional<std::string> percent_decode(std::string_view in,
                                           bool plus_is_space) {

@@ -1,6 +1,8 @@
 #include "runtime/kafka/client_config.hpp"
 
 #include <librdkafka/rdkafka.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "runtime/kafka/errc.hpp"
 
@@ -22,12 +24,31 @@ caf::error set(rd_kafka_conf_t* conf, const std::string& key,
   return {};
 }
 
+// librdkafka's own lines join the daemon's JSON log instead of going to
+// stderr as free text. Runs on librdkafka's threads; spdlog's default
+// logger is thread-safe.
+void log_line(const rd_kafka_t* rk, int level, const char* facility,
+              const char* message) {
+  // syslog levels: 0 emerg .. 3 err, 4 warning, 5 notice, 6 info, 7 debug
+  auto lvl = level <= 3   ? spdlog::level::err
+             : level == 4 ? spdlog::level::warn
+             : level <= 6 ? spdlog::level::info
+                          : spdlog::level::debug;
+  nlohmann::json line{{"component", "librdkafka"},
+                      {"client", rk != nullptr ? rd_kafka_name(rk) : ""},
+                      {"facility", facility},
+                      {"msg", message}};
+  spdlog::log(
+    lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 } // namespace
 
 caf::expected<conf_ptr>
 make_conf(const client_config& base,
           const std::map<std::string, std::string>& overrides) {
   conf_ptr conf{rd_kafka_conf_new()};
+  rd_kafka_conf_set_log_cb(conf.get(), log_line);
   if (auto err = set(conf.get(), "bootstrap.servers", base.brokers)) {
     return err;
   }

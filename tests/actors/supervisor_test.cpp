@@ -137,7 +137,7 @@ TEST_CASE_METHOD(supervisor_fixture,
 }
 
 TEST_CASE_METHOD(supervisor_fixture,
-                 "transient children are restarted only after a failure; "
+                 "transient children are restarted only after a failure, "
                  "temporary never") {
   auto sup =
     sys.spawn(supervisor, config(), probe,

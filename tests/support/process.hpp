@@ -48,6 +48,20 @@ public:
   }
 
   bool started() const noexcept { return pid_ > 0; }
+  pid_t pid() const noexcept { return pid_; }
+
+  /// A field of /proc/<pid>/status in bytes (e.g. "VmHWM", the peak
+  /// resident set); -1 when the process or the field is gone.
+  long long proc_status_bytes(const std::string& field) const {
+    std::ifstream in{"/proc/" + std::to_string(pid_) + "/status"};
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(field + ":", 0) == 0) {
+        return std::stoll(line.substr(field.size() + 1)) * 1024; // kB
+      }
+    }
+    return -1;
+  }
   bool running() const noexcept { return pid_ > 0 && !status_; }
   void signal(int sig) const { ::kill(pid_, sig); }
 

@@ -49,7 +49,7 @@ uint64_t produce(const std::string& brokers, const std::string& topic,
 
 } // namespace
 
-TEST_CASE("a broker outage opens the breaker; consumption resumes by itself",
+TEST_CASE("a broker outage opens the breaker, consumption resumes by itself",
           "[mock]") {
   config::daemon_config c;
   c.kafka.brokers.clear(); // embedded

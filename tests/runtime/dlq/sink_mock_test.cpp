@@ -119,7 +119,7 @@ TEST_CASE("records reach the DLQ topic with key, envelope and headers") {
   CHECK(test::metric(reg, "dashstream_dlq_spooled_records") == 0);
 }
 
-TEST_CASE("a Kafka outage spools, then drains; nothing durable is lost") {
+TEST_CASE("a Kafka outage spools, then drains, nothing durable is lost") {
   fixture f;
   prometheus::Registry reg;
   auto s = f.open(reg);

@@ -232,6 +232,11 @@ router test_routes(const fs::path& ui_root) {
   REQUIRE_FALSE(r.get("/throw", [](const request&) -> response {
     throw std::runtime_error("boom");
   }));
+  REQUIRE_FALSE(r.post("/act", [](const request& req) {
+    return response::json(
+      200,
+      nlohmann::json{{"did", req.query_param("what").value_or("")}}.dump());
+  }));
   REQUIRE_FALSE(r.serve_directory("/ui/", ui_root));
   return r;
 }
@@ -328,6 +333,22 @@ TEST_CASE("unknown paths get 404 and wrong methods 405, as JSON") {
           "dashstream_http_requests_total{code=\"405\",path=\"/hello\"}") == 3);
   CHECK(s.metric(
           "dashstream_http_requests_total{code=\"405\",path=\"/ui/\"}") == 1);
+}
+
+TEST_CASE("post routes answer POST only: a GET never changes state") {
+  ui_tree ui;
+  auto s = start(test_routes(ui.root));
+  auto r = fetch(s.port(), "/act?what=reset", "POST");
+  CHECK(r.status == 200);
+  CHECK(nlohmann::json::parse(r.body)["did"] == "reset");
+  for (const char* method : {"GET", "HEAD", "PUT"}) {
+    INFO(method);
+    r = fetch(s.port(), "/act?what=reset", method);
+    CHECK(r.status == 405);
+    CHECK(r.header("allow") == "POST");
+  }
+  // And a GET route still refuses POST.
+  CHECK(fetch(s.port(), "/hello", "POST").header("allow") == "GET, HEAD");
 }
 
 TEST_CASE("handlers see the query string, headers and peer address") {

@@ -17,6 +17,16 @@ TEST_CASE("percent-decoding rejects malformed escapes") {
   CHECK(percent_decode("%00") == std::string(1, '\0'));
 }
 
+TEST_CASE("percent-encoding round-trips every byte") {
+  CHECK(percent_encode("thread-1_a.b~") == "thread-1_a.b~");
+  CHECK(percent_encode("a b&c=d/é") == "a%20b%26c%3Dd%2F%C3%A9");
+  std::string all;
+  for (int i = 0; i < 256; ++i) {
+    all += static_cast<char>(i);
+  }
+  CHECK(percent_decode(percent_encode(all)) == all);
+}
+
 TEST_CASE("safe paths map below the directory") {
   CHECK(safe_relative_path("app.js") == std::filesystem::path{"app.js"});
   CHECK(safe_relative_path("assets/app%20x.js") ==
