@@ -1,0 +1,54 @@
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/bench/child_process.hpp"
+
+// The harness end to end on the embedded broker: `dashstream bench smoke
+// --json` starts, runs one raw/pipeline pair and reports consistent JSON.
+// Its figures are never checked: a benchmark is not a test.
+TEST_CASE("dashstream bench smoke reports consistent JSON", "[bench]") {
+  auto out = std::string{"/tmp/bench_smoke_test-"} +
+             std::to_string(::getpid()) + ".json";
+  auto child = ds::bench::child_process::spawn(
+    {DS_DASHSTREAM_BIN, "bench", "smoke", "--scenario-dir", DS_SCENARIO_DIR,
+     "--json", "--quiet"},
+    out);
+  REQUIRE(child);
+  auto ex = (*child)->wait(std::chrono::seconds(90));
+  REQUIRE(ex);
+  INFO((*child)->log());
+  REQUIRE(ex->status == 0);
+  auto text = (*child)->log();
+  auto pos = text.rfind("\n{");
+  auto doc = nlohmann::json::parse(
+    text.substr(pos == std::string::npos ? 0 : pos + 1), nullptr, false);
+  REQUIRE_FALSE(doc.is_discarded());
+  const auto& s = doc["summary"];
+  const auto produced = doc["produce"]["sent"].get<double>();
+  CHECK(produced > 0);
+  CHECK(doc["produce"]["acked"].get<double>() == produced);
+  CHECK(s["produced"].get<double>() == produced);
+  CHECK(s["processed"].get<double>() == produced);
+  CHECK(s["processed_equals_produced"].get<bool>());
+  // The ratios exist and are numbers; their values are not judged here.
+  CHECK(s["ratio_throughput"].is_number());
+  CHECK(s["ratio_cpu_per_record"].is_number());
+  CHECK(s["raw_records_per_second"].get<double>() > 0);
+  CHECK(s["pipeline_records_per_second"].get<double>() > 0);
+  // The smoke workload injects faults: the daemon's counts match the
+  // producer's ground truth.
+  CHECK(s["faults_match_ground_truth"].get<bool>());
+  CHECK(doc["rounds"].size() == 1);
+  CHECK(doc["rounds"][0]["raw"]["records"].get<double>() == produced);
+  CHECK_FALSE(doc["timeline"].empty());
+  std::remove(out.c_str());
+}
