@@ -16,6 +16,10 @@ enum class errc : uint8_t {
   restart_intensity_exceeded,
   /// A child name was added twice to one supervisor.
   duplicate_child,
+  /// A validator threw while checking a record. The error's context is
+  /// (what, partition, offset) of that record, so its reader can tell a
+  /// poison record from a bystander.
+  validator_crashed,
 };
 
 constexpr std::string_view to_string(errc x) noexcept {
@@ -26,6 +30,8 @@ constexpr std::string_view to_string(errc x) noexcept {
       return "restart_intensity_exceeded";
     case errc::duplicate_child:
       return "duplicate_child";
+    case errc::validator_crashed:
+      return "validator_crashed";
   }
   return "unknown";
 }

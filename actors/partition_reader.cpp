@@ -4,6 +4,12 @@
 #include <stdexcept>
 
 #include <caf/actor_cast.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/errc.hpp"
+#include "proto/errc.hpp"
+#include "proto/headers.hpp"
 
 namespace ds::actors {
 
@@ -37,16 +43,26 @@ void answer_drains(self_ptr self) {
   st.drains.clear();
 }
 
-// A record is done: every validator it went to has answered (or it needed
-// none). Only now may the watermark move past it.
-void finish(self_ptr self, int64_t offset, int64_t header_ts_us,
-            bool rejected) {
+// The watermark may move past `offset`: the record is fully processed
+// (validated, and durable in the DLQ if it was rejected).
+void complete(self_ptr self, int64_t offset) {
+  auto& st = self->state;
+  st.watermark.complete(offset);
+  st.crashes.erase(offset);
+  ++st.stats.completed;
+  st.probe->in_flight.Decrement();
+  --*st.gauge_share;
+  schedule_flush(self);
+  if (!st.drains.empty() && st.watermark.in_flight() == 0) {
+    answer_drains(self);
+  }
+}
+
+// Outcome and latency of a validated record.
+void account(self_ptr self, int64_t offset, int64_t header_ts_us,
+             bool rejected) {
   auto& st = self->state;
   auto& p = *st.probe;
-  st.watermark.complete(offset);
-  ++st.stats.completed;
-  p.in_flight.Decrement();
-  --*st.gauge_share;
   if (rejected) {
     ++st.stats.rejected;
     p.rejected.Increment();
@@ -63,10 +79,92 @@ void finish(self_ptr self, int64_t offset, int64_t header_ts_us,
       p.e2e_latency.Observe(static_cast<double>(lat) / 1e6);
     }
   }
-  schedule_flush(self);
-  if (!st.drains.empty() && st.watermark.in_flight() == 0) {
-    answer_drains(self);
+}
+
+// A record is done: every validator it went to has answered (or it needed
+// none). Only now may the watermark move past it.
+void finish(self_ptr self, int64_t offset, int64_t header_ts_us,
+            bool rejected) {
+  account(self, offset, header_ts_us, rejected);
+  complete(self, offset);
+}
+
+// What the DLQ envelope needs about a rejected record. Thread and tenant
+// come from the record's own header when it decodes (a halted or poison
+// record); an undecodable one has none to offer.
+std::shared_ptr<dlq::rejected_record>
+make_rejection(self_ptr self, const source_record& rec, std::string error_type,
+               std::string error, std::string stage,
+               std::string exception_class) {
+  auto& st = self->state;
+  auto r = std::make_shared<dlq::rejected_record>();
+  r->source_topic = st.cfg.topic;
+  r->partition = st.cfg.partition;
+  r->offset = rec.offset;
+  r->consumer_group = st.cfg.group_id;
+  r->key = std::string{rec.key};
+  r->headers = rec.headers();
+  r->payload = std::string{rec.value};
+  r->payload_missing = rec.value.data() == nullptr;
+  r->error_type = std::move(error_type);
+  r->error = std::move(error);
+  r->stage = std::move(stage);
+  r->exception_class = std::move(exception_class);
+  r->kafka_timestamp_ms = rec.timestamp_ms;
+  for (const auto& [name, value] : r->headers) {
+    if (name == "traceparent") {
+      r->traceparent = value;
+    }
   }
+  if (r->stage != "decode") {
+    proto::message msg;
+    if (proto::decode(rec.value, st.cfg.decode, msg)) {
+      if (const auto* h = proto::top_header(msg)) {
+        r->thread_id = h->thread_id();
+        r->tenant_id = h->tenant_id();
+        r->received_sequence = h->sequence();
+      }
+    }
+  }
+  return r;
+}
+
+void dispatch_dlq(self_ptr self, int64_t offset) {
+  auto& st = self->state;
+  auto it = st.dlq_waiting.find(offset);
+  if (it == st.dlq_waiting.end()) {
+    return;
+  }
+  auto writer = st.cfg.dlq();
+  if (!writer) { // restarting: ask again shortly
+    self->delayed_send(self, st.cfg.refresh_delay, dlq_retry_atom::value,
+                       offset);
+    return;
+  }
+  self->request(writer, caf::infinite, dlq_atom::value, dlq_item{it->second})
+    .then(
+      [self, offset](bool) {
+        if (self->state.dlq_waiting.erase(offset) > 0) {
+          complete(self, offset);
+        }
+      },
+      [self, offset](caf::error&) {
+        // The writer died with it: send it again to the next one.
+        self->delayed_send(self, self->state.cfg.refresh_delay,
+                           dlq_retry_atom::value, offset);
+      });
+}
+
+// A rejected record is done only once the DLQ holds it durably.
+void reject(self_ptr self, int64_t offset,
+            std::shared_ptr<const dlq::rejected_record> r) {
+  auto& st = self->state;
+  if (!st.cfg.dlq) {
+    complete(self, offset);
+    return;
+  }
+  st.dlq_waiting[offset] = std::move(r);
+  dispatch_dlq(self, offset);
 }
 
 void on_reply(self_ptr self, uint32_t idx, const validation_reply& r) {
@@ -80,9 +178,21 @@ void on_reply(self_ptr self, uint32_t idx, const validation_reply& r) {
   pr.rejected += r.rejected;
   if (--pr.waiting == 0) {
     auto ts = pr.header_ts_us;
+    auto rec = std::move(pr.rec);
     bool rejected = pr.rejected > 0;
     st.pending.erase(it);
-    finish(self, r.offset, ts, rejected);
+    if (!rejected) {
+      finish(self, r.offset, ts, false);
+      return;
+    }
+    // Policy halt: the thread is quarantined; the record goes to the DLQ.
+    account(self, r.offset, ts, true);
+    reject(self, r.offset,
+           make_rejection(self, rec, "halted_thread",
+                          "thread halted by a sequence gap "
+                          "(validation.policy = halt); reset it with "
+                          "`dashstream thread reset`",
+                          "validate", "ds::actors::sequence_halted"));
   }
 }
 
@@ -123,14 +233,13 @@ void on_batch(self_ptr self, const record_batch& batch) {
     if (!info) {
       ++st.stats.decode_errors;
       p.decode_error.Increment();
-      p.decode_errors_for(proto::to_errc(info.error())).Increment();
-      // Until the DLQ lands, a record that cannot be decoded is done once
-      // counted; the DLQ issue makes "done" wait for its durable copy.
-      st.watermark.complete(rec.offset);
-      ++st.stats.completed;
-      p.in_flight.Decrement();
-      --*st.gauge_share;
-      schedule_flush(self);
+      auto code = proto::to_errc(info.error());
+      p.decode_errors_for(code).Increment();
+      reject(self, rec.offset,
+             make_rejection(
+               self, rec, std::string{proto::contract_error_type(code)},
+               proto::describe(info.error()), "decode",
+               "ds::proto::errc::" + std::string{proto::to_string(code)}));
       continue;
     }
     routed.clear();
@@ -193,6 +302,45 @@ void refresh_validator(self_ptr self, uint32_t idx) {
       });
 }
 
+// A validator died while checking one of our records: count it against
+// that record, and past the limit take it out of circulation as poison
+// instead of crashing the validator again (and again).
+void on_validator_crash(self_ptr self, const caf::error& reason) {
+  auto& st = self->state;
+  const auto& ctx = reason.context();
+  if (to_errc(reason) != errc::validator_crashed ||
+      !ctx.match_elements<std::string, int32_t, int64_t>() ||
+      ctx.get_as<int32_t>(1) != st.cfg.partition ||
+      st.cfg.poison_max_crashes == 0) {
+    return;
+  }
+  auto offset = ctx.get_as<int64_t>(2);
+  auto it = st.pending.find(offset);
+  if (it == st.pending.end() ||
+      ++st.crashes[offset] < st.cfg.poison_max_crashes) {
+    return;
+  }
+  auto rec = std::move(it->second.rec);
+  auto ts = it->second.header_ts_us;
+  st.pending.erase(it);
+  for (auto& per_validator : st.outstanding) {
+    per_validator.erase(offset); // no more redeliveries
+  }
+  nlohmann::json line{
+    {"component", "partition_reader"}, {"event", "poison_record"},
+    {"partition", st.cfg.partition},   {"offset", std::to_string(offset)},
+    {"crashes", st.crashes[offset]},   {"what", ctx.get_as<std::string>(0)}};
+  spdlog::error(
+    line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  account(self, offset, ts, true);
+  reject(self, offset,
+         make_rejection(self, rec, "poison",
+                        "crashed its validator " +
+                          std::to_string(st.crashes[offset]) +
+                          " times: " + ctx.get_as<std::string>(0),
+                        "poison", "ds::actors::errc::validator_crashed"));
+}
+
 } // namespace
 
 uint32_t validator_index(std::string_view thread_id, uint32_t validators) {
@@ -224,6 +372,7 @@ partition_reader(self_ptr self, partition_reader_config cfg,
   }
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
+    on_validator_crash(self, msg.reason);
     for (uint32_t i = 0; i < st.cfg.validators.size(); ++i) {
       if (st.cfg.validators[i] &&
           st.cfg.validators[i].address() == msg.source) {
@@ -279,6 +428,7 @@ partition_reader(self_ptr self, partition_reader_config cfg,
         answer_drains(self);
       }
     },
+    [self](dlq_retry_atom, int64_t offset) { dispatch_dlq(self, offset); },
   };
 }
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/completion_watermark.hpp"
+#include "actors/dlq_writer.hpp"
 #include "actors/partition_reader_probe.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/validator.hpp"
@@ -40,7 +42,9 @@ using partition_reader_actor = caf::typed_actor<
   // Internal: send the coalesced progress report.
   caf::reacts_to<flush_atom>,
   // Internal: a drain's timeout expired; answer with what is done.
-  caf::reacts_to<drain_atom>>;
+  caf::reacts_to<drain_atom>,
+  // Internal: send a rejected record (by offset) to the DLQ again.
+  caf::reacts_to<dlq_retry_atom, int64_t>>;
 
 struct partition_reader_config {
   int32_t partition = 0;
@@ -58,6 +62,16 @@ struct partition_reader_config {
   caf::actor progress_to;
   /// How long to wait before asking again for a restarting validator.
   caf::timespan refresh_delay = std::chrono::milliseconds(50);
+  /// The DLQ writer's current handle (it may be restarting: then null and
+  /// asked again after refresh_delay). Unset: no DLQ, rejected records are
+  /// done once counted (unit tests of the routing only).
+  std::function<dlq_actor()> dlq;
+  /// For the DLQ envelope.
+  std::string topic;
+  std::string group_id;
+  /// A record whose validator crashed this many times goes to the DLQ as
+  /// poison instead of being redelivered again (0: never).
+  uint32_t poison_max_crashes = 3;
 };
 
 /// Stable routing: FNV-1a over the thread id, so a thread always lands on
@@ -86,6 +100,11 @@ struct partition_reader_state {
   int64_t reported_commit = -1;
   uint64_t reported_completed = 0;
   std::vector<caf::typed_response_promise<int64_t>> drains;
+  /// Records waiting for a durable DLQ copy before they count as done.
+  std::unordered_map<int64_t, std::shared_ptr<const dlq::rejected_record>>
+    dlq_waiting;
+  /// Validator crashes per record (the poison detector).
+  std::unordered_map<int64_t, uint32_t> crashes;
   proto::message scratch;               // reused decode target
   std::shared_ptr<int64_t> gauge_share; // this reader's part of in_flight
 };

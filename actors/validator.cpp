@@ -2,6 +2,10 @@
 
 #include <stdexcept>
 
+#include <caf/make_message.hpp>
+
+#include "actors/errc.hpp"
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -50,12 +54,34 @@ validator(validator_actor::stateful_pointer<validator_state> self,
   self->attach_functor([checker, probe] {
     probe->tracked_threads.Decrement(static_cast<double>(checker->tracked()));
   });
+  // A throw names the record it happened on, so the reader that sent it
+  // can count crashes per record and quarantine a poison one.
+  self->set_exception_handler(
+    [self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(eptr);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      auto& st = self->state;
+      if (!st.busy) {
+        return make_error(errc::validator_crashed, what);
+      }
+      return caf::error{
+        static_cast<uint8_t>(errc::validator_crashed), error_category,
+        caf::make_message(what, st.current_partition, st.current_offset)};
+    });
   auto policy = cfg.policy;
   return {
     [self, policy](validate_atom,
                    const validation_request& req) -> validation_reply {
       auto& st = self->state;
       auto& p = *st.probe;
+      st.busy = true;
+      st.current_partition = req.partition;
+      st.current_offset = req.offset;
       validation_reply reply{req.partition, req.offset, 0};
       auto tracked_before = st.checker->tracked();
       auto evictions_before = st.checker->evictions();
@@ -106,6 +132,7 @@ validator(validator_actor::stateful_pointer<validator_state> self,
       if (auto ev = st.checker->evictions() - evictions_before; ev > 0) {
         p.evictions.Increment(static_cast<double>(ev));
       }
+      st.busy = false;
       return reply;
     },
     [self](reset_atom, const std::string& thread_id) {

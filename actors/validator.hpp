@@ -35,6 +35,10 @@ struct validator_state {
   // validator) so a bad producer cannot turn the log into a hot path.
   caf::actor_clock::time_point next_gap_log{};
   uint64_t suppressed_gap_logs = 0;
+  // The record being checked, for the exit reason if the check throws.
+  bool busy = false;
+  int32_t current_partition = 0;
+  int64_t current_offset = 0;
 };
 
 /// Runs on the CAF scheduler and never blocks. State is lost on a restart;

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/circuit_breaker_actor.hpp"
+#include "actors/dlq_writer.hpp"
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
 #include "proto/errc.hpp"
@@ -118,6 +119,8 @@ struct daemon_wiring {
   // writes it on each (re)start: the one handle behind a lock.
   std::mutex breaker_mtx;
   actors::breaker_actor breaker;
+  // Partition readers read this for each rejected record (same lock).
+  actors::dlq_actor dlq;
   std::shared_ptr<actors::circuit_breaker_probe> breaker_probe;
   actors::supervisor_actor validators;
   actors::supervisor_actor readers;
@@ -214,6 +217,28 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   w->reader_probe = std::make_shared<actors::partition_reader_probe>(reg);
   w->consumer_probe = std::make_shared<actors::consumer_probe>(reg);
   w->first_consumer = std::move(*first);
+  // The DLQ topic, if the cluster lacks it (same partition count as the
+  // source, the broker's replication default). Not fatal: until it exists
+  // the sink spools, and the drainer delivers later.
+  if (!d->embedded_) {
+    auto parts =
+      kafka::partition_count(kcfg, c.kafka.topic, std::chrono::seconds(5));
+    auto dlq_topic = config::effective_dlq_topic(c);
+    if (auto err = kafka::create_topic(kcfg, dlq_topic, parts ? *parts : 1, -1,
+                                       std::chrono::seconds(10))) {
+      log_event(spdlog::level::warn, {{"event", "dlq_topic_create_failed"},
+                                      {"topic", dlq_topic},
+                                      {"error", proto::describe(err)}});
+    }
+  }
+  // The DLQ sink: Kafka first, the local spool when Kafka is slow or down.
+  // A spool left by an earlier run is recovered and drained from here on.
+  auto sink = dlq::sink::open(c, kcfg, reg);
+  if (!sink) {
+    return sink.error();
+  }
+  d->dlq_ = std::move(*sink);
+  auto* dlq_sink = d->dlq_.get();
   w->breaker_probe = std::make_shared<actors::circuit_breaker_probe>(reg);
   d->health_ =
     std::make_unique<health_monitor>(c, w->reader_probe, w->consumer_probe);
@@ -264,6 +289,27 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
        w->breaker = caf::actor_cast<actors::breaker_actor>(h);
      }});
   children.push_back(
+    {"dlq_writer", "dlq_writer",
+     [dlq_sink, health](caf::actor_system& sys) {
+       actors::dlq_port port;
+       port.submit = [dlq_sink](dlq::rejected_record r,
+                                dlq::sink::done_fn done) {
+         dlq_sink->submit(std::move(r), std::move(done));
+       };
+       port.status = [dlq_sink] { return dlq_sink->status(); };
+       return caf::actor_cast<caf::actor>(
+         sys.spawn(actors::dlq_writer, std::move(port),
+                   actors::dlq_publisher{[health](const std::string& why) {
+                     health->set_dlq_refusal(why);
+                   }},
+                   caf::timespan{std::chrono::milliseconds(500)}));
+     },
+     actors::restart_policy::permanent,
+     [w](const caf::actor& h) {
+       std::lock_guard<std::mutex> guard{w->breaker_mtx};
+       w->dlq = caf::actor_cast<actors::dlq_actor>(h);
+     }});
+  children.push_back(
     {"validators", "supervisor",
      [w, validators_cfg, checker](caf::actor_system& sys) {
        std::vector<actors::child_spec> specs;
@@ -296,7 +342,8 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
                       }});
   children.push_back(
     {"consumer", "consumer",
-     [w, cs, ccfg, decode, health](caf::actor_system& sys) -> caf::actor {
+     [w, cs, ccfg, decode, health, poison_max = c.dlq.poison_max_crashes](
+       caf::actor_system& sys) -> caf::actor {
        std::unique_ptr<kafka::group_consumer> gc;
        {
          std::lock_guard<std::mutex> guard{w->mtx};
@@ -333,11 +380,20 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
        };
        auto validators = w->validators;
        auto names = w->validator_names;
-       deps->reader_config = [validators, names, decode](int32_t) {
+       deps->reader_config = [validators, names, decode, w, topic = cs.topic,
+                              group = cs.group_id,
+                              poison = poison_max](int32_t) {
          actors::partition_reader_config rc;
          rc.decode = decode;
          rc.validator_names = names;
          rc.validators_supervisor = validators;
+         rc.dlq = [w] {
+           std::lock_guard<std::mutex> guard{w->breaker_mtx};
+           return w->dlq;
+         };
+         rc.topic = topic;
+         rc.group_id = group;
+         rc.poison_max_crashes = poison;
          return rc;
        };
        return sys.spawn(actors::consumer, ccfg, std::move(deps));
@@ -542,6 +598,9 @@ daemon::~daemon() {
   http_.reset(); // handlers read the health monitor and the registry
   wiring_.reset();
   system_.reset(); // waits for all actors (the consumer feeds health)
+  if (dlq_) {
+    dlq_->stop(); // bounded; what Kafka did not take stays spooled
+  }
   health_.reset();
 }
 

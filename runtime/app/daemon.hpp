@@ -15,6 +15,7 @@
 #include "actors/health_model.hpp"
 #include "actors/supervisor.hpp"
 #include "config/daemon_config.hpp"
+#include "runtime/dlq/sink.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/kafka/client_config.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
@@ -84,6 +85,8 @@ private:
   std::unique_ptr<metrics::process_probe> process_;
   std::unique_ptr<kafka::mock_cluster> embedded_;
   std::unique_ptr<class health_monitor> health_;
+  // Outlives the actor system: the DLQ writer submits to it until the end.
+  std::unique_ptr<dlq::sink> dlq_;
   std::unique_ptr<caf::actor_system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   actors::supervisor_actor root_;

@@ -53,6 +53,11 @@ void health_monitor::on_poll(const actors::record_source::poll_result& res) {
   }
 }
 
+void health_monitor::set_dlq_refusal(std::string reason) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  dlq_refusal_ = std::move(reason);
+}
+
 void health_monitor::set_breaker(actors::breaker_state state) {
   std::lock_guard<std::mutex> guard{mtx_};
   breaker_ = state;
@@ -73,8 +78,13 @@ void health_monitor::tick() {
   model_.set_kafka_state(assigned > 0
                            ? actors::kafka_state::connected
                            : actors::kafka_state::waiting_for_assignment);
+  std::vector<std::string> extra;
+  if (!dlq_refusal_.empty()) {
+    extra.push_back("dlq refusing records (" + dlq_refusal_ +
+                    "): rejected records wait, partitions pause");
+  }
   snapshot_ = std::make_shared<const actors::health_report>(
-    model_.evaluate(now, breaker_));
+    model_.evaluate(now, breaker_, extra));
 }
 
 std::shared_ptr<const actors::health_report> health_monitor::snapshot() const {

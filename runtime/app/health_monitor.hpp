@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "actors/circuit_breaker.hpp"
@@ -34,6 +35,10 @@ public:
   /// Called by the circuit-breaker actor with each state it evaluates.
   void set_breaker(actors::breaker_state state);
 
+  /// Called by the DLQ writer: why the DLQ refuses records ("" = it takes
+  /// them). While set, rejected records wait and ingestion backs up.
+  void set_dlq_refusal(std::string reason);
+
   /// The latest evaluation (never null).
   std::shared_ptr<const actors::health_report> snapshot() const;
   actors::breaker_state breaker() const;
@@ -43,6 +48,7 @@ private:
 
   mutable std::mutex mtx_;
   actors::breaker_state breaker_ = actors::breaker_state::closed;
+  std::string dlq_refusal_;
   actors::health_model model_;
   std::shared_ptr<actors::partition_reader_probe> records_;
   std::shared_ptr<actors::consumer_probe> consumer_;

@@ -41,7 +41,14 @@ dlq_probe::dlq_probe(prometheus::Registry& reg)
     failures_(prometheus::BuildCounter()
                 .Name("dashstream_dlq_write_failures_total")
                 .Help("Failed DLQ write attempts, by reason")
-                .Register(reg)) {}
+                .Register(reg)) {
+  // The failure reasons are a fixed set: export them at 0 from the start,
+  // so rate() and alerts see the first failure as an increase.
+  for (const char* reason : {"produce_failed", "delivery_failed", "spool_full",
+                             "disk_full", "fsync_failed", "io_error"}) {
+    failures_by_reason_[reason] = &failures_.Add({{"reason", reason}});
+  }
+}
 
 void dlq_probe::record_stored(const std::string& error_type) {
   std::lock_guard guard{mu_};

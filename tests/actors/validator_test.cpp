@@ -2,6 +2,7 @@
 
 #include <prometheus/registry.h>
 
+#include "actors/errc.hpp"
 #include "actors/validator.hpp"
 #include "tests/support/caf_fixture.hpp"
 
@@ -96,10 +97,13 @@ TEST_CASE_METHOD(validator_fixture,
   self->receive(
     [&](caf::down_msg& msg) {
       down = true;
-      // CAF's default exception handler ends the actor with
-      // sec::runtime_error carrying the what() text; compare the code.
-      CHECK(msg.reason.category() == caf::atom("system"));
-      CHECK(msg.reason.code() == static_cast<uint8_t>(caf::sec::runtime_error));
+      // The exit reason names the record it crashed on, so the reader can
+      // count crashes per record (the poison detector).
+      CHECK(to_errc(msg.reason) == errc::validator_crashed);
+      const auto& ctx = msg.reason.context();
+      REQUIRE(ctx.match_elements<std::string, int32_t, int64_t>());
+      CHECK(ctx.get_as<int32_t>(1) == 0);
+      CHECK(ctx.get_as<int64_t>(2) == 1);
     },
     caf::after(std::chrono::seconds(0)) >> [] {});
   REQUIRE(down);

@@ -11,6 +11,7 @@
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
 #include "runtime/app/daemon.hpp"
+#include "runtime/dlq/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/producer/producer.hpp"
 #include "tests/support/kafka_env.hpp"
@@ -139,4 +140,38 @@ TEST_CASE("a validator that keeps crashing exceeds the restart intensity "
   // Nothing past the poison record was committed.
   CHECK_FALSE(committed_to_end(s));
   (*d)->stop();
+}
+
+TEST_CASE("a record that keeps crashing its validator is quarantined to the "
+          "DLQ as poison instead of crash-looping the supervisor",
+          "[kafka]") {
+  setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 2, 1, 30s));
+  auto c = daemon_config(s);
+  c.supervision.max_restarts = 10; // above dlq.poison_max_crashes (3)
+  c.dlq.spool_dir = "/tmp/" + s.topic + "-spool";
+  actors::crash_budget = -1; // every attempt on that thread crashes
+  auto d = app::daemon::start(c);
+  REQUIRE(d);
+  send(s, {"healthy-a", actors::crash_thread_id, "healthy-b"}, 2);
+  REQUIRE(eventually([&] { return committed_to_end(s); }));
+  actors::crash_budget = -1;
+  auto& reg = (*d)->registry();
+  CHECK_FALSE((*d)->failed());
+  // Both crash-thread records crash their validator on every attempt:
+  // three crashes each, then each is poison. Everything else is fine.
+  CHECK(metric(reg, "dashstream_actor_restarts_total") == 2 * 3);
+  CHECK(metric(reg, "dashstream_records_total", {{"outcome", "ok"}}) == 4);
+  CHECK(metric(reg, "dashstream_records_total", {{"outcome", "rejected"}}) ==
+        2);
+  (*d)->stop();
+  dlq::dlq_filter poison;
+  poison.error_type = "poison";
+  auto listing = dlq::read_dlq(s.client, s.topic + "-dlq", poison, 30s);
+  REQUIRE(listing);
+  CHECK(listing->entries.size() == 2);
+  for (const auto& e : listing->entries) {
+    CHECK(e.envelope["thread_id"] == actors::crash_thread_id);
+    CHECK(e.envelope["stage"] == "poison");
+  }
 }

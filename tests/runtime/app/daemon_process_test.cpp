@@ -41,12 +41,11 @@ start_daemon(const cluster_setup& s, const std::string& name,
              const std::vector<std::string>& settings = {}) {
   auto log = "/tmp/" + s.topic + "-" + name + ".log";
   std::vector<std::string> argv{
-    DS_DASHSTREAM_BIN, "run",
-    "--brokers",       s.brokers,
-    "--topic",         s.topic,
-    "--group-id",      s.group,
-    "--port",          "0",
-    "--set",           "kafka.lag_check_interval_secs=1"};
+    DS_DASHSTREAM_BIN, "run", "--brokers", s.brokers, "--topic", s.topic,
+    "--group-id", s.group, "--port", "0", "--set",
+    "kafka.lag_check_interval_secs=1",
+    // Each process its own DLQ spool: a spool directory is locked.
+    "--set", "dlq.spool_dir=/tmp/" + s.topic + "-" + name + "-spool"};
   for (const auto& kv : settings) {
     argv.push_back("--set");
     argv.push_back(kv);

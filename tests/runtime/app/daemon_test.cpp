@@ -4,10 +4,14 @@
 // validation metrics equal the ground truth.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <set>
+
 #include <random>
 #include <thread>
 
 #include "runtime/app/daemon.hpp"
+#include "runtime/dlq/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/workload/sender.hpp"
 #include "tests/support/kafka_env.hpp"
@@ -55,6 +59,7 @@ config::daemon_config daemon_config(const run_setup& s) {
   c.pipeline.validators = 4;
   c.pipeline.scheduler_threads = 2;
   c.http.port = 0; // ephemeral: tests never collide on a port
+  c.dlq.spool_dir = "/tmp/" + s.topic + "-spool";
   return c;
 }
 
@@ -167,4 +172,26 @@ TEST_CASE("injected faults: the metrics equal the producer's ground truth",
   CHECK(metric(reg, "dashstream_records_total") ==
         static_cast<double>(truth.records().total));
   (*d)->stop();
+
+  // Every corrupt record is in the DLQ exactly once, with its reason and
+  // its source coordinates (offsets were committed only after that).
+  auto listing =
+    dlq::read_dlq(s.client, s.topic + "-dlq", dlq::dlq_filter{}, 30s);
+  REQUIRE(listing);
+  CHECK(listing->duplicates == 0);
+  CHECK(listing->entries.size() == truth.records().corrupt);
+  std::map<std::string, uint64_t> by_reason;
+  std::set<std::pair<int32_t, int64_t>> sources;
+  for (const auto& e : listing->entries) {
+    const auto& env = e.envelope;
+    CHECK(env["stage"] == "decode");
+    CHECK(env["source_topic"] == s.topic);
+    CHECK(env["consumer_group"] == s.group);
+    auto cls = env["exception_class"].get<std::string>();
+    by_reason[cls.substr(cls.rfind(':') + 1)]++;
+    sources.emplace(env["source_partition"].get<int32_t>(),
+                    env["source_offset"].get<int64_t>());
+  }
+  CHECK(sources.size() == listing->entries.size());
+  CHECK(by_reason == expect.corrupt_by_reason);
 }

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <caf/replies_to.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/vocabulary.hpp"
+#include "runtime/dlq/sink.hpp"
+
+namespace ds::actors {
+
+/// One rejected record on its way to the DLQ. Local-only: the record is
+/// shared, never copied between actors.
+struct dlq_item {
+  std::shared_ptr<const dlq::rejected_record> record;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dlq_item&) {
+  return f(caf::meta::type_name("dlq_item"));
+}
+
+/// The DLQ writer: readers (decode failures, halted threads, poison
+/// records) hand it rejected records, and it answers `true` only once the
+/// record is durable — acknowledged by Kafka or fsynced in the spool. Until
+/// then the reader keeps the record unfinished, so its offset can never be
+/// committed past an un-durable DLQ record (contract §8.1).
+using dlq_actor = caf::typed_actor<
+  caf::replies_to<dlq_atom, dlq_item>::with<bool>,
+  // Internal: the sink's verdict for a submission, from its own thread.
+  caf::reacts_to<dlq_done_atom, uint64_t, caf::error>,
+  // Internal: resubmit what the sink refused (spool full, disk full).
+  caf::reacts_to<dlq_retry_atom>>;
+
+/// Where rejected records go; the daemon passes the real sink, tests a
+/// fake. `done` may run on any thread.
+struct dlq_port {
+  std::function<void(dlq::rejected_record, dlq::sink::done_fn)> submit;
+  /// accepting = false: the sink refuses records (and says why).
+  std::function<dlq::sink_status()> status;
+};
+
+/// Told whenever the sink starts or stops refusing records: "" = accepting,
+/// else why not (for /health). Runs inside the actor: only store it.
+using dlq_publisher = std::function<void(const std::string& refusal)>;
+
+struct dlq_writer_state {
+  static inline const char* name = "dlq_writer";
+  struct waiting {
+    std::shared_ptr<const dlq::rejected_record> record;
+    caf::typed_response_promise<bool> promise;
+  };
+  dlq_port port;
+  dlq_publisher publish;
+  caf::timespan retry_interval{};
+  uint64_t next_id = 0;
+  std::unordered_map<uint64_t, waiting> submitted;
+  /// Refused by the sink, oldest first: retried every retry_interval.
+  std::deque<uint64_t> refused;
+  bool retry_scheduled = false;
+  std::string refusal;
+};
+
+/// A restart loses only the promises: the readers see their requests fail
+/// and send the records again (a record may then reach the DLQ twice, which
+/// `dashstream dlq inspect` counts as a duplicate; it is never lost).
+dlq_actor::behavior_type
+dlq_writer(dlq_actor::stateful_pointer<dlq_writer_state> self, dlq_port port,
+           dlq_publisher publish, caf::timespan retry_interval);
+
+} // namespace ds::actors
