@@ -196,17 +196,26 @@ void on_reply(self_ptr self, uint32_t idx, const validation_reply& r) {
   }
 }
 
-void send_request(self_ptr self, uint32_t idx, const validation_request& req) {
+// One message per validator for all of a batch's records routed there:
+// the actor runtime's per-message cost dominated when every record was its
+// own request (docs/benchmarks.md, profile).
+void send_requests(self_ptr self, uint32_t idx,
+                   std::vector<validation_request> reqs) {
   const auto& v = self->state.cfg.validators[idx];
-  if (!v) {
+  if (!v || reqs.empty()) {
     return; // restarting: the refresh resends everything outstanding
   }
-  self->request(v, caf::infinite, validate_atom::value, req)
-    .then([self, idx](validation_reply& r) { on_reply(self, idx, r); },
-          [](caf::error&) {
-            // The validator died with this request queued or running; its
-            // down message triggers the redelivery.
-          });
+  self->request(v, caf::infinite, validate_atom::value, std::move(reqs))
+    .then(
+      [self, idx](std::vector<validation_reply>& rs) {
+        for (const auto& r : rs) {
+          on_reply(self, idx, r);
+        }
+      },
+      [](caf::error&) {
+        // The validator died with this request queued or running; its
+        // down message triggers the redelivery.
+      });
 }
 
 void on_batch(self_ptr self, const record_batch& batch) {
@@ -216,6 +225,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
   // Per record: which validators get which of its headers. Most records
   // carry one header, so this stays tiny.
   std::vector<std::pair<uint32_t, validation_request>> routed;
+  std::vector<std::vector<validation_request>> to_send(validators);
   for (const auto& rec : *batch.records) {
 #ifdef DS_TEST_HOOKS
     if (rec.key == reader_crash_key && reader_crash_budget != 0) {
@@ -269,8 +279,11 @@ void on_batch(self_ptr self, const record_batch& batch) {
     for (auto& [idx, req] : routed) {
       auto& slot = st.outstanding[idx][rec.offset];
       slot = std::move(req);
-      send_request(self, idx, slot);
+      to_send[idx].push_back(slot);
     }
+  }
+  for (uint32_t idx = 0; idx < validators; ++idx) {
+    send_requests(self, idx, std::move(to_send[idx]));
   }
 }
 
@@ -290,11 +303,14 @@ void refresh_validator(self_ptr self, uint32_t idx) {
         auto v = caf::actor_cast<validator_actor>(handle);
         s.cfg.validators[idx] = v;
         self->monitor(v);
+        std::vector<validation_request> again;
+        again.reserve(s.outstanding[idx].size());
         for (const auto& [offset, req] : s.outstanding[idx]) {
-          ++s.stats.redelivered;
-          s.probe->redelivered.Increment();
-          send_request(self, idx, req);
+          again.push_back(req);
         }
+        s.stats.redelivered += again.size();
+        s.probe->redelivered.Increment(static_cast<double>(again.size()));
+        send_requests(self, idx, std::move(again));
       },
       [self, idx](caf::error&) {
         self->delayed_send(self, self->state.cfg.refresh_delay,

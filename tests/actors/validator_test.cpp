@@ -109,3 +109,24 @@ TEST_CASE_METHOD(validator_fixture,
   REQUIRE(down);
   CHECK(probe->tracked_threads.Value() == 0);
 }
+
+TEST_CASE_METHOD(validator_fixture,
+                 "a batch message checks its records in order and answers "
+                 "each one") {
+  auto v = spawn(gap_policy::halt);
+  std::vector<validation_request> reqs{{0, 0, {{"t", 1}}},
+                                       {0, 1, {{"t", 2}}},
+                                       {0, 2, {{"t", 4}}}, // gap: halts t
+                                       {0, 3, {{"t", 5}}}, // quarantined
+                                       {0, 4, {{"u", 1}}}};
+  auto replies =
+    ask<std::vector<validation_reply>>(v, validate_atom::value, reqs);
+  REQUIRE(replies.size() == 5);
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    CHECK(replies[i].offset == static_cast<int64_t>(i));
+  }
+  CHECK(replies[1].rejected == 0);
+  CHECK(replies[2].rejected == 1);
+  CHECK(replies[3].rejected == 1);
+  CHECK(replies[4].rejected == 0);
+}
