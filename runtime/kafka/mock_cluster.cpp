@@ -59,6 +59,27 @@ caf::error mock_cluster::set_broker_down(int broker_id) {
   return {};
 }
 
+caf::error mock_cluster::set_partition_leader(const std::string& topic,
+                                              int32_t partition,
+                                              int broker_id) {
+  auto err = rd_kafka_mock_partition_set_leader(mcluster_, topic.c_str(),
+                                                partition, broker_id);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(errc::mock_failed, rd_kafka_err2str(err));
+  }
+  return {};
+}
+
+caf::error mock_cluster::set_group_coordinator(const std::string& group,
+                                               int broker_id) {
+  auto err =
+    rd_kafka_mock_coordinator_set(mcluster_, "group", group.c_str(), broker_id);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(errc::mock_failed, rd_kafka_err2str(err));
+  }
+  return {};
+}
+
 caf::error mock_cluster::set_broker_up(int broker_id) {
   auto err = rd_kafka_mock_broker_set_up(mcluster_, broker_id);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -37,6 +37,12 @@ public:
   caf::error set_broker_down(int broker_id);
   caf::error set_broker_up(int broker_id);
 
+  /// Places a partition's leader, or a consumer group's coordinator, on
+  /// one broker: with set_broker_down(), an outage of one topic only.
+  caf::error set_partition_leader(const std::string& topic, int32_t partition,
+                                  int broker_id);
+  caf::error set_group_coordinator(const std::string& group, int broker_id);
+
   rd_kafka_mock_cluster_t* native() const noexcept { return mcluster_; }
 
 private:
