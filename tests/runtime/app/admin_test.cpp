@@ -10,26 +10,16 @@
 #include "runtime/app/daemon.hpp"
 #include "runtime/http/client.hpp"
 #include "runtime/workload/sender.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/metrics_reader.hpp"
 #include "tests/support/process.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
+using ds::test::eventually;
 using ds::test::metric;
 
 namespace {
-
-bool eventually(const std::function<bool()>& pred,
-                std::chrono::seconds limit = 60s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
 
 // One thread ("halt-0"), `count` records; `gaps` injected sequence gaps.
 uint64_t produce(const std::string& brokers, const std::string& topic,

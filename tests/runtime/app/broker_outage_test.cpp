@@ -9,25 +9,15 @@
 
 #include "runtime/app/daemon.hpp"
 #include "runtime/workload/sender.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/metrics_reader.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
+using ds::test::eventually;
 using ds::test::metric;
 
 namespace {
-
-bool eventually(const std::function<bool()>& pred,
-                std::chrono::seconds limit = 90s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
 
 uint64_t produce(const std::string& brokers, const std::string& topic,
                  uint64_t count, uint64_t seed) {

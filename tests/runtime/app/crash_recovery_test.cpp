@@ -14,26 +14,16 @@
 #include "runtime/dlq/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/producer/producer.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/metrics_reader.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
+using ds::test::eventually;
 using ds::test::metric;
 
 namespace {
-
-bool eventually(const std::function<bool()>& pred,
-                std::chrono::seconds limit = 120s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
 
 struct setup {
   std::string brokers = test::kafka_bootstrap();

@@ -15,12 +15,14 @@
 
 #include "runtime/kafka/admin.hpp"
 #include "runtime/workload/sender.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/http_get.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/process.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
+using ds::test::eventually;
 
 namespace {
 
@@ -53,20 +55,6 @@ start_daemon(const cluster_setup& s, const std::string& name,
   auto p = std::make_unique<test::child_process>(argv, log);
   REQUIRE(p->started());
   return p;
-}
-
-// Polls `pred` until it holds or the deadline passes (a hang guard, not a
-// timing assertion).
-bool eventually(const std::function<bool()>& pred,
-                std::chrono::seconds limit = 120s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(200ms);
-  }
-  return pred();
 }
 
 double scrape(const test::child_process& p, const std::string& key) {

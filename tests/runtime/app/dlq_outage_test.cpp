@@ -17,25 +17,15 @@
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
 #include "runtime/workload/sender.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/metrics_reader.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
+using ds::test::eventually;
 using ds::test::metric;
 
 namespace {
-
-bool eventually(const std::function<bool()>& pred,
-                std::chrono::seconds limit = 120s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(200ms);
-  }
-  return pred();
-}
 
 // `count` records with corrupt ones of every kind; returns where the
 // corrupt ones landed.
