@@ -353,6 +353,17 @@ private:
 
   /// Produces the backlog every throughput round reads, and checks that
   /// the broker still holds all of it.
+  // produce_backlog() recorded under result["produce"]; the records sent.
+  caf::expected<uint64_t> backlog_into(const workload::workload_config& wcfg,
+                                       std::string& topic, json& result) {
+    auto prod = produce_backlog(wcfg, topic);
+    if (!prod) {
+      return prod.error();
+    }
+    result["produce"] = *prod;
+    return (*prod)["sent"].get<uint64_t>();
+  }
+
   caf::expected<json> produce_backlog(const workload::workload_config& wcfg,
                                       std::string& topic) {
     topic = new_topic("backlog");
@@ -817,18 +828,17 @@ private:
   caf::error run_throughput(const workload::workload_config& wcfg,
                             json& result) {
     std::string topic;
-    auto prod = produce_backlog(wcfg, topic);
-    if (!prod) {
-      return prod.error();
+    auto sent = backlog_into(wcfg, topic, result);
+    if (!sent) {
+      return sent.error();
     }
-    result["produce"] = *prod;
-    auto count = (*prod)["sent"].get<uint64_t>();
+    auto count = *sent;
     std::vector<sample> plot;
     if (auto err =
           throughput_rounds(topic, count, sc_.rounds, {}, result, plot)) {
       return err;
     }
-    const auto& exp = (*prod)["expected"];
+    const auto& exp = result["produce"]["expected"];
     const auto& seq = result["summary"]["sequence"];
     result["summary"]["faults_match_ground_truth"] =
       seq["gaps"].get<double>() == exp["gaps"].get<double>() &&
@@ -843,12 +853,11 @@ private:
   caf::error run_latency(const workload::workload_config& wcfg, json& result) {
     // 1. The maximum: one raw/pipeline pair over a backlog.
     std::string topic;
-    auto prod = produce_backlog(wcfg, topic);
-    if (!prod) {
-      return prod.error();
+    auto sent = backlog_into(wcfg, topic, result);
+    if (!sent) {
+      return sent.error();
     }
-    result["produce"] = *prod;
-    auto count = (*prod)["sent"].get<uint64_t>();
+    auto count = *sent;
     std::vector<sample> plot;
     if (auto err = throughput_rounds(topic, count, 1, {}, result, plot)) {
       return err;
@@ -917,12 +926,11 @@ private:
 
   caf::error run_sweep(const workload::workload_config& wcfg, json& result) {
     std::string topic;
-    auto prod = produce_backlog(wcfg, topic);
-    if (!prod) {
-      return prod.error();
+    auto sent = backlog_into(wcfg, topic, result);
+    if (!sent) {
+      return sent.error();
     }
-    result["produce"] = *prod;
-    auto count = (*prod)["sent"].get<uint64_t>();
+    auto count = *sent;
     std::vector<double> raw_rps;
     std::vector<double> raw_cpu;
     auto raw_now = [&](const std::string& phase) -> caf::error {
