@@ -20,6 +20,7 @@
 #include "runtime/bench/errc.hpp"
 #include "runtime/bench/metrics_scrape.hpp"
 #include "runtime/bench/raw_floor.hpp"
+#include "runtime/bench/window.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
 #include "runtime/workload/corruption.hpp"
@@ -640,28 +641,14 @@ private:
     }
     auto& ss = out.samples;
     const auto& last = ss.back();
-    // The throughput window: from the first sample that saw records to the
-    // moment the last record was done, estimated inside the final sample
-    // interval from the average rate so far (the sample period would
-    // otherwise bias short runs down).
-    std::size_t i0 = 0;
-    while (i0 < ss.size() && ss[i0].m.processed() <= 0) {
-      ++i0;
+    std::vector<progress_point> points;
+    points.reserve(ss.size());
+    for (const auto& s : ss) {
+      points.push_back({s.t, s.m.processed(), s.proc.cpu_seconds});
     }
-    const auto& s0 = ss[std::min(i0, ss.size() - 1)];
-    double finish = last.t;
-    if (ss.size() >= 2 && ss.size() - 2 > i0) {
-      const auto& prev = ss[ss.size() - 2];
-      double avg = (prev.m.processed() - s0.m.processed()) / (prev.t - s0.t);
-      if (avg > 0) {
-        finish = std::min(
-          last.t, prev.t + (last.m.processed() - prev.m.processed()) / avg);
-      }
-    }
-    double done = last.m.processed() - s0.m.processed();
-    out.records_per_second = finish > s0.t ? done / (finish - s0.t) : 0;
-    out.cpu_us_per_record =
-      done > 0 ? (last.proc.cpu_seconds - s0.proc.cpu_seconds) * 1e6 / done : 0;
+    const auto w = estimate_window(points);
+    out.records_per_second = w.records_per_second();
+    out.cpu_us_per_record = w.cpu_us_per_record();
     const auto& m = last.m;
     auto q = [&m](double p) {
       auto e = quantile(m.e2e_latency, p);
@@ -673,8 +660,8 @@ private:
     out.summary = {
       {"records_per_second", out.records_per_second},
       {"cpu_us_per_record", out.cpu_us_per_record},
-      {"window_seconds", finish - s0.t},
-      {"window_records", done},
+      {"window_seconds", w.finish - w.start},
+      {"window_records", w.records},
       {"processed", m.processed()},
       {"outcomes",
        {{"ok", m.records_ok},
