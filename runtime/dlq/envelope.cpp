@@ -175,6 +175,16 @@ parse_rfc3339(std::string_view text) {
       used != 19) {
     return bad();
   }
+  // timegm() would quietly normalise 2024-13-45T99:00:00 into another day,
+  // and system_clock's nanoseconds end in 2262: reject both instead of
+  // filtering on a different time than the one asked for.
+  auto leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1678 || y > 2261 || mo < 1 || mo > 12 || d < 1 ||
+      d > month_days[mo - 1] + (mo == 2 && leap ? 1 : 0) || h < 0 || h > 23 ||
+      mi < 0 || mi > 59 || s < 0 || s > 60) {
+    return bad();
+  }
   std::string_view rest = text.substr(19);
   int64_t ms = 0;
   if (!rest.empty() && rest.front() == '.') {
@@ -201,7 +211,8 @@ parse_rfc3339(std::string_view text) {
              rest[3] == ':') {
     int oh = 0, om = 0;
     if (std::sscanf(std::string{rest.substr(1)}.c_str(), "%2d:%2d", &oh, &om) !=
-        2) {
+          2 ||
+        oh < 0 || oh > 23 || om < 0 || om > 59) {
       return bad();
     }
     offset_secs = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);

@@ -149,4 +149,15 @@ TEST_CASE("RFC 3339 round trip and rejection") {
   CHECK(*off == fixed_now);
   CHECK_FALSE(parse_rfc3339("yesterday"));
   CHECK_FALSE(parse_rfc3339("2024-05-01 12:00:00"));
+  // Out of range fields are errors, not normalised into another time.
+  CHECK_FALSE(parse_rfc3339("2024-13-01T00:00:00Z"));
+  CHECK_FALSE(parse_rfc3339("2024-02-30T00:00:00Z"));
+  CHECK_FALSE(parse_rfc3339("2023-02-29T00:00:00Z"));
+  CHECK(parse_rfc3339("2024-02-29T00:00:00Z"));
+  CHECK_FALSE(parse_rfc3339("2024-05-01T24:00:00Z"));
+  CHECK_FALSE(parse_rfc3339("2024-05-01T12:60:00Z"));
+  CHECK_FALSE(parse_rfc3339("2024-05-01T12:00:00+24:00"));
+  // Beyond what system_clock holds (2262): an error, not an overflow.
+  CHECK_FALSE(parse_rfc3339("2999-01-01T00:00:00Z"));
+  CHECK(parse_rfc3339("2200-01-01T00:00:00Z"));
 }
