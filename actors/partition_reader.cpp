@@ -48,10 +48,11 @@ void answer_drains(self_ptr self) {
 void complete(self_ptr self, int64_t offset) {
   auto& st = self->state;
   st.watermark.complete(offset);
-  st.crashes.erase(offset);
+  if (!st.crashes.empty()) {
+    st.crashes.erase(offset);
+  }
   ++st.stats.completed;
-  st.probe->in_flight.Decrement();
-  --*st.gauge_share;
+  ++st.debt->done;
   schedule_flush(self);
   if (!st.drains.empty() && st.watermark.in_flight() == 0) {
     answer_drains(self);
@@ -67,10 +68,10 @@ void account(self_ptr self, int64_t offset, int64_t header_ts_us,
     ++st.stats.rejected;
     p.rejected.Increment();
   } else {
-    p.ok.Increment();
+    ++st.debt->ok;
   }
   if (offset < st.cfg.live_from_offset) {
-    p.backlog.Increment();
+    ++st.debt->backlog;
   } else if (header_ts_us > 0) {
     auto lat = now_us() - header_ts_us;
     if (lat < 0 || lat > max_latency_us) {
@@ -167,27 +168,27 @@ void reject(self_ptr self, int64_t offset,
   dispatch_dlq(self, offset);
 }
 
-void on_reply(self_ptr self, uint32_t idx, const validation_reply& r) {
+// One validator has answered for the record at `offset`.
+void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items) {
   auto& st = self->state;
-  st.outstanding[idx].erase(r.offset);
-  auto it = st.pending.find(r.offset);
+  auto it = st.pending.find(offset);
   if (it == st.pending.end()) {
-    return; // answered twice (redelivery raced a late reply)
+    return; // answered twice (redelivery raced a late reply), or poison
   }
   auto& pr = it->second;
-  pr.rejected += r.rejected;
+  pr.rejected += rejected_items;
   if (--pr.waiting == 0) {
     auto ts = pr.header_ts_us;
     auto rec = std::move(pr.rec);
     bool rejected = pr.rejected > 0;
     st.pending.erase(it);
     if (!rejected) {
-      finish(self, r.offset, ts, false);
+      finish(self, offset, ts, false);
       return;
     }
     // Policy halt: the thread is quarantined; the record goes to the DLQ.
-    account(self, r.offset, ts, true);
-    reject(self, r.offset,
+    account(self, offset, ts, true);
+    reject(self, offset,
            make_rejection(self, rec, "halted_thread",
                           "thread halted by a sequence gap "
                           "(validation.policy = halt); reset it with "
@@ -196,25 +197,43 @@ void on_reply(self_ptr self, uint32_t idx, const validation_reply& r) {
   }
 }
 
+// A batch is answered: every record in it has passed this validator,
+// except the few listed as rejected (in offset order).
+void on_batch_reply(self_ptr self, uint32_t idx,
+                    const std::shared_ptr<const validation_batch>& b,
+                    const std::vector<validation_reply>& rejected) {
+  auto& q = self->state.outstanding[idx];
+  if (auto it = std::find(q.begin(), q.end(), b); it != q.end()) {
+    q.erase(it);
+  }
+  auto r = rejected.begin();
+  b->for_each_record([&](int64_t offset, std::size_t, std::size_t) {
+    uint32_t n = 0;
+    if (r != rejected.end() && r->offset == offset) {
+      n = r->rejected;
+      ++r;
+    }
+    on_reply(self, offset, n);
+  });
+}
+
 // One message per validator for all of a batch's records routed there:
 // the actor runtime's per-message cost dominated when every record was its
 // own request (docs/benchmarks.md, profile).
-void send_requests(self_ptr self, uint32_t idx,
-                   std::vector<validation_request> reqs) {
+void send_batch(self_ptr self, uint32_t idx,
+                std::shared_ptr<const validation_batch> b) {
   const auto& v = self->state.cfg.validators[idx];
-  if (!v || reqs.empty()) {
+  if (!v) {
     return; // restarting: the refresh resends everything outstanding
   }
-  self->request(v, caf::infinite, validate_atom::value, std::move(reqs))
+  self->request(v, caf::infinite, validate_atom::value, validation_batch_ref{b})
     .then(
-      [self, idx](std::vector<validation_reply>& rs) {
-        for (const auto& r : rs) {
-          on_reply(self, idx, r);
-        }
+      [self, idx, b](std::vector<validation_reply>& rejected) {
+        on_batch_reply(self, idx, b, rejected);
       },
       [](caf::error&) {
-        // The validator died with this request queued or running; its
-        // down message triggers the redelivery.
+        // The validator died with this batch queued or running; its down
+        // message triggers the redelivery.
       });
 }
 
@@ -222,10 +241,13 @@ void on_batch(self_ptr self, const record_batch& batch) {
   auto& st = self->state;
   auto& p = *st.probe;
   auto validators = static_cast<uint32_t>(st.cfg.validators.size());
-  // Per record: which validators get which of its headers. Most records
-  // carry one header, so this stays tiny.
-  std::vector<std::pair<uint32_t, validation_request>> routed;
-  std::vector<std::vector<validation_request>> to_send(validators);
+  const auto n = batch.records->size();
+  p.in_flight.Increment(static_cast<double>(n));
+  st.debt->in_flight += static_cast<int64_t>(n);
+  std::vector<std::shared_ptr<validation_batch>> to_send(validators);
+  // Per record: the validators its headers went to. Most records carry
+  // one header, so this stays tiny.
+  std::vector<uint32_t> routed;
   for (const auto& rec : *batch.records) {
 #ifdef DS_TEST_HOOKS
     if (rec.key == reader_crash_key && reader_crash_budget != 0) {
@@ -237,8 +259,6 @@ void on_batch(self_ptr self, const record_batch& batch) {
 #endif
     ++st.stats.received;
     st.watermark.track(rec.offset);
-    p.in_flight.Increment();
-    ++*st.gauge_share;
     auto info = proto::decode(rec.value, st.cfg.decode, st.scratch);
     if (!info) {
       ++st.stats.decode_errors;
@@ -258,14 +278,15 @@ void on_batch(self_ptr self, const record_batch& batch) {
         return; // unsequenced (§3): nothing to validate
       }
       auto idx = validator_index(h.thread_id(), validators);
-      auto it = std::find_if(routed.begin(), routed.end(),
-                             [idx](const auto& x) { return x.first == idx; });
-      if (it == routed.end()) {
-        routed.emplace_back(
-          idx, validation_request{st.cfg.partition, rec.offset, {}});
-        it = std::prev(routed.end());
+      if (std::find(routed.begin(), routed.end(), idx) == routed.end()) {
+        routed.push_back(idx);
       }
-      it->second.items.push_back({h.thread_id(), h.sequence()});
+      auto& b = to_send[idx];
+      if (!b) {
+        b = std::make_shared<validation_batch>();
+        b->partition = st.cfg.partition;
+      }
+      b->add(rec.offset, h.thread_id(), h.sequence());
     });
     const auto* top = proto::top_header(st.scratch);
     auto ts = top != nullptr ? top->timestamp_us() : 0;
@@ -276,15 +297,34 @@ void on_batch(self_ptr self, const record_batch& batch) {
     st.pending.emplace(rec.offset,
                        partition_reader_state::pending_record{
                          rec, ts, static_cast<uint32_t>(routed.size()), 0});
-    for (auto& [idx, req] : routed) {
-      auto& slot = st.outstanding[idx][rec.offset];
-      slot = std::move(req);
-      to_send[idx].push_back(slot);
-    }
   }
   for (uint32_t idx = 0; idx < validators; ++idx) {
-    send_requests(self, idx, std::move(to_send[idx]));
+    if (to_send[idx]) {
+      std::shared_ptr<const validation_batch> b = std::move(to_send[idx]);
+      st.outstanding[idx].push_back(b);
+      send_batch(self, idx, std::move(b));
+    }
   }
+}
+
+// What a restarted validator gets again: the unanswered batches, without
+// the records that left meanwhile (poison).
+std::shared_ptr<const validation_batch>
+still_pending(const partition_reader_state& st,
+              const std::shared_ptr<const validation_batch>& b,
+              uint64_t& records) {
+  auto copy = std::make_shared<validation_batch>();
+  copy->partition = b->partition;
+  b->for_each_record([&](int64_t offset, std::size_t i, std::size_t j) {
+    if (st.pending.count(offset) == 0) {
+      return;
+    }
+    ++records;
+    for (; i < j; ++i) {
+      copy->add(offset, b->thread_id(b->items[i]), b->items[i].sequence);
+    }
+  });
+  return copy->items.empty() ? nullptr : copy;
 }
 
 void refresh_validator(self_ptr self, uint32_t idx) {
@@ -303,14 +343,17 @@ void refresh_validator(self_ptr self, uint32_t idx) {
         auto v = caf::actor_cast<validator_actor>(handle);
         s.cfg.validators[idx] = v;
         self->monitor(v);
-        std::vector<validation_request> again;
-        again.reserve(s.outstanding[idx].size());
-        for (const auto& [offset, req] : s.outstanding[idx]) {
-          again.push_back(req);
+        auto old = std::move(s.outstanding[idx]);
+        s.outstanding[idx].clear();
+        uint64_t records = 0;
+        for (const auto& b : old) {
+          if (auto again = still_pending(s, b, records)) {
+            s.outstanding[idx].push_back(again);
+            send_batch(self, idx, std::move(again));
+          }
         }
-        s.stats.redelivered += again.size();
-        s.probe->redelivered.Increment(static_cast<double>(again.size()));
-        send_requests(self, idx, std::move(again));
+        s.stats.redelivered += records;
+        s.probe->redelivered.Increment(static_cast<double>(records));
       },
       [self, idx](caf::error&) {
         self->delayed_send(self, self->state.cfg.refresh_delay,
@@ -338,10 +381,7 @@ void on_validator_crash(self_ptr self, const caf::error& reason) {
   }
   auto rec = std::move(it->second.rec);
   auto ts = it->second.header_ts_us;
-  st.pending.erase(it);
-  for (auto& per_validator : st.outstanding) {
-    per_validator.erase(offset); // no more redeliveries
-  }
+  st.pending.erase(it); // no more redeliveries: still_pending() drops it
   nlohmann::json line{
     {"component", "partition_reader"}, {"event", "poison_record"},
     {"partition", st.cfg.partition},   {"offset", std::to_string(offset)},
@@ -358,6 +398,27 @@ void on_validator_crash(self_ptr self, const caf::error& reason) {
 }
 
 } // namespace
+
+void partition_reader_state::metric_debt::settle(partition_reader_probe& p,
+                                                 bool leaving) {
+  if (done > 0) {
+    p.in_flight.Decrement(static_cast<double>(done));
+    in_flight -= static_cast<int64_t>(done);
+    done = 0;
+  }
+  if (ok > 0) {
+    p.ok.Increment(static_cast<double>(ok));
+    ok = 0;
+  }
+  if (backlog > 0) {
+    p.backlog.Increment(static_cast<double>(backlog));
+    backlog = 0;
+  }
+  if (leaving) {
+    p.in_flight.Decrement(static_cast<double>(in_flight));
+    in_flight = 0;
+  }
+}
 
 uint32_t validator_index(std::string_view thread_id, uint32_t validators) {
   uint64_t h = 14695981039346656037ull;
@@ -400,10 +461,9 @@ partition_reader(self_ptr self, partition_reader_config cfg,
   // Leaving (revocation, restart, shutdown): what is still in flight is
   // redelivered elsewhere, so this instance's share leaves the gauge. The
   // share lives outside the state, which is gone when this runs.
-  state.gauge_share = std::make_shared<int64_t>(0);
-  self->attach_functor([probe = state.probe, share = state.gauge_share] {
-    probe->in_flight.Decrement(static_cast<double>(*share));
-  });
+  state.debt = std::make_shared<partition_reader_state::metric_debt>();
+  self->attach_functor(
+    [probe = state.probe, debt = state.debt] { debt->settle(*probe, true); });
   return {
     [self](const record_batch& batch) { on_batch(self, batch); },
     [self](drain_atom, caf::timespan timeout) -> caf::result<int64_t> {
@@ -425,6 +485,7 @@ partition_reader(self_ptr self, partition_reader_config cfg,
     [self](flush_atom) {
       auto& st = self->state;
       st.flush_scheduled = false;
+      st.debt->settle(*st.probe, false);
       auto commit = st.watermark.commit_offset().value_or(-1);
       if (commit == st.reported_commit &&
           st.stats.completed == st.reported_completed) {

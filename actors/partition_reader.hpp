@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -92,9 +93,10 @@ struct partition_reader_state {
   std::shared_ptr<partition_reader_probe> probe;
   completion_watermark watermark;
   std::unordered_map<int64_t, pending_record> pending;
-  // Per validator: requests sent and not answered, by offset, so a
+  // Per validator: batches sent and not answered, oldest first, so a
   // restarted validator gets exactly the unfinished ones again.
-  std::vector<std::map<int64_t, validation_request>> outstanding;
+  std::vector<std::deque<std::shared_ptr<const validation_batch>>> outstanding;
+
   partition_stats stats;
   bool flush_scheduled = false;
   int64_t reported_commit = -1;
@@ -105,8 +107,18 @@ struct partition_reader_state {
     dlq_waiting;
   /// Validator crashes per record (the poison detector).
   std::unordered_map<int64_t, uint32_t> crashes;
-  proto::message scratch;               // reused decode target
-  std::shared_ptr<int64_t> gauge_share; // this reader's part of in_flight
+  proto::message scratch; // reused decode target
+  /// What this reader owes the shared metrics: they move once per flush,
+  /// not once per record (they are atomics every reader contends on). It
+  /// lives outside the state so leaving settles it (attach_functor).
+  struct metric_debt {
+    int64_t in_flight = 0; // this reader's part of the in_flight gauge
+    uint64_t done = 0;     // completed, not yet taken off in_flight
+    uint64_t ok = 0;
+    uint64_t backlog = 0;
+    void settle(partition_reader_probe& p, bool leaving);
+  };
+  std::shared_ptr<metric_debt> debt;
 };
 
 #ifdef DS_TEST_HOOKS

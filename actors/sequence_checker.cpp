@@ -28,7 +28,7 @@ std::string sequence_checker::tracking_key(std::string_view thread_id) const {
   return key;
 }
 
-sequence_checker::entry* sequence_checker::find(const std::string& key) {
+sequence_checker::entry* sequence_checker::find(std::string_view key) {
   auto it = table_.find(key);
   if (it == table_.end()) {
     return nullptr;
@@ -56,10 +56,12 @@ sequence_verdict sequence_checker::check(std::string_view thread_id,
     v.outcome = sequence_outcome::unsequenced;
     return v;
   }
-  auto key = tracking_key(thread_id);
-  auto* e = find(key);
+  const bool as_is = thread_id.size() <= cfg_.max_thread_id_bytes;
+  std::string long_key = as_is ? std::string{} : tracking_key(thread_id);
+  auto* e = find(as_is ? thread_id : std::string_view{long_key});
   if (e == nullptr) {
-    insert(std::move(key)).expected = sequence + 1;
+    insert(as_is ? std::string{thread_id} : std::move(long_key)).expected =
+      sequence + 1;
     v.outcome = sequence_outcome::baseline;
     return v;
   }

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <string>
 #include <string_view>
@@ -84,11 +85,19 @@ private:
     std::list<std::string>::iterator lru;
   };
 
-  entry* find(const std::string& key);
+  entry* find(std::string_view key);
   entry& insert(std::string key);
 
   sequence_checker_config cfg_;
-  std::unordered_map<std::string, entry> table_;
+  // Transparent: a lookup by string_view allocates no key (the common
+  // case: a known thread, short enough to be its own key).
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, entry, key_hash, std::equal_to<>> table_;
   std::list<std::string> lru_; // front = most recently seen
   uint64_t evictions_ = 0;
 };

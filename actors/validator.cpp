@@ -13,9 +13,10 @@ namespace ds::actors {
 
 namespace {
 
-void on_gap(validator_actor::stateful_pointer<validator_state> self,
-            const sequence_item& item, const sequence_verdict& v,
-            const validation_request& req) {
+using self_ptr = validator_actor::stateful_pointer<validator_state>;
+
+void on_gap(self_ptr self, std::string_view thread_id, uint64_t sequence,
+            const sequence_verdict& v, int32_t partition, int64_t offset) {
   auto& st = self->state;
   if (st.checker == nullptr) {
     return;
@@ -29,78 +30,77 @@ void on_gap(validator_actor::stateful_pointer<validator_state> self,
   // Sequences and offsets as decimal strings, as everywhere (§5.2).
   nlohmann::json line{{"event", "sequence_gap"},
                       {"component", "validator"},
-                      {"thread_id", item.thread_id},
+                      {"thread_id", thread_id},
                       {"expected", std::to_string(v.expected)},
-                      {"received", std::to_string(item.sequence)},
+                      {"received", std::to_string(sequence)},
                       {"missing", v.missing},
-                      {"partition", req.partition},
-                      {"offset", std::to_string(req.offset)},
+                      {"partition", partition},
+                      {"offset", std::to_string(offset)},
                       {"suppressed_since_last", st.suppressed_gap_logs}};
   spdlog::warn(
     line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   st.suppressed_gap_logs = 0;
 }
 
-// Checks one record's items; shared by the single and the batch message.
-validation_reply check(validator_actor::stateful_pointer<validator_state> self,
-                       gap_policy policy, const validation_request& req) {
+// Checks one item; returns how many it rejected (0 or 1). The caller has
+// set busy/current_* so a throw names the record.
+uint32_t check_item(self_ptr self, gap_policy policy,
+                    std::string_view thread_id, uint64_t sequence) {
   auto& st = self->state;
   auto& p = *st.probe;
-  st.busy = true;
-  st.current_partition = req.partition;
-  st.current_offset = req.offset;
-  validation_reply reply{req.partition, req.offset, 0};
+#ifdef DS_TEST_HOOKS
+  if (thread_id == crash_thread_id && crash_budget != 0) {
+    if (crash_budget > 0) {
+      --crash_budget;
+    }
+    throw std::runtime_error("test hook: validator crash requested");
+  }
+#endif
+  auto v = st.checker->check(thread_id, sequence);
+  ++st.stats.checked;
+  switch (v.outcome) {
+    case sequence_outcome::gap:
+      ++st.stats.gaps;
+      st.stats.missing += v.missing;
+      p.gaps.Increment();
+      p.gap_size.Observe(static_cast<double>(v.missing));
+      if (policy == gap_policy::warn_and_continue || v.halted_now) {
+        on_gap(self, thread_id, sequence, v, st.current_partition,
+               st.current_offset);
+      }
+      return v.halted_now ? 1 : 0; // the record that tripped the halt
+    case sequence_outcome::duplicate:
+      ++st.stats.duplicates;
+      p.duplicates.Increment();
+      return 0;
+    case sequence_outcome::reorder:
+      ++st.stats.reorders;
+      p.reorders.Increment();
+      return 0;
+    case sequence_outcome::quarantined:
+      ++st.stats.quarantined;
+      p.quarantined.Increment();
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+// The thread-table gauges move once per message, not per item.
+template<class F>
+void with_table_accounting(self_ptr self, F&& f) {
+  auto& st = self->state;
   auto tracked_before = st.checker->tracked();
   auto evictions_before = st.checker->evictions();
-  for (const auto& item : req.items) {
-#ifdef DS_TEST_HOOKS
-    if (item.thread_id == crash_thread_id && crash_budget != 0) {
-      if (crash_budget > 0) {
-        --crash_budget;
-      }
-      throw std::runtime_error("test hook: validator crash requested");
-    }
-#endif
-    auto v = st.checker->check(item.thread_id, item.sequence);
-    ++st.stats.checked;
-    switch (v.outcome) {
-      case sequence_outcome::gap:
-        ++st.stats.gaps;
-        st.stats.missing += v.missing;
-        p.gaps.Increment();
-        p.gap_size.Observe(static_cast<double>(v.missing));
-        if (policy == gap_policy::warn_and_continue || v.halted_now) {
-          on_gap(self, item, v, req);
-        }
-        if (v.halted_now) {
-          ++reply.rejected; // the record that tripped the halt
-        }
-        break;
-      case sequence_outcome::duplicate:
-        ++st.stats.duplicates;
-        p.duplicates.Increment();
-        break;
-      case sequence_outcome::reorder:
-        ++st.stats.reorders;
-        p.reorders.Increment();
-        break;
-      case sequence_outcome::quarantined:
-        ++st.stats.quarantined;
-        ++reply.rejected;
-        p.quarantined.Increment();
-        break;
-      default:
-        break;
-    }
-  }
-  auto tracked_after = st.checker->tracked();
-  p.tracked_threads.Increment(static_cast<double>(tracked_after) -
-                              static_cast<double>(tracked_before));
-  if (auto ev = st.checker->evictions() - evictions_before; ev > 0) {
-    p.evictions.Increment(static_cast<double>(ev));
-  }
+  st.busy = true;
+  f();
   st.busy = false;
-  return reply;
+  st.probe->tracked_threads.Increment(
+    static_cast<double>(st.checker->tracked()) -
+    static_cast<double>(tracked_before));
+  if (auto ev = st.checker->evictions() - evictions_before; ev > 0) {
+    st.probe->evictions.Increment(static_cast<double>(ev));
+  }
 }
 
 } // namespace
@@ -137,18 +137,42 @@ validator(validator_actor::stateful_pointer<validator_state> self,
     });
   auto policy = cfg.policy;
   return {
-    [self, policy](validate_atom, const validation_request& req)
-      -> validation_reply { return check(self, policy, req); },
+    [self, policy](validate_atom,
+                   const validation_request& req) -> validation_reply {
+      auto& st = self->state;
+      validation_reply reply{req.partition, req.offset, 0};
+      with_table_accounting(self, [&] {
+        st.current_partition = req.partition;
+        st.current_offset = req.offset;
+        for (const auto& item : req.items) {
+          reply.rejected +=
+            check_item(self, policy, item.thread_id, item.sequence);
+        }
+      });
+      return reply;
+    },
     // One message for every record of a polled batch routed here: the
     // per-message cost of the actor runtime is paid once per batch.
-    [self, policy](validate_atom, const std::vector<validation_request>& reqs)
+    [self, policy](validate_atom, const validation_batch_ref& ref)
       -> std::vector<validation_reply> {
-      std::vector<validation_reply> replies;
-      replies.reserve(reqs.size());
-      for (const auto& req : reqs) {
-        replies.push_back(check(self, policy, req));
-      }
-      return replies;
+      auto& st = self->state;
+      const auto& b = *ref.batch;
+      std::vector<validation_reply> rejected;
+      with_table_accounting(self, [&] {
+        st.current_partition = b.partition;
+        b.for_each_record([&](int64_t offset, std::size_t i, std::size_t j) {
+          st.current_offset = offset;
+          uint32_t n = 0;
+          for (; i < j; ++i) {
+            const auto& x = b.items[i];
+            n += check_item(self, policy, b.thread_id(x), x.sequence);
+          }
+          if (n > 0) {
+            rejected.push_back({b.partition, offset, n});
+          }
+        });
+      });
+      return rejected;
     },
     [self](reset_atom, const std::string& thread_id) {
       auto& st = self->state;

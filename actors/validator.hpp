@@ -22,9 +22,11 @@ namespace ds::actors {
 using validator_actor = caf::typed_actor<
   // Partition readers: check one record's items; the reply completes it.
   caf::replies_to<validate_atom, validation_request>::with<validation_reply>,
-  // Partition readers: every record of one polled batch routed here.
-  caf::replies_to<validate_atom, std::vector<validation_request>>::with<
-    std::vector<validation_reply>>,
+  // Partition readers: every record of one polled batch routed here. The
+  // reply lists only the records with rejected items (usually none); the
+  // others passed.
+  caf::replies_to<validate_atom,
+                  validation_batch_ref>::with<std::vector<validation_reply>>,
   // Operators: lift a halt for one thread; true if the thread was known.
   caf::replies_to<reset_atom, std::string>::with<bool>,
   // Tests and the admin API.

@@ -111,22 +111,25 @@ TEST_CASE_METHOD(validator_fixture,
 }
 
 TEST_CASE_METHOD(validator_fixture,
-                 "a batch message checks its records in order and answers "
-                 "each one") {
+                 "a batch message checks its records in order and names "
+                 "the rejected ones") {
   auto v = spawn(gap_policy::halt);
-  std::vector<validation_request> reqs{{0, 0, {{"t", 1}}},
-                                       {0, 1, {{"t", 2}}},
-                                       {0, 2, {{"t", 4}}}, // gap: halts t
-                                       {0, 3, {{"t", 5}}}, // quarantined
-                                       {0, 4, {{"u", 1}}}};
-  auto replies =
-    ask<std::vector<validation_reply>>(v, validate_atom::value, reqs);
-  REQUIRE(replies.size() == 5);
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    CHECK(replies[i].offset == static_cast<int64_t>(i));
-  }
-  CHECK(replies[1].rejected == 0);
-  CHECK(replies[2].rejected == 1);
-  CHECK(replies[3].rejected == 1);
-  CHECK(replies[4].rejected == 0);
+  auto b = std::make_shared<validation_batch>();
+  b->add(0, "t", 1);
+  b->add(1, "t", 2);
+  b->add(2, "t", 4); // gap: halts t
+  b->add(3, "t", 5); // quarantined
+  b->add(3, "u", 1); // same record, another thread: still checked
+  b->add(4, "u", 2);
+  auto rejected = ask<std::vector<validation_reply>>(v, validate_atom::value,
+                                                     validation_batch_ref{b});
+  REQUIRE(rejected.size() == 2);
+  CHECK(rejected[0].offset == 2);
+  CHECK(rejected[0].rejected == 1);
+  CHECK(rejected[1].offset == 3);
+  CHECK(rejected[1].rejected == 1);
+  auto stats = ask<validator_stats>(v, stats_atom::value);
+  CHECK(stats.checked == 6);
+  CHECK(stats.gaps == 1);
+  CHECK(stats.quarantined == 1);
 }
