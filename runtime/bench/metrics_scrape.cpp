@@ -167,6 +167,12 @@ daemon_metrics parse_metrics(std::string_view text) {
     } else if (name == "dashstream_dlq_records_total") {
       m.has_dlq = true;
       m.dlq_records += value;
+    } else if (name == "dashstream_dlq_spooled_records") {
+      m.dlq_spooled_now += value;
+    } else if (name == "dashstream_dlq_drained_records_total") {
+      m.dlq_drained += value;
+    } else if (name == "dashstream_dlq_write_failures_total") {
+      m.dlq_write_failures += value;
     } else if (name == "dashstream_consumer_lag_messages") {
       m.lag_messages += value;
     } else if (name == "dashstream_sequence_gaps_total") {

@@ -47,6 +47,11 @@ struct daemon_metrics {
   double records_other = 0;
   double dlq_records = 0;
   bool has_dlq = false;
+  /// DLQ records in the local spool now, and moved from it to Kafka so far:
+  /// together, those that took the spool path (Kafka too slow or down).
+  double dlq_spooled_now = 0;
+  double dlq_drained = 0;
+  double dlq_write_failures = 0;
   double lag_messages = 0;
   double gaps = 0;
   double duplicates = 0;

@@ -86,6 +86,29 @@ void print_summary(const json& r, std::ostream& out) {
           << '\n';
     }
   }
+  if (s.contains("ratio_bad_to_clean")) {
+    const auto& pb = r["produce_bad"];
+    out << "  produced " << pb["sent"] << " all-bad records ("
+        << r["scenario"]["bad_records_corrupt"].get<std::string>() << ")\n"
+        << "  clean      " << std::setw(10)
+        << num(d(s, "clean_records_per_second")) << " rec/s, "
+        << num(d(s, "clean_cpu_us_per_record"), 2) << " us CPU/record\n"
+        << "  all bad    " << std::setw(10)
+        << num(d(s, "bad_records_per_second"))
+        << " rec/s durable in the DLQ (decoded and rejected at "
+        << num(d(s, "bad_decoded_records_per_second")) << " rec/s), "
+        << num(d(s, "bad_cpu_us_per_record"), 2) << " us CPU/record\n"
+        << "  bad/clean throughput " << num(d(s, "ratio_bad_to_clean"), 2)
+        << " (rounds " << num(d(s, "ratio_bad_to_clean_min"), 2) << ".."
+        << num(d(s, "ratio_bad_to_clean_max"), 2) << ")\n"
+        << "  DLQ " << s["dlq_records"].dump() << " of " << s["produced_bad"]
+        << " (" << s["dlq_via_spool"].dump() << " via the spool, "
+        << s["dlq_write_failures"].dump() << " write failures), "
+        << (s["every_record_accounted"].get<bool>() ? "every record accounted"
+                                                    : "COUNTS DIFFER")
+        << ", daemon peak RSS "
+        << num(d(s, "peak_rss_bytes") / (1024 * 1024), 1) << " MiB\n";
+  }
   if (r.contains("live")) {
     const auto& l = r["live"];
     const auto& lat = s["latency"];

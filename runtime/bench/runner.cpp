@@ -191,6 +191,9 @@ public:
       case scenario_mode::sweep:
         err = run_sweep(*wcfg, result);
         break;
+      case scenario_mode::bad_records:
+        err = run_bad_records(*wcfg, result);
+        break;
     }
     end_progress();
     if (err) {
@@ -227,7 +230,10 @@ private:
               {"reorders", w.reorders},
               {"corrupt", w.corrupt},
               {"seed", w.seed}}},
-            {"daemon", sc_.daemon}};
+            {"daemon", sc_.daemon},
+            {"bad_records_corrupt", sc_.mode == scenario_mode::bad_records
+                                      ? json(sc_.bad_corrupt)
+                                      : json{}}};
   }
 
   caf::error start_broker() {
@@ -366,8 +372,9 @@ private:
   }
 
   caf::expected<json> produce_backlog(const workload::workload_config& wcfg,
-                                      std::string& topic) {
-    topic = new_topic("backlog");
+                                      std::string& topic,
+                                      const std::string& what = "backlog") {
+    topic = new_topic(what);
     if (auto err = create_topic(topic)) {
       return err;
     }
@@ -492,6 +499,9 @@ private:
     set("http.host=127.0.0.1");
     set("http.port=0");
     set("kafka.lag_check_interval_secs=1");
+    // Each daemon its own DLQ spool (a spool directory is locked, and one
+    // left over would be drained by the next run).
+    set("dlq.spool_dir=" + opts_.work_dir + "/spool-" + std::to_string(++seq_));
     if (!sc_.consumer_properties.empty()) {
       std::string props = "{";
       for (const auto& [k, v] : sc_.consumer_properties) {
@@ -526,11 +536,14 @@ private:
 
   /// Runs the daemon on `topic` until it has processed `target` records
   /// (or, with `live`, until `live` returns its final produced count and
-  /// that many are processed). Samples /metrics and /proc meanwhile.
+  /// that many are processed). Samples /metrics and /proc meanwhile. With
+  /// `by_dlq`, a record counts as done once the DLQ holds it durably
+  /// (dashstream_dlq_records_total), not when it was decoded: for a
+  /// backlog of bad records, which the daemon commits only after that.
   caf::expected<pipeline_result>
   pipeline_round(const std::string& topic, uint64_t target,
                  const std::vector<std::string>& sets, const std::string& phase,
-                 std::function<uint64_t()> live = {}) {
+                 std::function<uint64_t()> live = {}, bool by_dlq = false) {
     auto log_path =
       opts_.work_dir + "/daemon-" + std::to_string(++seq_) + ".log";
     auto child = child_process::spawn(
@@ -600,23 +613,25 @@ private:
       out.samples.push_back(s);
       auto goal =
         live ? (produced_done ? produced.load() : UINT64_MAX) : target;
+      auto done = [by_dlq](const sample& x) {
+        return by_dlq ? x.m.dlq_records : x.m.processed();
+      };
       double rate = 0;
       if (out.samples.size() > 10) {
         const auto& old = out.samples[out.samples.size() - 11];
-        rate = (s.m.processed() - old.m.processed()) / (s.t - old.t);
+        rate = (done(s) - done(old)) / (s.t - old.t);
       }
-      progress(phase, s.t, rate, s.m.processed(),
+      progress(phase, s.t, rate, done(s),
                live ? static_cast<double>(target) : static_cast<double>(goal),
-               live ? s.m.lag_messages
-                    : static_cast<double>(goal) - s.m.processed());
-      if (s.m.processed() >= static_cast<double>(goal)) {
+               live ? s.m.lag_messages : static_cast<double>(goal) - done(s));
+      if (done(s) >= static_cast<double>(goal)) {
         break;
       }
       if (now - t0 > limit) {
         err = fail(errc::timed_out,
-                   "processed " + std::to_string(s.m.processed()) + " of " +
-                     std::to_string(goal) + " in " +
-                     std::to_string(sc_.round_timeout_secs) + " s");
+                   std::string{by_dlq ? "dead-lettered " : "processed "} +
+                     std::to_string(done(s)) + " of " + std::to_string(goal) +
+                     " in " + std::to_string(sc_.round_timeout_secs) + " s");
         break;
       }
       if (stopping()) {
@@ -642,11 +657,17 @@ private:
     auto& ss = out.samples;
     const auto& last = ss.back();
     std::vector<progress_point> points;
+    std::vector<progress_point> decoded;
     points.reserve(ss.size());
     for (const auto& s : ss) {
-      points.push_back({s.t, s.m.processed(), s.proc.cpu_seconds});
+      points.push_back(
+        {s.t, by_dlq ? s.m.dlq_records : s.m.processed(), s.proc.cpu_seconds});
+      decoded.push_back({s.t, s.m.processed(), s.proc.cpu_seconds});
     }
     const auto w = estimate_window(points);
+    // For a DLQ-bound run: how fast records were decoded and rejected,
+    // against how fast the DLQ made them durable.
+    const auto wd = estimate_window(decoded);
     out.records_per_second = w.records_per_second();
     out.cpu_us_per_record = w.cpu_us_per_record();
     const auto& m = last.m;
@@ -668,7 +689,12 @@ private:
         {"decode_error", m.records_decode_error},
         {"rejected", m.records_rejected},
         {"other", m.records_other}}},
+      {"measured_on", by_dlq ? "dlq_records" : "processed"},
+      {"processed_records_per_second", wd.records_per_second()},
       {"dlq_records", m.has_dlq ? json(m.dlq_records) : json{}},
+      {"dlq_via_spool", m.dlq_spooled_now + m.dlq_drained},
+      {"dlq_spooled_at_end", m.dlq_spooled_now},
+      {"dlq_write_failures", m.dlq_write_failures},
       {"sequence",
        {{"gaps", m.gaps},
         {"duplicates", m.duplicates},
@@ -908,6 +934,133 @@ private:
       pipe->summary["processed"].get<double>() ==
       live_prod["sent"].get<double>();
     result["timeline"] = timeline(pipe->samples);
+    return {};
+  }
+
+  /// A clean backlog and one where every record is corrupt (so every
+  /// record goes to the DLQ); `rounds` pairs of pipeline rounds over the
+  /// two, alternating which goes first; the bad/clean throughput ratio per
+  /// pair, medians over the pairs. No raw floor: the question is what bad
+  /// records cost the pipeline against good ones.
+  caf::error run_bad_records(const workload::workload_config& wcfg,
+                             json& result) {
+    std::string clean_topic;
+    auto clean = backlog_into(wcfg, clean_topic, result);
+    if (!clean) {
+      return clean.error();
+    }
+    auto bad_cfg = wcfg;
+    bad_cfg.count = 0; // no valid record: only the corrupt ones
+    bad_cfg.gaps = 0;
+    bad_cfg.duplicates = 0;
+    bad_cfg.reorders = 0;
+    bad_cfg.thread_prefix = "bad-thread-";
+    bad_cfg.seed = wcfg.seed + 1;
+    auto spec = workload::parse_corruption_spec(sc_.bad_corrupt, wcfg.count);
+    if (!spec) {
+      return make_error(errc::invalid_scenario,
+                        "bad_records.corrupt: " +
+                          proto::error_detail(spec.error()));
+    }
+    bad_cfg.corrupt = *spec;
+    if (bad_cfg.corrupt_total() == 0) {
+      return make_error(errc::invalid_scenario,
+                        "bad_records.corrupt: '" + sc_.bad_corrupt +
+                          "' gives no corrupt record for workload.count " +
+                          std::to_string(wcfg.count));
+    }
+    std::string bad_topic;
+    auto bad_prod = produce_backlog(bad_cfg, bad_topic, "bad");
+    if (!bad_prod) {
+      return bad_prod.error();
+    }
+    result["produce_bad"] = *bad_prod;
+    const auto clean_count = *clean;
+    const auto bad_count = (*bad_prod)["sent"].get<uint64_t>();
+    json rs = json::array();
+    std::vector<double> ratios;
+    std::vector<double> clean_rps;
+    std::vector<double> bad_rps;
+    std::vector<double> bad_decoded_rps;
+    std::vector<double> clean_cpu;
+    std::vector<double> bad_cpu;
+    bool consistent = true;
+    json last_clean;
+    json last_bad;
+    std::vector<sample> plot;
+    const int rounds = sc_.rounds;
+    for (int r = 0; r < rounds; ++r) {
+      auto tag = std::to_string(r + 1) + "/" + std::to_string(rounds);
+      std::optional<pipeline_result> c;
+      std::optional<pipeline_result> b;
+      for (int k = 0; k < 2; ++k) {
+        bool do_clean = (k == 0) == (r % 2 == 0);
+        if (do_clean) {
+          auto x = pipeline_round(clean_topic, clean_count, {}, "clean " + tag);
+          if (!x) {
+            return x.error();
+          }
+          c = std::move(*x);
+        } else {
+          auto x = pipeline_round(bad_topic, bad_count, {}, "all bad " + tag,
+                                  {}, true);
+          if (!x) {
+            return x.error();
+          }
+          b = std::move(*x);
+        }
+      }
+      double ratio = b->records_per_second / c->records_per_second;
+      ratios.push_back(ratio);
+      clean_rps.push_back(c->records_per_second);
+      bad_rps.push_back(b->records_per_second);
+      bad_decoded_rps.push_back(
+        b->summary["processed_records_per_second"].get<double>());
+      clean_cpu.push_back(c->cpu_us_per_record);
+      bad_cpu.push_back(b->cpu_us_per_record);
+      consistent = consistent &&
+                   c->summary["processed"].get<double>() ==
+                     static_cast<double>(clean_count) &&
+                   b->summary["processed"].get<double>() ==
+                     static_cast<double>(bad_count) &&
+                   b->summary["outcomes"]["decode_error"].get<double>() ==
+                     static_cast<double>(bad_count) &&
+                   b->summary["dlq_records"].is_number() &&
+                   b->summary["dlq_records"].get<double>() ==
+                     static_cast<double>(bad_count);
+      rs.push_back({{"clean", c->summary},
+                    {"bad", b->summary},
+                    {"ratio_bad_to_clean", ratio},
+                    {"order", r % 2 == 0 ? "clean first" : "bad first"}});
+      last_clean = c->summary;
+      last_bad = b->summary;
+      plot = std::move(b->samples);
+    }
+    result["rounds"] = rs;
+    result["summary"] = {
+      {"clean_records_per_second", median(clean_rps)},
+      {"bad_records_per_second", median(bad_rps)},
+      {"bad_decoded_records_per_second", median(bad_decoded_rps)},
+      {"ratio_bad_to_clean", median(ratios)},
+      {"ratio_bad_to_clean_min",
+       *std::min_element(ratios.begin(), ratios.end())},
+      {"ratio_bad_to_clean_max",
+       *std::max_element(ratios.begin(), ratios.end())},
+      {"ratios_bad_to_clean", ratios},
+      {"clean_cpu_us_per_record", median(clean_cpu)},
+      {"bad_cpu_us_per_record", median(bad_cpu)},
+      {"produced", clean_count},
+      {"produced_bad", bad_count},
+      {"processed", last_clean["processed"]},
+      {"processed_bad", last_bad["processed"]},
+      {"dlq_records", last_bad["dlq_records"]},
+      {"dlq_via_spool", last_bad["dlq_via_spool"]},
+      {"dlq_write_failures", last_bad["dlq_write_failures"]},
+      {"every_record_accounted", consistent},
+      {"peak_rss_bytes", last_bad["peak_rss_bytes"]},
+      {"outcomes_bad", last_bad["outcomes"]},
+    };
+    result["timeline"] = timeline(plot);
     return {};
   }
 

@@ -17,6 +17,8 @@ std::string_view to_string(scenario_mode x) noexcept {
       return "latency";
     case scenario_mode::sweep:
       return "sweep";
+    case scenario_mode::bad_records:
+      return "bad_records";
   }
   return "unknown";
 }
@@ -183,7 +185,8 @@ caf::expected<scenario> load_scenario(const std::string& path) {
   if (auto err = check_keys(path, "", doc,
                             {"name", "description", "mode", "rounds",
                              "round_timeout_secs", "workload", "daemon",
-                             "consumer_properties", "latency", "sweep"})) {
+                             "consumer_properties", "latency", "sweep",
+                             "bad_records"})) {
     return err;
   }
   std::string mode = "throughput";
@@ -206,10 +209,13 @@ caf::expected<scenario> load_scenario(const std::string& path) {
     s.mode = scenario_mode::latency;
   } else if (mode == "sweep") {
     s.mode = scenario_mode::sweep;
+  } else if (mode == "bad_records") {
+    s.mode = scenario_mode::bad_records;
   } else {
-    return bad(path, "mode", "must be throughput, latency or sweep");
+    return bad(path, "mode",
+               "must be throughput, latency, sweep or bad_records");
   }
-  for (const char* key : {"workload", "latency", "sweep"}) {
+  for (const char* key : {"workload", "latency", "sweep", "bad_records"}) {
     auto node = doc.get(key);
     if (node != nullptr && !node->is_table()) {
       return bad(path, key, "must be a table");
@@ -249,6 +255,19 @@ caf::expected<scenario> load_scenario(const std::string& path) {
     if (auto e = get_int_list(path, *sw, "sweep.", "scheduler_threads",
                               s.sweep_scheduler_threads, 0, 256)) {
       return e;
+    }
+  }
+  if (auto* b = doc["bad_records"].as_table()) {
+    if (auto e = check_keys(path, "bad_records.", *b, {"corrupt"})) {
+      return e;
+    }
+    if (auto e =
+          get_string(path, *b, "bad_records.", "corrupt", s.bad_corrupt)) {
+      return e;
+    }
+    if (s.bad_corrupt.empty()) {
+      return bad(path, "bad_records.corrupt",
+                 "must name at least one corrupt record");
     }
   }
   return s;

@@ -19,6 +19,12 @@ enum class scenario_mode : uint8_t {
   latency,
   /// Throughput rounds over a grid of validators x scheduler threads.
   sweep,
+  /// Two backlogs, one clean (the workload) and one where every record is
+  /// corrupt (`bad_corrupt`, so every record goes to the DLQ); pipeline
+  /// rounds over each, alternating, give the bad/clean throughput ratio.
+  /// A bad record counts as done once the DLQ holds it durably
+  /// (dashstream_dlq_records_total), as the daemon's commit does.
+  bad_records,
 };
 
 std::string_view to_string(scenario_mode x) noexcept;
@@ -65,6 +71,9 @@ struct scenario {
   /// sweep mode
   std::vector<int> sweep_validators{1, 2, 4, 8};
   std::vector<int> sweep_scheduler_threads{1, 2, 4};
+  /// bad_records mode: the corruption spec of the all-bad backlog, amounts
+  /// relative to workload.count ("all:16.67%" is about count records).
+  std::string bad_corrupt = "all:16.67%";
   /// Per-round limit; a round that does not finish in time fails the run.
   int round_timeout_secs = 120;
 };

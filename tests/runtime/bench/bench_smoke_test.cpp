@@ -52,3 +52,44 @@ TEST_CASE("dashstream bench smoke reports consistent JSON", "[bench]") {
   CHECK_FALSE(doc["timeline"].empty());
   std::remove(out.c_str());
 }
+
+// The bad_records mode end to end: a clean backlog and an all-corrupt one,
+// one pair; every bad record ends up durable in the DLQ and the ratio is
+// reported. Its value is not judged.
+TEST_CASE("dashstream bench smoke-bad reports the bad/clean ratio", "[bench]") {
+  auto out = std::string{"/tmp/bench_smoke_bad_test-"} +
+             std::to_string(::getpid()) + ".json";
+  auto child = ds::bench::child_process::spawn(
+    {DS_DASHSTREAM_BIN, "bench", "smoke-bad", "--scenario-dir", DS_SCENARIO_DIR,
+     "--json", "--quiet"},
+    out);
+  REQUIRE(child);
+  auto ex = (*child)->wait(std::chrono::seconds(90));
+  REQUIRE(ex);
+  INFO((*child)->log());
+  REQUIRE(ex->status == 0);
+  auto text = (*child)->log();
+  auto pos = text.rfind("\n{");
+  auto doc = nlohmann::json::parse(
+    text.substr(pos == std::string::npos ? 0 : pos + 1), nullptr, false);
+  REQUIRE_FALSE(doc.is_discarded());
+  const auto& s = doc["summary"];
+  const auto clean = doc["produce"]["sent"].get<double>();
+  const auto bad = doc["produce_bad"]["sent"].get<double>();
+  CHECK(clean == 2000);
+  CHECK(bad == 1200); // 10 % of 2 000 of each of the six kinds
+  CHECK(doc["produce_bad"]["corrupt"].get<double>() == bad);
+  CHECK(doc["produce_bad"]["valid"].get<double>() == 0);
+  CHECK(s["processed"].get<double>() == clean);
+  CHECK(s["processed_bad"].get<double>() == bad);
+  CHECK(s["dlq_records"].get<double>() == bad);
+  CHECK(s["outcomes_bad"]["decode_error"].get<double>() == bad);
+  CHECK(s["every_record_accounted"].get<bool>());
+  CHECK(s["ratio_bad_to_clean"].is_number());
+  CHECK(s["clean_records_per_second"].get<double>() > 0);
+  CHECK(s["bad_records_per_second"].get<double>() > 0);
+  CHECK(doc["rounds"].size() == 1);
+  CHECK(doc["rounds"][0]["bad"]["measured_on"] == "dlq_records");
+  CHECK(doc["rounds"][0]["clean"]["measured_on"] == "processed");
+  std::remove(out.c_str());
+}
