@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 
 #include "runtime/dlq/dlq_probe.hpp"
 #include "runtime/dlq/envelope.hpp"
@@ -55,6 +56,17 @@ std::pair<std::string, std::string> spool_failure(const caf::error& err) {
   }
 }
 
+// Free bytes of the filesystem of `dir`, reserved blocks included (the
+// daemon may run as root); 0 when it cannot be asked. Only compared with
+// itself: did space come back since an append failed?
+uint64_t disk_free_bytes(const std::string& dir) {
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) {
+    return 0;
+  }
+  return static_cast<uint64_t>(vfs.f_bfree) * vfs.f_frsize;
+}
+
 } // namespace
 
 /// Two threads: the Kafka thread routes submissions (Kafka while it keeps
@@ -79,6 +91,8 @@ struct sink::impl {
   bool stopped = false;
   std::string reason;
   uint64_t free_at_failure = 0;
+  /// Free space of the spool's filesystem when an append hit "disk full".
+  uint64_t disk_free_at_failure = 0;
 
   // -- Kafka thread only ----------------------------------------------------
   struct flight {
@@ -371,6 +385,7 @@ struct sink::impl {
           }
           reason = text;
           free_at_failure = sp->free_bytes();
+          disk_free_at_failure = disk_free_bytes(settings.spool_dir);
         }
         for (auto& p : batch) {
           probe.write_failed(label);
@@ -461,6 +476,15 @@ sink_status sink::status() const {
   if (impl_->reason == "spool budget reached" &&
       free > impl_->free_at_failure) {
     impl_->reason.clear(); // drained records made room again
+  }
+  // Disk full clears the same way: once the filesystem has more room than
+  // when the append failed (files deleted, volume grown), accept again so
+  // the writer retries; without this nothing is ever submitted again and
+  // "disk full" stays for good.
+  if (impl_->reason == "disk full" &&
+      disk_free_bytes(impl_->settings.spool_dir) >
+        impl_->disk_free_at_failure) {
+    impl_->reason.clear();
   }
   out.reason = impl_->reason;
   out.accepting = out.reason.empty();
