@@ -60,19 +60,27 @@ dlq_writer(dlq_actor::stateful_pointer<dlq_writer_state> self, dlq_port port,
   init.publish = std::move(publish);
   init.retry_interval = retry_interval;
   return {
-    [self](dlq_atom, const dlq_item& item) -> caf::result<bool> {
+    [self](dlq_atom, const dlq_batch& batch) -> caf::result<bool> {
       auto& st = self->state;
-      auto id = st.next_id++;
-      auto rp = self->make_response_promise<bool>();
-      st.submitted.emplace(id, dlq_writer_state::waiting{item.record, rp});
-      if (!st.refused.empty()) {
-        // Keep order behind what is already waiting for space.
-        st.refused.push_back(id);
-        schedule_retry(self);
-      } else {
-        submit(self, id);
+      auto group = std::make_shared<dlq_writer_state::batch_promise>();
+      group->promise = self->make_response_promise<bool>();
+      group->remaining = batch.records.size();
+      if (batch.records.empty()) {
+        group->promise.deliver(true);
+        return group->promise;
       }
-      return rp;
+      for (const auto& r : batch.records) {
+        auto id = st.next_id++;
+        st.submitted.emplace(id, dlq_writer_state::waiting{r, group});
+        if (!st.refused.empty()) {
+          // Keep order behind what is already waiting for space.
+          st.refused.push_back(id);
+          schedule_retry(self);
+        } else {
+          submit(self, id);
+        }
+      }
+      return group->promise;
     },
     [self](dlq_done_atom, uint64_t id, const caf::error& err) {
       auto& st = self->state;
@@ -81,8 +89,11 @@ dlq_writer(dlq_actor::stateful_pointer<dlq_writer_state> self, dlq_port port,
         return;
       }
       if (!err) {
-        it->second.promise.deliver(true);
+        auto group = std::move(it->second.batch);
         st.submitted.erase(it);
+        if (--group->remaining == 0) {
+          group->promise.deliver(true);
+        }
         if (st.refused.empty()) {
           set_refusal(self, "");
         }

@@ -19,24 +19,27 @@
 
 namespace ds::actors {
 
-/// One rejected record on its way to the DLQ. Local-only: the record is
-/// shared, never copied between actors.
-struct dlq_item {
-  std::shared_ptr<const dlq::rejected_record> record;
+/// Rejected records on their way to the DLQ, all from one reader's batch.
+/// Local-only: the records are shared, never copied between actors. One
+/// request per batch, not per record: CAF 0.17 keeps an actor's pending
+/// responses in a flat map searched linearly, so thousands of per-record
+/// requests made the all-bad path quadratic (docs/benchmarks.md).
+struct dlq_batch {
+  std::vector<std::shared_ptr<const dlq::rejected_record>> records;
 };
 
 template<class Inspector>
-typename Inspector::result_type inspect(Inspector& f, dlq_item&) {
-  return f(caf::meta::type_name("dlq_item"));
+typename Inspector::result_type inspect(Inspector& f, dlq_batch&) {
+  return f(caf::meta::type_name("dlq_batch"));
 }
 
 /// The DLQ writer: readers (decode failures, halted threads, poison
-/// records) hand it rejected records, and it answers `true` only once the
-/// record is durable — acknowledged by Kafka or fsynced in the spool. Until
-/// then the reader keeps the record unfinished, so its offset can never be
-/// committed past an un-durable DLQ record (contract §8.1).
+/// records) hand it rejected records, and it answers `true` only once every
+/// record of the batch is durable — acknowledged by Kafka or fsynced in the
+/// spool. Until then the reader keeps the record unfinished, so its offset can
+/// never be committed past an un-durable DLQ record (contract §8.1).
 using dlq_actor = caf::typed_actor<
-  caf::replies_to<dlq_atom, dlq_item>::with<bool>,
+  caf::replies_to<dlq_atom, dlq_batch>::with<bool>,
   // Internal: the sink's verdict for a submission, from its own thread.
   caf::reacts_to<dlq_done_atom, uint64_t, caf::error>,
   // Internal: resubmit what the sink refused (spool full, disk full).
@@ -56,9 +59,14 @@ using dlq_publisher = std::function<void(const std::string& refusal)>;
 
 struct dlq_writer_state {
   static inline const char* name = "dlq_writer";
+  /// One request: answered once its last record is durable.
+  struct batch_promise {
+    caf::typed_response_promise<bool> promise;
+    std::size_t remaining = 0;
+  };
   struct waiting {
     std::shared_ptr<const dlq::rejected_record> record;
-    caf::typed_response_promise<bool> promise;
+    std::shared_ptr<batch_promise> batch;
   };
   dlq_port port;
   dlq_publisher publish;

@@ -130,29 +130,47 @@ make_rejection(self_ptr self, const source_record& rec, std::string error_type,
   return r;
 }
 
-void dispatch_dlq(self_ptr self, int64_t offset) {
+void retry_dlq_later(self_ptr self) {
   auto& st = self->state;
-  auto it = st.dlq_waiting.find(offset);
-  if (it == st.dlq_waiting.end()) {
+  if (!st.dlq_retry_scheduled) {
+    st.dlq_retry_scheduled = true;
+    self->delayed_send(self, st.cfg.refresh_delay, dlq_retry_atom::value);
+  }
+}
+
+// Everything rejected since the last send goes to the writer as one
+// request; its reply completes them all.
+void send_dlq(self_ptr self) {
+  auto& st = self->state;
+  if (st.dlq_outbox.empty()) {
     return;
   }
   auto writer = st.cfg.dlq();
   if (!writer) { // restarting: ask again shortly
-    self->delayed_send(self, st.cfg.refresh_delay, dlq_retry_atom::value,
-                       offset);
+    retry_dlq_later(self);
     return;
   }
-  self->request(writer, caf::infinite, dlq_atom::value, dlq_item{it->second})
+  auto offsets = std::move(st.dlq_outbox);
+  st.dlq_outbox.clear();
+  dlq_batch batch;
+  batch.records.reserve(offsets.size());
+  for (auto offset : offsets) {
+    batch.records.push_back(st.dlq_waiting.at(offset));
+  }
+  self->request(writer, caf::infinite, dlq_atom::value, std::move(batch))
     .then(
-      [self, offset](bool) {
-        if (self->state.dlq_waiting.erase(offset) > 0) {
-          complete(self, offset);
+      [self, offsets](bool) {
+        for (auto offset : offsets) {
+          if (self->state.dlq_waiting.erase(offset) > 0) {
+            complete(self, offset);
+          }
         }
       },
-      [self, offset](caf::error&) {
-        // The writer died with it: send it again to the next one.
-        self->delayed_send(self, self->state.cfg.refresh_delay,
-                           dlq_retry_atom::value, offset);
+      [self, offsets](caf::error&) {
+        // The writer died with them: send them again to the next one.
+        auto& out = self->state.dlq_outbox;
+        out.insert(out.end(), offsets.begin(), offsets.end());
+        retry_dlq_later(self);
       });
 }
 
@@ -165,7 +183,8 @@ void reject(self_ptr self, int64_t offset,
     return;
   }
   st.dlq_waiting[offset] = std::move(r);
-  dispatch_dlq(self, offset);
+  st.dlq_outbox.push_back(offset);
+  schedule_flush(self); // sends the outbox once this message is handled
 }
 
 // One validator has answered for the record at `offset`.
@@ -485,6 +504,7 @@ partition_reader(self_ptr self, partition_reader_config cfg,
     [self](flush_atom) {
       auto& st = self->state;
       st.flush_scheduled = false;
+      send_dlq(self);
       st.debt->settle(*st.probe, false);
       auto commit = st.watermark.commit_offset().value_or(-1);
       if (commit == st.reported_commit &&
@@ -505,7 +525,10 @@ partition_reader(self_ptr self, partition_reader_config cfg,
         answer_drains(self);
       }
     },
-    [self](dlq_retry_atom, int64_t offset) { dispatch_dlq(self, offset); },
+    [self](dlq_retry_atom) {
+      self->state.dlq_retry_scheduled = false;
+      send_dlq(self);
+    },
   };
 }
 

@@ -44,8 +44,8 @@ using partition_reader_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>,
   // Internal: a drain's timeout expired; answer with what is done.
   caf::reacts_to<drain_atom>,
-  // Internal: send a rejected record (by offset) to the DLQ again.
-  caf::reacts_to<dlq_retry_atom, int64_t>>;
+  // Internal: send the rejected records waiting for the DLQ (again).
+  caf::reacts_to<dlq_retry_atom>>;
 
 struct partition_reader_config {
   int32_t partition = 0;
@@ -105,6 +105,9 @@ struct partition_reader_state {
   /// Records waiting for a durable DLQ copy before they count as done.
   std::unordered_map<int64_t, std::shared_ptr<const dlq::rejected_record>>
     dlq_waiting;
+  /// Of those, the ones not yet sent to the writer (sent once per batch).
+  std::vector<int64_t> dlq_outbox;
+  bool dlq_retry_scheduled = false;
   /// Validator crashes per record (the poison detector).
   std::unordered_map<int64_t, uint32_t> crashes;
   proto::message scratch; // reused decode target
