@@ -267,6 +267,9 @@ void on_batch(self_ptr self, const record_batch& batch) {
   // Per record: the validators its headers went to. Most records carry
   // one header, so this stays tiny.
   std::vector<uint32_t> routed;
+  st.arena->Reset();
+  st.scratch =
+    google::protobuf::Arena::CreateMessage<proto::message>(st.arena.get());
   for (const auto& rec : *batch.records) {
 #ifdef DS_TEST_HOOKS
     if (rec.key == reader_crash_key && reader_crash_budget != 0) {
@@ -278,7 +281,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
 #endif
     ++st.stats.received;
     st.watermark.track(rec.offset);
-    auto info = proto::decode(rec.value, st.cfg.decode, st.scratch);
+    auto info = proto::decode(rec.value, st.cfg.decode, *st.scratch);
     if (!info) {
       ++st.stats.decode_errors;
       p.decode_error.Increment();
@@ -292,7 +295,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
       continue;
     }
     routed.clear();
-    proto::for_each_header(st.scratch, [&](const proto::header& h) {
+    proto::for_each_header(*st.scratch, [&](const proto::header& h) {
       if (h.thread_id().empty() || h.sequence() == 0) {
         return; // unsequenced (§3): nothing to validate
       }
@@ -307,7 +310,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
       }
       b->add(rec.offset, h.thread_id(), h.sequence());
     });
-    const auto* top = proto::top_header(st.scratch);
+    const auto* top = proto::top_header(*st.scratch);
     auto ts = top != nullptr ? top->timestamp_us() : 0;
     if (routed.empty()) {
       finish(self, rec.offset, ts, false);
