@@ -15,6 +15,7 @@
 #include "runtime/kafka/admin.hpp"
 #include "runtime/producer/producer.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/kafka_checks.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/metrics_reader.hpp"
 
@@ -57,20 +58,6 @@ void send(const setup& s, const std::vector<std::string>& threads,
   REQUIRE_FALSE((*p)->flush(30s));
 }
 
-bool committed_to_end(const setup& s) {
-  auto marks = kafka::watermarks(s.client, s.topic, 10s);
-  auto committed = kafka::committed_offsets(s.client, s.group, s.topic, 10s);
-  if (!marks || !committed) {
-    return false;
-  }
-  for (const auto& wm : *marks) {
-    if ((*committed)[static_cast<std::size_t>(wm.partition)] != wm.high) {
-      return false;
-    }
-  }
-  return true;
-}
-
 config::daemon_config daemon_config(const setup& s) {
   config::daemon_config c;
   c.kafka.brokers = s.brokers;
@@ -96,7 +83,8 @@ TEST_CASE("a crashed validator and a crashed partition reader are restarted "
   send(s, threads, 50);
   auto d = app::daemon::start(daemon_config(s));
   REQUIRE(d);
-  CHECK(eventually([&] { return committed_to_end(s); }));
+  CHECK(eventually(
+    [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
   auto& reg = (*d)->registry();
   CHECK(metric(reg, "dashstream_actor_restarts_total",
                {{"actor", "validator"}}) == 1);
@@ -128,7 +116,7 @@ TEST_CASE("a validator that keeps crashing exceeds the restart intensity "
   CHECK(metric((*d)->registry(), "dashstream_supervisor_escalations_total",
                {{"supervisor", "root"}}) == 1);
   // Nothing past the poison record was committed.
-  CHECK_FALSE(committed_to_end(s));
+  CHECK_FALSE(ds::test::committed_to_end(s.client, s.group, s.topic));
   (*d)->stop();
 }
 
@@ -144,7 +132,8 @@ TEST_CASE("a record that keeps crashing its validator is quarantined to the "
   auto d = app::daemon::start(c);
   REQUIRE(d);
   send(s, {"healthy-a", actors::crash_thread_id, "healthy-b"}, 2);
-  REQUIRE(eventually([&] { return committed_to_end(s); }));
+  REQUIRE(eventually(
+    [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
   actors::crash_budget = -1;
   auto& reg = (*d)->registry();
   CHECK_FALSE((*d)->failed());

@@ -17,6 +17,7 @@
 #include "runtime/workload/sender.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/http_get.hpp"
+#include "tests/support/kafka_checks.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/process.hpp"
 
@@ -61,20 +62,6 @@ double scrape(const test::child_process& p, const std::string& key) {
   auto port = p.http_port();
   return port == 0 ? -1
                    : test::scrape_value(test::http_get(port, "/metrics"), key);
-}
-
-bool committed_to_end(const cluster_setup& s) {
-  auto marks = kafka::watermarks(s.client, s.topic, 10s);
-  auto committed = kafka::committed_offsets(s.client, s.group, s.topic, 10s);
-  if (!marks || !committed) {
-    return false;
-  }
-  for (const auto& wm : *marks) {
-    if ((*committed)[static_cast<std::size_t>(wm.partition)] != wm.high) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // Produces `count` records at `rate` on a background thread.
@@ -132,7 +119,8 @@ TEST_CASE("two daemons split the partitions, one is stopped with SIGTERM "
   producer.join();
   REQUIRE(produced);
   CHECK(eventually([&] { return scrape(*b, assigned) == 6; }));
-  CHECK(eventually([&] { return committed_to_end(s); }));
+  CHECK(eventually(
+    [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
   CHECK(scrape(*b, "dashstream_decode_errors_total") == 0);
   b->signal(SIGTERM);
   CHECK(b->wait_exit(20s) == 0);
@@ -164,7 +152,8 @@ TEST_CASE("kill -9 mid-stream, then restart: nothing is lost", "[kafka]") {
   }
   CHECK(remaining > 0);
   auto a2 = start_daemon(s, "a2");
-  CHECK(eventually([&] { return committed_to_end(s); }));
+  CHECK(eventually(
+    [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
   // At least once: the restarted daemon processed everything after the
   // last commit (more, if the old one had committed less than it did).
   CHECK(scrape(*a2, "dashstream_records_total") >=
@@ -191,7 +180,9 @@ TEST_CASE("a producer faster than the daemon: partitions pause and resume, "
                  {"pipeline.memory_budget_bytes=" + std::to_string(budget),
                   "pipeline.partition_inflight_max=1000000",
                   "pipeline.partition_inflight_low_water=500000"});
-  REQUIRE(eventually([&] { return committed_to_end(s); }, 240s));
+  REQUIRE(eventually(
+    [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); },
+    240s));
   auto peak = a->proc_status_bytes("VmHWM");
   auto pauses = scrape(*a, "dashstream_partition_pauses_total");
   auto resumes = scrape(*a, "dashstream_partition_resumes_total");

@@ -24,6 +24,7 @@
 #include "runtime/kafka/producer_client.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/http_get.hpp"
+#include "tests/support/kafka_checks.hpp"
 #include "tests/support/metrics_reader.hpp"
 
 using namespace ds;
@@ -127,19 +128,11 @@ TEST_CASE("the spool's disk fills up: ingestion pauses and health says why, "
     FAIL("cannot mount a tmpfs on " << spool_dir << ": " << disk.error());
   }
 
-  auto mock = kafka::mock_cluster::make(2);
-  REQUIRE(mock);
-  REQUIRE_FALSE((*mock)->create_topic(topic, 2));
-  REQUIRE_FALSE((*mock)->create_topic(dlq_topic, 2));
-  for (int32_t p = 0; p < 2; ++p) {
-    REQUIRE_FALSE((*mock)->set_partition_leader(topic, p, 1));
-    REQUIRE_FALSE((*mock)->set_partition_leader(dlq_topic, p, 2));
-  }
-  REQUIRE_FALSE((*mock)->set_group_coordinator(group, 1));
-  REQUIRE_FALSE((*mock)->set_broker_down(2));
+  auto mock = ds::test::dlq_outage_cluster(topic, group);
+  REQUIRE_FALSE(mock->set_broker_down(2));
 
   config::daemon_config c;
-  c.kafka.brokers = (*mock)->bootstrap();
+  c.kafka.brokers = mock->bootstrap();
   c.kafka.topic = topic;
   c.kafka.group_id = group;
   c.kafka.lag_check_interval_secs = 1;
@@ -236,7 +229,7 @@ TEST_CASE("the spool's disk fills up: ingestion pauses and health says why, "
       .count();
 
   // The DLQ broker returns: the spool drains into the topic.
-  REQUIRE_FALSE((*mock)->set_broker_up(2));
+  REQUIRE_FALSE(mock->set_broker_up(2));
   CHECK(eventually([&] {
     return metric(reg, "dashstream_dlq_spooled_records") == 0 &&
            metric(reg, "dashstream_dlq_drained_records_total") >=

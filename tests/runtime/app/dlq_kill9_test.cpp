@@ -28,6 +28,7 @@
 #include "runtime/workload/sender.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/http_get.hpp"
+#include "tests/support/kafka_checks.hpp"
 #include "tests/support/process.hpp"
 
 using namespace ds;
@@ -136,21 +137,6 @@ double scrape(const test::child_process& p, const std::string& key) {
   return text.empty() ? -1 : test::scrape_value(text, key);
 }
 
-bool committed_to_end(const kafka::client_config& client,
-                      const std::string& group, const std::string& topic) {
-  auto marks = kafka::watermarks(client, topic, 10s);
-  auto committed = kafka::committed_offsets(client, group, topic, 10s);
-  if (!marks || !committed) {
-    return false;
-  }
-  for (const auto& wm : *marks) {
-    if ((*committed)[static_cast<std::size_t>(wm.partition)] != wm.high) {
-      return false;
-    }
-  }
-  return true;
-}
-
 } // namespace
 
 TEST_CASE("kill -9 while spooling, at random moments, again and again: no "
@@ -171,17 +157,9 @@ TEST_CASE("kill -9 while spooling, at random moments, again and again: no "
   // One spool for every incarnation: what one spooled, the next recovers.
   const std::string spool_dir = "/tmp/" + topic + "-spool";
 
-  auto mock = kafka::mock_cluster::make(2);
-  REQUIRE(mock);
-  REQUIRE_FALSE((*mock)->create_topic(topic, 2));
-  REQUIRE_FALSE((*mock)->create_topic(dlq_topic, 2));
-  for (int32_t p = 0; p < 2; ++p) {
-    REQUIRE_FALSE((*mock)->set_partition_leader(topic, p, 1));
-    REQUIRE_FALSE((*mock)->set_partition_leader(dlq_topic, p, 2));
-  }
-  REQUIRE_FALSE((*mock)->set_group_coordinator(group, 1));
-  REQUIRE_FALSE((*mock)->set_broker_down(2));
-  const auto brokers = (*mock)->bootstrap();
+  auto mock = ds::test::dlq_outage_cluster(topic, group);
+  REQUIRE_FALSE(mock->set_broker_down(2));
+  const auto brokers = mock->bootstrap();
   kafka::client_config client{brokers, {}};
 
   auto start_daemon = [&](const std::string& name) {
@@ -247,7 +225,7 @@ TEST_CASE("kill -9 while spooling, at random moments, again and again: no "
   WARN("killed " << kills << " times, " << timings.str());
 
   // The DLQ broker returns; one more daemon drains and finishes the topic.
-  REQUIRE_FALSE((*mock)->set_broker_up(2));
+  REQUIRE_FALSE(mock->set_broker_up(2));
   auto last = start_daemon("final");
   INFO("final log /tmp/" << topic << "-final.log");
   REQUIRE(eventually([&] { return last->http_port() != 0; }));
@@ -255,8 +233,9 @@ TEST_CASE("kill -9 while spooling, at random moments, again and again: no "
     scrape(*last, "dashstream_dlq_spool_recovered_truncations_total");
   recovered_records +=
     scrape(*last, "dashstream_dlq_spool_recovered_records_total");
-  CHECK(eventually([&] { return committed_to_end(client, group, topic); }, 300s,
-                   500ms));
+  CHECK(
+    eventually([&] { return ds::test::committed_to_end(client, group, topic); },
+               300s, 500ms));
   CHECK(eventually(
     [&] { return scrape(*last, "dashstream_dlq_spooled_records") == 0; },
     300s));

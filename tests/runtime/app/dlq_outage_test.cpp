@@ -18,6 +18,7 @@
 #include "runtime/kafka/mock_cluster.hpp"
 #include "runtime/workload/sender.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/kafka_checks.hpp"
 #include "tests/support/metrics_reader.hpp"
 
 using namespace ds;
@@ -68,21 +69,13 @@ TEST_CASE("the DLQ topic down for a while: the pipeline flows, the spool "
                            : 60);
   std::random_device rd;
   auto id = std::to_string(rd());
-  auto mock = kafka::mock_cluster::make(2);
-  REQUIRE(mock);
   const std::string topic = "outage-" + id;
   const std::string dlq_topic = topic + "-dlq";
   const std::string group = "outage-group-" + id;
-  REQUIRE_FALSE((*mock)->create_topic(topic, 2));
-  REQUIRE_FALSE((*mock)->create_topic(dlq_topic, 2));
-  for (int32_t p = 0; p < 2; ++p) {
-    REQUIRE_FALSE((*mock)->set_partition_leader(topic, p, 1));
-    REQUIRE_FALSE((*mock)->set_partition_leader(dlq_topic, p, 2));
-  }
-  REQUIRE_FALSE((*mock)->set_group_coordinator(group, 1));
+  auto mock = ds::test::dlq_outage_cluster(topic, group);
 
   config::daemon_config c;
-  c.kafka.brokers = (*mock)->bootstrap();
+  c.kafka.brokers = mock->bootstrap();
   c.kafka.topic = topic;
   c.kafka.group_id = group;
   c.http.port = 0;
@@ -96,7 +89,7 @@ TEST_CASE("the DLQ topic down for a while: the pipeline flows, the spool "
   auto processed = [&] { return metric(reg, "dashstream_records_total"); };
 
   // The DLQ's leader goes away; corrupt records keep arriving.
-  REQUIRE_FALSE((*mock)->set_broker_down(2));
+  REQUIRE_FALSE(mock->set_broker_down(2));
   uint64_t sent = 0;
   auto corrupt = produce(c.kafka.brokers, topic, 1, sent);
   auto spooled_max = 0.0;
@@ -133,7 +126,7 @@ TEST_CASE("the DLQ topic down for a while: the pipeline flows, the spool "
                  << spooled_max << " records");
 
   // Recovery: the drainer delivers the spool.
-  REQUIRE_FALSE((*mock)->set_broker_up(2));
+  REQUIRE_FALSE(mock->set_broker_up(2));
   CHECK(eventually([&] {
     return metric(reg, "dashstream_dlq_spooled_records") == 0 &&
            metric(reg, "dashstream_dlq_drained_records_total") >=
