@@ -12,14 +12,15 @@
 
 #include "runtime/bench/child_process.hpp"
 
-// The harness end to end on the embedded broker: `dashstream bench smoke
-// --json` starts, runs one raw/pipeline pair and reports consistent JSON.
-// Its figures are never checked: a benchmark is not a test.
-TEST_CASE("dashstream bench smoke reports consistent JSON", "[bench]") {
-  auto out = std::string{"/tmp/bench_smoke_test-"} +
-             std::to_string(::getpid()) + ".json";
+namespace {
+
+// Runs `dashstream bench NAME --json` and returns its JSON result (the
+// last object it printed); a failed run fails the test with its log.
+nlohmann::json run_scenario(const std::string& name) {
+  auto out =
+    "/tmp/bench_" + name + "_test-" + std::to_string(::getpid()) + ".json";
   auto child = ds::bench::child_process::spawn(
-    {DS_DASHSTREAM_BIN, "bench", "smoke", "--scenario-dir", DS_SCENARIO_DIR,
+    {DS_DASHSTREAM_BIN, "bench", name, "--scenario-dir", DS_SCENARIO_DIR,
      "--json", "--quiet"},
     out);
   REQUIRE(child);
@@ -28,10 +29,21 @@ TEST_CASE("dashstream bench smoke reports consistent JSON", "[bench]") {
   INFO((*child)->log());
   REQUIRE(ex->status == 0);
   auto text = (*child)->log();
+  std::remove(out.c_str());
   auto pos = text.rfind("\n{");
   auto doc = nlohmann::json::parse(
     text.substr(pos == std::string::npos ? 0 : pos + 1), nullptr, false);
   REQUIRE_FALSE(doc.is_discarded());
+  return doc;
+}
+
+} // namespace
+
+// The harness end to end on the embedded broker: `dashstream bench smoke
+// --json` starts, runs one raw/pipeline pair and reports consistent JSON.
+// Its figures are never checked: a benchmark is not a test.
+TEST_CASE("dashstream bench smoke reports consistent JSON", "[bench]") {
+  auto doc = run_scenario("smoke");
   const auto& s = doc["summary"];
   const auto produced = doc["produce"]["sent"].get<double>();
   CHECK(produced > 0);
@@ -50,29 +62,13 @@ TEST_CASE("dashstream bench smoke reports consistent JSON", "[bench]") {
   CHECK(doc["rounds"].size() == 1);
   CHECK(doc["rounds"][0]["raw"]["records"].get<double>() == produced);
   CHECK_FALSE(doc["timeline"].empty());
-  std::remove(out.c_str());
 }
 
 // The bad_records mode end to end: a clean backlog and an all-corrupt one,
 // one pair; every bad record ends up durable in the DLQ and the ratio is
 // reported. Its value is not judged.
 TEST_CASE("dashstream bench smoke-bad reports the bad/clean ratio", "[bench]") {
-  auto out = std::string{"/tmp/bench_smoke_bad_test-"} +
-             std::to_string(::getpid()) + ".json";
-  auto child = ds::bench::child_process::spawn(
-    {DS_DASHSTREAM_BIN, "bench", "smoke-bad", "--scenario-dir", DS_SCENARIO_DIR,
-     "--json", "--quiet"},
-    out);
-  REQUIRE(child);
-  auto ex = (*child)->wait(std::chrono::seconds(90));
-  REQUIRE(ex);
-  INFO((*child)->log());
-  REQUIRE(ex->status == 0);
-  auto text = (*child)->log();
-  auto pos = text.rfind("\n{");
-  auto doc = nlohmann::json::parse(
-    text.substr(pos == std::string::npos ? 0 : pos + 1), nullptr, false);
-  REQUIRE_FALSE(doc.is_discarded());
+  auto doc = run_scenario("smoke-bad");
   const auto& s = doc["summary"];
   const auto clean = doc["produce"]["sent"].get<double>();
   const auto bad = doc["produce_bad"]["sent"].get<double>();
@@ -91,5 +87,4 @@ TEST_CASE("dashstream bench smoke-bad reports the bad/clean ratio", "[bench]") {
   CHECK(doc["rounds"].size() == 1);
   CHECK(doc["rounds"][0]["bad"]["measured_on"] == "dlq_records");
   CHECK(doc["rounds"][0]["clean"]["measured_on"] == "processed");
-  std::remove(out.c_str());
 }
