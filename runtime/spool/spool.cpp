@@ -15,8 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/crc.hpp>
-
+#include "runtime/spool/crc32c.hpp"
 #include "runtime/spool/errc.hpp"
 
 namespace ds::spool {
@@ -31,15 +30,11 @@ namespace {
 constexpr size_t header_size = 16;
 constexpr std::string_view segment_suffix = ".seg";
 
-using crc32c_t =
-  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true>;
-
 uint32_t frame_crc(uint32_t length, int64_t ms, std::string_view payload) {
-  crc32c_t crc;
-  crc.process_bytes(&length, sizeof(length));
-  crc.process_bytes(&ms, sizeof(ms));
-  crc.process_bytes(payload.data(), payload.size());
-  return crc.checksum();
+  auto crc = crc32c_extend(crc32c_init, &length, sizeof(length));
+  crc = crc32c_extend(crc, &ms, sizeof(ms));
+  crc = crc32c_extend(crc, payload.data(), payload.size());
+  return crc32c_final(crc);
 }
 
 void append_frame(std::string& out, std::string_view payload, int64_t ms) {
