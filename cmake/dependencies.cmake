@@ -13,6 +13,11 @@ find_package(nlohmann_json CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)
+# Header-only; a streaming writer for the DLQ envelope (nlohmann builds a DOM).
+find_package(RapidJSON CONFIG REQUIRED)
+add_library(rapidjson::rapidjson INTERFACE IMPORTED)
+set_target_properties(rapidjson::rapidjson PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${RAPIDJSON_INCLUDE_DIRS}")
 
 # CAF 0.17 ships no CMake package on Debian; wrap the library by hand.
 find_library(CAF_CORE_LIBRARY caf_core REQUIRED)

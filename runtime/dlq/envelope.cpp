@@ -5,6 +5,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "runtime/dlq/errc.hpp"
 #include "runtime/kafka/errc.hpp"
@@ -137,9 +139,25 @@ caf::expected<std::string> base64_decode(std::string_view text) {
 }
 
 std::string sha256_hex(std::string_view bytes) {
+  // One fetched digest and one context per thread: EVP_Digest() looks the
+  // algorithm up (under a lock) and allocates a context on every call.
+  struct digest {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~digest() {
+      EVP_MD_CTX_free(ctx);
+      EVP_MD_free(md);
+    }
+  };
+  thread_local digest d;
   unsigned char md[SHA256_DIGEST_LENGTH];
   unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  if (d.md == nullptr || d.ctx == nullptr ||
+      EVP_DigestInit_ex2(d.ctx, d.md, nullptr) != 1 ||
+      EVP_DigestUpdate(d.ctx, bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestFinal_ex(d.ctx, md, &len) != 1) {
+    EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  }
   return to_hex({reinterpret_cast<const char*>(md), len});
 }
 
@@ -236,58 +254,158 @@ std::string record_id(const rejected_record& r) {
          std::to_string(r.offset);
 }
 
-nlohmann::json make_envelope(const rejected_record& r,
-                             const envelope_settings& settings,
-                             std::chrono::system_clock::time_point now) {
-  using nlohmann::json;
+namespace {
+
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+bool is_ascii(std::string_view s) {
+  for (auto c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ASCII (ids, hex, the error texts we write) goes straight through the
+// writer's escaping. Anything else may be invalid UTF-8 (a Kafka header, a
+// thread id from a foreign producer): nlohmann replaces bad sequences with
+// U+FFFD, as the envelope always did, so the output stays valid JSON.
+void put_string(json_writer& w, std::string_view s) {
+  if (is_ascii(s)) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    return;
+  }
+  auto quoted =
+    nlohmann::json(std::string{s})
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  w.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
+}
+
+// Text that never needs escaping (hex digits, decimal numbers, our own
+// timestamps): copied as is.
+void put_plain(json_writer& w, std::string_view s) {
+  std::string quoted;
+  quoted.reserve(s.size() + 2);
+  quoted += '"';
+  quoted += s;
+  quoted += '"';
+  w.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
+}
+
+void put_key(json_writer& w, std::string_view k) {
+  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+}
+
+void put_optional(json_writer& w, const std::optional<std::string>& s) {
+  if (s) {
+    put_string(w, *s);
+  } else {
+    w.Null();
+  }
+}
+
+} // namespace
+
+// Written field by field, keys in sorted order (the order nlohmann's
+// std::map gave, so the bytes did not change): building a JSON DOM and
+// dumping it was most of the DLQ writer's time per record
+// (docs/benchmarks.md, session 4).
+std::string write_envelope(const rejected_record& r,
+                           const envelope_settings& settings,
+                           std::string_view timestamp) {
   const auto& p = r.payload;
   auto head = std::string_view{p}.substr(0, 16);
   auto tail = std::string_view{p}.substr(p.size() > 16 ? p.size() - 16 : 0);
-  json env{
-    {"envelope_version", envelope_version},
-    {"record_id", record_id(r)},
-    {"error", r.error},
-    {"error_type", r.error_type},
-    {"stage", r.stage},
-    {"exception_class", r.exception_class},
-    {"timestamp", rfc3339(now)},
-    {"source_topic", r.source_topic},
-    {"source_partition", r.partition},
-    // Kafka offsets stay far below 2^53; the Connect header carries the
-    // exact decimal form as well.
-    {"source_offset", r.offset},
-    {"consumer_group", r.consumer_group},
-    {"consumer_id", r.consumer_group}, // the old writers' name (contract §4)
-    {"kafka_timestamp_ms", r.kafka_timestamp_ms},
-    {"payload_missing", r.payload_missing},
-    {"message_size", p.size()},
-    {"payload_sha256", sha256_hex(p)},
-    {"first_bytes_hex", to_hex(head)},
-    {"last_bytes_hex", to_hex(tail)},
-    {"thread_id", r.thread_id ? json(*r.thread_id) : json(nullptr)},
-    {"tenant_id", r.tenant_id ? json(*r.tenant_id) : json(nullptr)},
-  };
+  rapidjson::StringBuffer buf;
+  buf.Reserve(768 + r.error.size() +
+              (settings.include_payload ? p.size() * 4 / 3 + 4 : 0));
+  json_writer w{buf};
+  w.StartObject();
+  put_key(w, "consumer_group");
+  put_string(w, r.consumer_group);
+  put_key(w, "consumer_id"); // the old writers' name (contract §4)
+  put_string(w, r.consumer_group);
+  put_key(w, "envelope_version");
+  w.Int(envelope_version);
+  put_key(w, "error");
+  put_string(w, r.error);
+  put_key(w, "error_type");
+  put_string(w, r.error_type);
+  put_key(w, "exception_class");
+  put_string(w, r.exception_class);
   // Sequences are uint64 (contract §8.4): strings, never lossy numbers.
   if (r.expected_sequence) {
-    env["expected_sequence"] = std::to_string(*r.expected_sequence);
+    put_key(w, "expected_sequence");
+    put_plain(w, std::to_string(*r.expected_sequence));
   }
-  if (r.received_sequence) {
-    env["received_sequence"] = std::to_string(*r.received_sequence);
-  }
-  if (r.traceparent) {
-    env["traceparent"] = *r.traceparent;
-    if (auto id = trace_id_of(*r.traceparent); !id.empty()) {
-      env["trace_id"] = id;
-    }
-  }
-  if (settings.include_payload && !r.payload_missing) {
+  put_key(w, "first_bytes_hex");
+  put_plain(w, to_hex(head));
+  put_key(w, "kafka_timestamp_ms");
+  w.Int64(r.kafka_timestamp_ms);
+  put_key(w, "last_bytes_hex");
+  put_plain(w, to_hex(tail));
+  put_key(w, "message_size");
+  w.Uint64(p.size());
+  bool embed = settings.include_payload && !r.payload_missing;
+  if (embed) {
     auto keep = std::min<uint64_t>(p.size(), settings.payload_truncate_bytes);
-    env["original_payload_base64"] =
-      base64_encode(std::string_view{p}.substr(0, static_cast<size_t>(keep)));
-    env["original_payload_size"] = p.size();
-    env["original_payload_truncated"] = keep < p.size();
+    put_key(w, "original_payload_base64");
+    put_string(w, base64_encode(
+                    std::string_view{p}.substr(0, static_cast<size_t>(keep))));
+    put_key(w, "original_payload_size");
+    w.Uint64(p.size());
+    put_key(w, "original_payload_truncated");
+    w.Bool(keep < p.size());
   }
-  return env;
+  put_key(w, "payload_missing");
+  w.Bool(r.payload_missing);
+  put_key(w, "payload_sha256");
+  put_plain(w, sha256_hex(p));
+  if (r.received_sequence) {
+    put_key(w, "received_sequence");
+    put_plain(w, std::to_string(*r.received_sequence));
+  }
+  put_key(w, "record_id");
+  put_string(w, record_id(r));
+  // Kafka offsets stay far below 2^53; the Connect header carries the
+  // exact decimal form as well.
+  put_key(w, "source_offset");
+  w.Int64(r.offset);
+  put_key(w, "source_partition");
+  w.Int(r.partition);
+  put_key(w, "source_topic");
+  put_string(w, r.source_topic);
+  put_key(w, "stage");
+  put_string(w, r.stage);
+  put_key(w, "tenant_id");
+  put_optional(w, r.tenant_id);
+  put_key(w, "thread_id");
+  put_optional(w, r.thread_id);
+  put_key(w, "timestamp");
+  put_string(w, timestamp);
+  if (r.traceparent) {
+    if (auto id = trace_id_of(*r.traceparent); !id.empty()) {
+      put_key(w, "trace_id");
+      put_string(w, id);
+    }
+    put_key(w, "traceparent");
+    put_string(w, *r.traceparent);
+  }
+  w.EndObject();
+  return std::string{buf.GetString(), buf.GetSize()};
+}
+
+std::string write_envelope(const rejected_record& r,
+                           const envelope_settings& settings,
+                           std::chrono::system_clock::time_point now) {
+  return write_envelope(r, settings, rfc3339(now));
+}
+
+nlohmann::json make_envelope(const rejected_record& r,
+                             const envelope_settings& settings,
+                             std::chrono::system_clock::time_point now) {
+  return nlohmann::json::parse(write_envelope(r, settings, now));
 }
 
 std::vector<kafka::record_header> make_headers(const rejected_record& r) {
@@ -310,11 +428,16 @@ std::vector<kafka::record_header> make_headers(const rejected_record& r) {
 dlq_record make_dlq_record(const rejected_record& r, const std::string& topic,
                            const envelope_settings& settings,
                            std::chrono::system_clock::time_point now) {
+  return make_dlq_record(r, topic, settings, rfc3339(now));
+}
+
+dlq_record make_dlq_record(const rejected_record& r, const std::string& topic,
+                           const envelope_settings& settings,
+                           std::string_view timestamp) {
   dlq_record rec;
   rec.topic = topic;
   rec.key = r.key;
-  rec.value = make_envelope(r, settings, now)
-                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  rec.value = write_envelope(r, settings, timestamp);
   rec.headers = make_headers(r);
   rec.error_type = r.error_type;
   return rec;

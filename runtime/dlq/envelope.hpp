@@ -38,7 +38,17 @@ struct dlq_record {
 /// `dlq inspect` counts duplicates.
 std::string record_id(const rejected_record& r);
 
-/// The versioned JSON envelope (contract §4).
+/// The versioned JSON envelope (contract §4), serialized: what the DLQ
+/// topic receives. Always valid UTF-8 (bad sequences become U+FFFD).
+std::string write_envelope(const rejected_record& r,
+                           const envelope_settings& settings,
+                           std::chrono::system_clock::time_point now);
+/// The same with the timestamp already formatted by rfc3339() (a batch
+/// shares one).
+std::string write_envelope(const rejected_record& r,
+                           const envelope_settings& settings,
+                           std::string_view timestamp);
+/// The same envelope parsed (tests, tools).
 nlohmann::json make_envelope(const rejected_record& r,
                              const envelope_settings& settings,
                              std::chrono::system_clock::time_point now);
@@ -49,6 +59,9 @@ std::vector<kafka::record_header> make_headers(const rejected_record& r);
 dlq_record make_dlq_record(const rejected_record& r, const std::string& topic,
                            const envelope_settings& settings,
                            std::chrono::system_clock::time_point now);
+dlq_record make_dlq_record(const rejected_record& r, const std::string& topic,
+                           const envelope_settings& settings,
+                           std::string_view timestamp);
 
 /// Binary form of a dlq_record inside the spool (length-prefixed fields, so
 /// binary keys and headers survive).

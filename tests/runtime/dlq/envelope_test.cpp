@@ -1,5 +1,7 @@
 #include "runtime/dlq/envelope.hpp"
 
+#include <random>
+
 #include <catch2/catch.hpp>
 
 #include "dlq_test_support.hpp"
@@ -160,4 +162,113 @@ TEST_CASE("RFC 3339 round trip and rejection") {
   // Beyond what system_clock holds (2262): an error, not an overflow.
   CHECK_FALSE(parse_rfc3339("2999-01-01T00:00:00Z"));
   CHECK(parse_rfc3339("2200-01-01T00:00:00Z"));
+}
+
+namespace {
+
+// The envelope as a JSON DOM, field by field: what the streaming writer
+// must produce (it replaced exactly this construction).
+nlohmann::json reference_envelope(const rejected_record& r,
+                                  const envelope_settings& s,
+                                  std::chrono::system_clock::time_point now) {
+  const auto& p = r.payload;
+  auto opt = [](const std::optional<std::string>& x) {
+    return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
+  };
+  nlohmann::json env{
+    {"envelope_version", envelope_version},
+    {"record_id", record_id(r)},
+    {"error", r.error},
+    {"error_type", r.error_type},
+    {"stage", r.stage},
+    {"exception_class", r.exception_class},
+    {"timestamp", rfc3339(now)},
+    {"source_topic", r.source_topic},
+    {"source_partition", r.partition},
+    {"source_offset", r.offset},
+    {"consumer_group", r.consumer_group},
+    {"consumer_id", r.consumer_group},
+    {"kafka_timestamp_ms", r.kafka_timestamp_ms},
+    {"payload_missing", r.payload_missing},
+    {"message_size", p.size()},
+    {"payload_sha256", sha256_hex(p)},
+    {"first_bytes_hex", to_hex(std::string_view{p}.substr(0, 16))},
+    {"last_bytes_hex",
+     to_hex(std::string_view{p}.substr(p.size() > 16 ? p.size() - 16 : 0))},
+    {"thread_id", opt(r.thread_id)},
+    {"tenant_id", opt(r.tenant_id)},
+  };
+  if (r.expected_sequence) {
+    env["expected_sequence"] = std::to_string(*r.expected_sequence);
+  }
+  if (r.received_sequence) {
+    env["received_sequence"] = std::to_string(*r.received_sequence);
+  }
+  if (r.traceparent) {
+    env["traceparent"] = *r.traceparent;
+    if (r.traceparent->size() >= 35 && (*r.traceparent)[2] == '-') {
+      env["trace_id"] = r.traceparent->substr(3, 32);
+    }
+  }
+  if (s.include_payload && !r.payload_missing) {
+    auto keep = std::min<uint64_t>(p.size(), s.payload_truncate_bytes);
+    env["original_payload_base64"] =
+      base64_encode(std::string_view{p}.substr(0, keep));
+    env["original_payload_size"] = p.size();
+    env["original_payload_truncated"] = keep < p.size();
+  }
+  // Through text, so invalid UTF-8 is replaced the same way (U+FFFD).
+  return nlohmann::json::parse(
+    env.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string random_text(std::mt19937_64& rng) {
+  // Quotes, backslashes, control bytes, valid multi-byte UTF-8 and
+  // broken sequences (lone continuation, truncated lead, overlong).
+  static const std::vector<std::string> pieces{
+    "plain", "\"",   "\\",       "\n",       "\t",   std::string(1, '\0'),
+    "\x01",  "\x1f", "\x7f",     "é",        "€",    "😀",
+    "\x80",  "\xc3", "\xe2\x82", "\xc0\xaf", "\xff", "/",
+    " "};
+  std::string s;
+  auto n = rng() % 12;
+  for (uint64_t i = 0; i < n; ++i) {
+    s += pieces[rng() % pieces.size()];
+  }
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("the written envelope equals the JSON DOM, for any text") {
+  std::mt19937_64 rng{7};
+  for (int round = 0; round < 500; ++round) {
+    auto r = test::bad_record(random_text(rng), static_cast<int64_t>(rng()));
+    r.offset = static_cast<int64_t>(rng() >> 1);
+    r.partition = static_cast<int32_t>(rng() % 1000);
+    r.consumer_group = random_text(rng);
+    r.error = random_text(rng);
+    r.error_type = random_text(rng);
+    r.stage = random_text(rng);
+    r.exception_class = random_text(rng);
+    r.payload = random_text(rng);
+    r.payload_missing = rng() % 5 == 0;
+    r.kafka_timestamp_ms =
+      static_cast<int64_t>(rng() >> 2) * (rng() % 2 ? 1 : -1);
+    r.thread_id = rng() % 3 ? std::optional{random_text(rng)} : std::nullopt;
+    r.tenant_id = rng() % 3 ? std::optional{random_text(rng)} : std::nullopt;
+    r.traceparent =
+      rng() % 3 ? std::optional{random_text(rng) + "00-" +
+                                std::string(32, 'a') + "-" + random_text(rng)}
+                : std::nullopt;
+    r.expected_sequence =
+      rng() % 2 ? std::optional<uint64_t>{rng()} : std::nullopt;
+    r.received_sequence =
+      rng() % 2 ? std::optional<uint64_t>{rng()} : std::nullopt;
+    envelope_settings s{rng() % 2 == 0, rng() % 40};
+    auto text = write_envelope(r, s, fixed_now);
+    INFO("round " << round << ": " << text);
+    auto parsed = nlohmann::json::parse(text); // throws on invalid JSON/UTF-8
+    REQUIRE(parsed == reference_envelope(r, s, fixed_now));
+  }
 }
