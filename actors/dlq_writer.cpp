@@ -28,18 +28,34 @@ void set_refusal(self_ptr self, std::string why) {
   }
 }
 
-void submit(self_ptr self, uint64_t id) {
+// One hand-over to the sink for all of `ids`. Success is counted down per
+// request on the sink's threads; only failures come back one by one.
+void submit(self_ptr self, const std::vector<uint64_t>& ids) {
   auto& st = self->state;
-  auto it = st.submitted.find(id);
-  if (it == st.submitted.end()) {
-    return;
-  }
   auto me = caf::actor_cast<caf::actor>(self);
-  // The sink owns its copy; the shared record stays here for a retry.
-  st.port.submit(*it->second.record, [me, id](caf::error err) {
-    caf::anon_send(caf::actor_cast<dlq_actor>(me), dlq_done_atom::value, id,
-                   std::move(err));
-  });
+  std::vector<dlq::sink::submission> out;
+  out.reserve(ids.size());
+  for (auto id : ids) {
+    auto it = st.submitted.find(id);
+    if (it == st.submitted.end()) {
+      continue;
+    }
+    // The sink builds its envelope now; the shared record stays here for a
+    // retry.
+    out.push_back({it->second.record.get(),
+                   [me, id, left = it->second.left](caf::error err) {
+                     auto h = caf::actor_cast<dlq_actor>(me);
+                     if (err) {
+                       caf::anon_send(h, dlq_done_atom::value, id,
+                                      std::move(err));
+                     } else if (left->left.fetch_sub(1) == 1) {
+                       caf::anon_send(h, dlq_done_atom::value, left->first_id);
+                     }
+                   }});
+  }
+  if (!out.empty()) {
+    st.port.submit(out);
+  }
 }
 
 void schedule_retry(self_ptr self) {
@@ -62,41 +78,49 @@ dlq_writer(dlq_actor::stateful_pointer<dlq_writer_state> self, dlq_port port,
   return {
     [self](dlq_atom, const dlq_batch& batch) -> caf::result<bool> {
       auto& st = self->state;
-      auto group = std::make_shared<dlq_writer_state::batch_promise>();
-      group->promise = self->make_response_promise<bool>();
-      group->remaining = batch.records.size();
       if (batch.records.empty()) {
-        group->promise.deliver(true);
-        return group->promise;
+        return true;
       }
+      auto first = st.next_id;
+      auto left = std::make_shared<dlq_writer_state::countdown>();
+      left->left = batch.records.size();
+      left->first_id = first;
+      auto& group = st.batches[first];
+      group.promise = self->make_response_promise<bool>();
+      group.size = batch.records.size();
+      std::vector<uint64_t> now;
       for (const auto& r : batch.records) {
         auto id = st.next_id++;
-        st.submitted.emplace(id, dlq_writer_state::waiting{r, group});
+        st.submitted.emplace(id, dlq_writer_state::waiting{r, left});
         if (!st.refused.empty()) {
           // Keep order behind what is already waiting for space.
           st.refused.push_back(id);
           schedule_retry(self);
         } else {
-          submit(self, id);
+          now.push_back(id);
         }
       }
-      return group->promise;
+      submit(self, now);
+      return group.promise;
+    },
+    [self](dlq_done_atom, uint64_t first_id) {
+      auto& st = self->state;
+      auto it = st.batches.find(first_id);
+      if (it == st.batches.end()) {
+        return;
+      }
+      for (uint64_t id = first_id; id < first_id + it->second.size; ++id) {
+        st.submitted.erase(id);
+      }
+      it->second.promise.deliver(true);
+      st.batches.erase(it);
+      if (st.refused.empty()) {
+        set_refusal(self, "");
+      }
     },
     [self](dlq_done_atom, uint64_t id, const caf::error& err) {
       auto& st = self->state;
-      auto it = st.submitted.find(id);
-      if (it == st.submitted.end()) {
-        return;
-      }
-      if (!err) {
-        auto group = std::move(it->second.batch);
-        st.submitted.erase(it);
-        if (--group->remaining == 0) {
-          group->promise.deliver(true);
-        }
-        if (st.refused.empty()) {
-          set_refusal(self, "");
-        }
+      if (!err || st.submitted.count(id) == 0) {
         return;
       }
       // Neither Kafka nor the spool took it: keep it and try again later.
@@ -118,11 +142,9 @@ dlq_writer(dlq_actor::stateful_pointer<dlq_writer_state> self, dlq_port port,
         schedule_retry(self); // still full: don't churn the spool
         return;
       }
-      auto ids = std::move(st.refused);
+      std::vector<uint64_t> ids(st.refused.begin(), st.refused.end());
       st.refused.clear();
-      for (auto id : ids) {
-        submit(self, id);
-      }
+      submit(self, ids);
     },
   };
 }

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -40,15 +42,18 @@ typename Inspector::result_type inspect(Inspector& f, dlq_batch&) {
 /// never be committed past an un-durable DLQ record (contract §8.1).
 using dlq_actor = caf::typed_actor<
   caf::replies_to<dlq_atom, dlq_batch>::with<bool>,
-  // Internal: the sink's verdict for a submission, from its own thread.
+  // Internal, from the sink's threads: the submission with this id failed.
   caf::reacts_to<dlq_done_atom, uint64_t, caf::error>,
+  // Internal, from the sink's threads: every record of the batch whose
+  // first id this is, is durable (one message per batch, not per record).
+  caf::reacts_to<dlq_done_atom, uint64_t>,
   // Internal: resubmit what the sink refused (spool full, disk full).
   caf::reacts_to<dlq_retry_atom>>;
 
 /// Where rejected records go; the daemon passes the real sink, tests a
 /// fake. `done` may run on any thread.
 struct dlq_port {
-  std::function<void(dlq::rejected_record, dlq::sink::done_fn)> submit;
+  std::function<void(std::span<dlq::sink::submission>)> submit;
   /// accepting = false: the sink refuses records (and says why).
   std::function<dlq::sink_status()> status;
 };
@@ -59,20 +64,29 @@ using dlq_publisher = std::function<void(const std::string& refusal)>;
 
 struct dlq_writer_state {
   static inline const char* name = "dlq_writer";
-  /// One request: answered once its last record is durable.
+  /// Records of one request not yet durable; the sink's threads count it
+  /// down, and the one reaching zero tells the writer.
+  struct countdown {
+    std::atomic<std::size_t> left;
+    uint64_t first_id;
+  };
+  /// One request: answered once its last record is durable. Its records
+  /// have the ids first_id .. first_id + size - 1.
   struct batch_promise {
     caf::typed_response_promise<bool> promise;
-    std::size_t remaining = 0;
+    std::size_t size = 0;
   };
   struct waiting {
     std::shared_ptr<const dlq::rejected_record> record;
-    std::shared_ptr<batch_promise> batch;
+    std::shared_ptr<countdown> left;
   };
   dlq_port port;
   dlq_publisher publish;
   caf::timespan retry_interval{};
   uint64_t next_id = 0;
   std::unordered_map<uint64_t, waiting> submitted;
+  /// By first id.
+  std::unordered_map<uint64_t, batch_promise> batches;
   /// Refused by the sink, oldest first: retried every retry_interval.
   std::deque<uint64_t> refused;
   bool retry_scheduled = false;

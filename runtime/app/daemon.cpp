@@ -292,9 +292,8 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
     {"dlq_writer", "dlq_writer",
      [dlq_sink, health](caf::actor_system& sys) {
        actors::dlq_port port;
-       port.submit = [dlq_sink](dlq::rejected_record r,
-                                dlq::sink::done_fn done) {
-         dlq_sink->submit(std::move(r), std::move(done));
+       port.submit = [dlq_sink](std::span<dlq::sink::submission> batch) {
+         dlq_sink->submit(batch);
        };
        port.status = [dlq_sink] { return dlq_sink->status(); };
        return caf::actor_cast<caf::actor>(

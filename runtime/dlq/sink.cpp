@@ -144,9 +144,11 @@ struct sink::impl {
     spool_cv.notify_one();
   }
 
-  void route(pending p) {
+  // Kafka while it keeps up; the overflow goes to `spill`, handed to the
+  // spool thread in one go by the caller.
+  void route(pending p, std::vector<pending>& spill) {
     if (!kafka_ok || inflight.size() >= settings.max_inflight) {
-      spool_later(std::move(p));
+      spill.push_back(std::move(p));
       return;
     }
     auto token = next_token++;
@@ -155,7 +157,7 @@ struct sink::impl {
     if (err) {
       probe.write_failed("produce_failed");
       kafka_ok = false;
-      spool_later(std::move(p));
+      spill.push_back(std::move(p));
       return;
     }
     inflight.emplace(token, flight{std::move(p), false, 0});
@@ -295,8 +297,18 @@ struct sink::impl {
         batch.swap(incoming);
         stop_now = stopping;
       }
+      std::vector<pending> spill;
       for (auto& p : batch) {
-        route(std::move(p));
+        route(std::move(p), spill);
+      }
+      if (!spill.empty()) {
+        {
+          std::lock_guard guard{mu};
+          for (auto& p : spill) {
+            to_spool.push_back(std::move(p));
+          }
+        }
+        spool_cv.notify_one();
       }
       producer->poll(std::chrono::milliseconds{inflight.empty() ? 0 : 1});
       drain_step(stop_now);
@@ -449,17 +461,32 @@ sink::open(const config::daemon_config& cfg, const kafka::client_config& kafka,
 }
 
 void sink::submit(rejected_record r, done_fn done) {
-  auto rec = make_dlq_record(r, impl_->topic, impl_->env,
-                             std::chrono::system_clock::now());
+  submission one{&r, std::move(done)};
+  submit(std::span<submission>{&one, 1});
+}
+
+void sink::submit(std::span<submission> batch) {
+  auto now = rfc3339(std::chrono::system_clock::now());
+  std::vector<pending> ready;
+  ready.reserve(batch.size());
+  for (auto& s : batch) {
+    ready.push_back(
+      pending{make_dlq_record(*s.record, impl_->topic, impl_->env, now),
+              std::move(s.done)});
+  }
   {
     std::lock_guard guard{impl_->mu};
     if (!impl_->stopping) {
-      impl_->incoming.push_back(pending{std::move(rec), std::move(done)});
+      for (auto& p : ready) {
+        impl_->incoming.push_back(std::move(p));
+      }
       impl_->kafka_cv.notify_one();
       return;
     }
   }
-  done(make_error(errc::stopped, "the DLQ sink is stopped"));
+  for (auto& p : ready) {
+    p.done(make_error(errc::stopped, "the DLQ sink is stopped"));
+  }
 }
 
 sink_status sink::status() const {

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -90,6 +91,14 @@ public:
   /// (spool full, disk full, fsync failed, stopped): the caller keeps the
   /// record and retries later.
   void submit(rejected_record r, done_fn done);
+  /// The same for many records: one hand-over to the sender thread instead
+  /// of one per record. The envelopes are built on the caller's thread,
+  /// before this returns; `record` need not outlive the call.
+  struct submission {
+    const rejected_record* record = nullptr;
+    done_fn done;
+  };
+  void submit(std::span<submission> batch);
 
   sink_status status() const;
 
