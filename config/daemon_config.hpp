@@ -134,9 +134,9 @@ struct pipeline_settings {
   uint32_t validators = 4;
   /// 0 = one per CPU core.
   uint32_t scheduler_threads = 0;
-  uint32_t partition_inflight_max = 10'000;
+  uint32_t partition_inflight_max = 30'000;
   /// Unless set, the loader makes this half of partition_inflight_max.
-  uint32_t partition_inflight_low_water = 5'000;
+  uint32_t partition_inflight_low_water = 15'000;
   uint64_t memory_budget_bytes = 512ull << 20;
   uint32_t shutdown_timeout_secs = 10;
 
@@ -199,7 +199,7 @@ struct dlq_settings {
   /// A spool segment file is sealed and a new one started past this size.
   uint64_t spool_segment_bytes = 64ull << 20;
   /// Most appends that share one fsync (group commit).
-  uint32_t spool_fsync_batch = 64;
+  uint32_t spool_fsync_batch = 1'024;
   /// How often the drainer retries Kafka while records are spooled.
   uint32_t drain_interval_ms = 1000;
   /// Crashes of a validator on the same record before it is quarantined to

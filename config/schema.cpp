@@ -305,7 +305,7 @@ std::vector<setting> make_table() {
     {
       DS_KEY(pipeline, partition_inflight_max),
       .kind = value_kind::integer,
-      .default_value = int64_t{10'000},
+      .default_value = int64_t{30'000},
       .min = 2,
       .max = 10'000'000,
       .description = "Records in flight per partition before the partition "
@@ -314,7 +314,7 @@ std::vector<setting> make_table() {
     {
       DS_KEY(pipeline, partition_inflight_low_water),
       .kind = value_kind::integer,
-      .default_value = int64_t{5'000},
+      .default_value = int64_t{15'000},
       .default_note = "half of pipeline.partition_inflight_max when unset",
       .min = 1,
       .max = 9'999'999,
@@ -587,7 +587,7 @@ std::vector<setting> make_table() {
     {
       DS_KEY(dlq, spool_fsync_batch),
       .kind = value_kind::integer,
-      .default_value = int64_t{64},
+      .default_value = int64_t{1'024},
       .min = 1,
       .max = 4'096,
       .description = "Most spool appends that share one fsync (group "

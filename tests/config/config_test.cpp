@@ -636,15 +636,15 @@ TEST_CASE("partition_inflight_low_water defaults to half of max and must "
     CHECK(cfg.config.pipeline.partition_inflight_low_water == 9999);
   }
   SECTION("equal to or above max is rejected, naming both keys") {
-    for (auto low : {"10000", "20000"}) {
+    for (auto low : {"30000", "40000"}) {
       auto err =
         load_error(with_flags({{"pipeline.partition_inflight_low_water", low}}),
                    errc::conflicting_values);
       CHECK_THAT(err, Contains("pipeline.partition_inflight_low_water = " +
                                std::string{low} +
                                " (flag --set) must be less than "
-                               "pipeline.partition_inflight_max = 10000 "
-                               "(default); allowed: 1 to 9999"));
+                               "pipeline.partition_inflight_max = 30000 "
+                               "(default); allowed: 1 to 29999"));
     }
   }
 }
