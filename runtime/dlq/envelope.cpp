@@ -267,43 +267,78 @@ bool is_ascii(std::string_view s) {
   return true;
 }
 
-// ASCII (ids, hex, the error texts we write) goes straight through the
-// writer's escaping. Anything else may be invalid UTF-8 (a Kafka header, a
-// thread id from a foreign producer): nlohmann replaces bad sequences with
-// U+FFFD, as the envelope always did, so the output stays valid JSON.
-void put_string(json_writer& w, std::string_view s) {
-  if (is_ascii(s)) {
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-    return;
+// One "key": value pair per call, on RapidJSON's streaming writer.
+class envelope_writer {
+public:
+  explicit envelope_writer(std::size_t reserve) : w_{buf_} {
+    buf_.Reserve(reserve);
+    w_.StartObject();
   }
-  auto quoted =
-    nlohmann::json(std::string{s})
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  w.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
-}
 
-// Text that never needs escaping (hex digits, decimal numbers, our own
-// timestamps): copied as is.
-void put_plain(json_writer& w, std::string_view s) {
-  std::string quoted;
-  quoted.reserve(s.size() + 2);
-  quoted += '"';
-  quoted += s;
-  quoted += '"';
-  w.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
-}
-
-void put_key(json_writer& w, std::string_view k) {
-  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-}
-
-void put_optional(json_writer& w, const std::optional<std::string>& s) {
-  if (s) {
-    put_string(w, *s);
-  } else {
-    w.Null();
+  // ASCII (ids, the error texts we write) goes straight through the
+  // writer's escaping. Anything else may be invalid UTF-8 (a Kafka header,
+  // a thread id from a foreign producer): nlohmann replaces bad sequences
+  // with U+FFFD, as the envelope always did, so the output stays valid JSON.
+  void text(std::string_view key, std::string_view s) {
+    put_key(key);
+    if (is_ascii(s)) {
+      w_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      return;
+    }
+    auto quoted =
+      nlohmann::json(std::string{s})
+        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    w_.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
   }
-}
+
+  // Text that never needs escaping (hex digits, decimal numbers): copied.
+  void plain(std::string_view key, std::string_view s) {
+    put_key(key);
+    std::string quoted;
+    quoted.reserve(s.size() + 2);
+    quoted += '"';
+    quoted += s;
+    quoted += '"';
+    w_.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
+  }
+
+  void text_or_null(std::string_view key, const std::optional<std::string>& s) {
+    if (s) {
+      text(key, *s);
+    } else {
+      put_key(key);
+      w_.Null();
+    }
+  }
+
+  void number(std::string_view key, int64_t x) {
+    put_key(key);
+    w_.Int64(x);
+  }
+
+  void number(std::string_view key, uint64_t x) {
+    put_key(key);
+    w_.Uint64(x);
+  }
+
+  void flag(std::string_view key, bool x) {
+    put_key(key);
+    w_.Bool(x);
+  }
+
+  std::string finish() {
+    w_.EndObject();
+    return std::string{buf_.GetString(), buf_.GetSize()};
+  }
+
+private:
+  void put_key(std::string_view k) {
+    w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+  }
+
+  rapidjson::StringBuffer buf_;
+  json_writer w_;
+};
 
 } // namespace
 
@@ -317,83 +352,52 @@ std::string write_envelope(const rejected_record& r,
   const auto& p = r.payload;
   auto head = std::string_view{p}.substr(0, 16);
   auto tail = std::string_view{p}.substr(p.size() > 16 ? p.size() - 16 : 0);
-  rapidjson::StringBuffer buf;
-  buf.Reserve(768 + r.error.size() +
-              (settings.include_payload ? p.size() * 4 / 3 + 4 : 0));
-  json_writer w{buf};
-  w.StartObject();
-  put_key(w, "consumer_group");
-  put_string(w, r.consumer_group);
-  put_key(w, "consumer_id"); // the old writers' name (contract §4)
-  put_string(w, r.consumer_group);
-  put_key(w, "envelope_version");
-  w.Int(envelope_version);
-  put_key(w, "error");
-  put_string(w, r.error);
-  put_key(w, "error_type");
-  put_string(w, r.error_type);
-  put_key(w, "exception_class");
-  put_string(w, r.exception_class);
+  bool embed = settings.include_payload && !r.payload_missing;
+  envelope_writer out{768 + r.error.size() + (embed ? p.size() * 4 / 3 : 0)};
+  out.text("consumer_group", r.consumer_group);
+  out.text("consumer_id", r.consumer_group); // the old writers' name (§4)
+  out.number("envelope_version", int64_t{envelope_version});
+  out.text("error", r.error);
+  out.text("error_type", r.error_type);
+  out.text("exception_class", r.exception_class);
   // Sequences are uint64 (contract §8.4): strings, never lossy numbers.
   if (r.expected_sequence) {
-    put_key(w, "expected_sequence");
-    put_plain(w, std::to_string(*r.expected_sequence));
+    out.plain("expected_sequence", std::to_string(*r.expected_sequence));
   }
-  put_key(w, "first_bytes_hex");
-  put_plain(w, to_hex(head));
-  put_key(w, "kafka_timestamp_ms");
-  w.Int64(r.kafka_timestamp_ms);
-  put_key(w, "last_bytes_hex");
-  put_plain(w, to_hex(tail));
-  put_key(w, "message_size");
-  w.Uint64(p.size());
-  bool embed = settings.include_payload && !r.payload_missing;
+  out.plain("first_bytes_hex", to_hex(head));
+  out.number("kafka_timestamp_ms", r.kafka_timestamp_ms);
+  out.plain("last_bytes_hex", to_hex(tail));
+  out.number("message_size", uint64_t{p.size()});
   if (embed) {
     auto keep = std::min<uint64_t>(p.size(), settings.payload_truncate_bytes);
-    put_key(w, "original_payload_base64");
-    put_string(w, base64_encode(
-                    std::string_view{p}.substr(0, static_cast<size_t>(keep))));
-    put_key(w, "original_payload_size");
-    w.Uint64(p.size());
-    put_key(w, "original_payload_truncated");
-    w.Bool(keep < p.size());
+    out.plain(
+      "original_payload_base64",
+      base64_encode(std::string_view{p}.substr(0, static_cast<size_t>(keep))));
+    out.number("original_payload_size", uint64_t{p.size()});
+    out.flag("original_payload_truncated", keep < p.size());
   }
-  put_key(w, "payload_missing");
-  w.Bool(r.payload_missing);
-  put_key(w, "payload_sha256");
-  put_plain(w, sha256_hex(p));
+  out.flag("payload_missing", r.payload_missing);
+  out.plain("payload_sha256", sha256_hex(p));
   if (r.received_sequence) {
-    put_key(w, "received_sequence");
-    put_plain(w, std::to_string(*r.received_sequence));
+    out.plain("received_sequence", std::to_string(*r.received_sequence));
   }
-  put_key(w, "record_id");
-  put_string(w, record_id(r));
+  out.text("record_id", record_id(r));
   // Kafka offsets stay far below 2^53; the Connect header carries the
   // exact decimal form as well.
-  put_key(w, "source_offset");
-  w.Int64(r.offset);
-  put_key(w, "source_partition");
-  w.Int(r.partition);
-  put_key(w, "source_topic");
-  put_string(w, r.source_topic);
-  put_key(w, "stage");
-  put_string(w, r.stage);
-  put_key(w, "tenant_id");
-  put_optional(w, r.tenant_id);
-  put_key(w, "thread_id");
-  put_optional(w, r.thread_id);
-  put_key(w, "timestamp");
-  put_string(w, timestamp);
+  out.number("source_offset", r.offset);
+  out.number("source_partition", int64_t{r.partition});
+  out.text("source_topic", r.source_topic);
+  out.text("stage", r.stage);
+  out.text_or_null("tenant_id", r.tenant_id);
+  out.text_or_null("thread_id", r.thread_id);
+  out.text("timestamp", timestamp);
   if (r.traceparent) {
     if (auto id = trace_id_of(*r.traceparent); !id.empty()) {
-      put_key(w, "trace_id");
-      put_string(w, id);
+      out.text("trace_id", id);
     }
-    put_key(w, "traceparent");
-    put_string(w, *r.traceparent);
+    out.text("traceparent", *r.traceparent);
   }
-  w.EndObject();
-  return std::string{buf.GetString(), buf.GetSize()};
+  return out.finish();
 }
 
 std::string write_envelope(const rejected_record& r,
