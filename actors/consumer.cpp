@@ -187,8 +187,20 @@ private:
 
   void on_assigned(int32_t p) {
     deps_->probe->rebalances.Increment();
-    auto [low, high] = deps_->source->watermarks(p);
+    // Before its first fetch librdkafka knows no watermark for a new
+    // partition; without asking, every record of a backlog would count as
+    // live (and its age as end-to-end latency).
+    auto [low, high] =
+      deps_->source->current_watermarks(p, cfg_.watermark_timeout);
     (void)low;
+    if (high < 0) {
+      log_event(spdlog::level::warn,
+                {{"event", "watermark_unknown"},
+                 {"partition", p},
+                 {"detail", "no high watermark within "
+                            "kafka.watermark_timeout_ms: every record of "
+                            "this assignment counts as live"}});
+    }
     auto& e = parts_[p];
     auto self_handle = caf::actor_cast<caf::actor>(self_);
     auto deps = deps_;

@@ -34,6 +34,9 @@ struct consumer_config {
   caf::timespan drain_timeout = std::chrono::seconds(10);
   /// How often lag gauges are refreshed.
   std::chrono::milliseconds lag_interval{1000};
+  /// How long an assignment waits for the partition's high watermark, the
+  /// session start that separates backlog from live records.
+  std::chrono::milliseconds watermark_timeout{5000};
 };
 
 /// Everything the consumer is wired to, built by the composition root.

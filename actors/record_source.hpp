@@ -43,6 +43,13 @@ public:
   virtual caf::error commit(bool wait) = 0;
   /// Low and high watermark as last seen (-1 when unknown).
   virtual std::pair<int64_t, int64_t> watermarks(int32_t partition) = 0;
+  /// The same, asked of the broker when nothing is known yet (a partition
+  /// just assigned, before its first fetch), waiting at most `timeout`.
+  virtual std::pair<int64_t, int64_t>
+  current_watermarks(int32_t partition, std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return watermarks(partition);
+  }
   /// Leaves the group, revoking everything through `on_revoke`.
   virtual caf::error close(const revoke_fn& on_revoke) = 0;
 };

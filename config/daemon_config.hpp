@@ -124,6 +124,7 @@ struct kafka_settings {
   uint32_t session_timeout_ms = 45'000;
   uint64_t max_payload_bytes = 10ull << 20;
   uint32_t lag_check_interval_secs = 10;
+  uint32_t watermark_timeout_ms = 5'000;
   /// Raw librdkafka properties, passed through verbatim.
   std::map<std::string, std::string> properties;
 

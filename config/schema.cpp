@@ -276,6 +276,17 @@ std::vector<setting> make_table() {
       .description = "How often consumer lag and offset age are sampled.",
     },
     {
+      DS_KEY(kafka, watermark_timeout_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{5'000},
+      .min = 1,
+      .max = 60'000,
+      .description =
+        "How long a newly assigned partition waits for the broker's high "
+        "watermark: records below it are backlog (not observed as latency). "
+        "Without an answer in time, every record counts as live.",
+    },
+    {
       DS_KEY(kafka, properties),
       .kind = value_kind::string_map,
       .default_value = string_map{},

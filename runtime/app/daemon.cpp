@@ -268,6 +268,8 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   ccfg.inflight_bytes_low = memory.held_low;
   ccfg.drain_timeout = std::chrono::seconds(c.pipeline.shutdown_timeout_secs);
   ccfg.lag_interval = std::chrono::seconds(c.kafka.lag_check_interval_secs);
+  ccfg.watermark_timeout =
+    std::chrono::milliseconds(c.kafka.watermark_timeout_ms);
   actors::circuit_breaker_config breaker_cfg;
   breaker_cfg.failure_threshold = c.breaker.failure_threshold;
   breaker_cfg.open_duration = std::chrono::seconds(c.breaker.open_secs);

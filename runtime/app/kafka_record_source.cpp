@@ -65,6 +65,13 @@ std::pair<int64_t, int64_t> kafka_record_source::watermarks(int32_t p) {
   return gc_->cached_watermarks(p);
 }
 
+std::pair<int64_t, int64_t>
+kafka_record_source::current_watermarks(int32_t p,
+                                        std::chrono::milliseconds timeout) {
+  auto marks = gc_->cached_watermarks(p);
+  return marks.second >= 0 ? marks : gc_->query_watermarks(p, timeout);
+}
+
 caf::error kafka_record_source::close(const revoke_fn& on_revoke) {
   return gc_->close(on_revoke);
 }

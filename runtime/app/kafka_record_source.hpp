@@ -21,6 +21,9 @@ public:
   caf::error store_offset(int32_t partition, int64_t next_offset) override;
   caf::error commit(bool wait) override;
   std::pair<int64_t, int64_t> watermarks(int32_t partition) override;
+  std::pair<int64_t, int64_t>
+  current_watermarks(int32_t partition,
+                     std::chrono::milliseconds timeout) override;
   caf::error close(const revoke_fn& on_revoke) override;
 
 private:

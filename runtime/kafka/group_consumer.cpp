@@ -319,6 +319,20 @@ group_consumer::cached_watermarks(int32_t partition) const {
   return {low, high};
 }
 
+std::pair<int64_t, int64_t>
+group_consumer::query_watermarks(int32_t partition,
+                                 std::chrono::milliseconds timeout) const {
+  int64_t low = -1;
+  int64_t high = -1;
+  auto err =
+    rd_kafka_query_watermark_offsets(rk_, topic_.c_str(), partition, &low,
+                                     &high, static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return {-1, -1};
+  }
+  return {low, high};
+}
+
 caf::error group_consumer::close(const revoke_fn& on_revoke) {
   consumer_events events;
   callbacks_->events = &events;

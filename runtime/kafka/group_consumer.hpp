@@ -118,6 +118,11 @@ public:
   /// refreshed by fetches and by librdkafka's statistics).
   std::pair<int64_t, int64_t> cached_watermarks(int32_t partition) const;
 
+  /// Low/high watermarks asked of the partition leader (a round trip,
+  /// waiting at most `timeout`); {-1, -1} when it does not answer in time.
+  std::pair<int64_t, int64_t>
+  query_watermarks(int32_t partition, std::chrono::milliseconds timeout) const;
+
   /// Leaves the group cleanly (revokes everything through `on_revoke`).
   caf::error close(const revoke_fn& on_revoke);
 
