@@ -50,13 +50,16 @@ dlq_probe::dlq_probe(prometheus::Registry& reg)
   }
 }
 
-void dlq_probe::record_stored(const std::string& error_type) {
+void dlq_probe::record_stored(std::string_view error_type) {
   std::lock_guard guard{mu_};
-  auto& c = records_by_type_[error_type];
-  if (c == nullptr) {
-    c = &records_.Add({{"error_type", error_type}});
+  auto it = records_by_type_.find(error_type);
+  if (it == records_by_type_.end()) {
+    std::string label{error_type};
+    it = records_by_type_
+           .emplace(label, &records_.Add({{"error_type", label}}))
+           .first;
   }
-  c->Increment();
+  it->second->Increment();
 }
 
 void dlq_probe::write_failed(const std::string& reason) {

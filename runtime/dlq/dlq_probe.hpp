@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -18,7 +19,7 @@ public:
   explicit dlq_probe(prometheus::Registry& registry);
 
   /// A record became durable in the DLQ (Kafka ack or spool fsync).
-  void record_stored(const std::string& error_type);
+  void record_stored(std::string_view error_type);
   /// A write attempt failed; `reason` is one of delivery_failed,
   /// produce_failed, spool_full, disk_full, fsync_failed, io_error.
   void write_failed(const std::string& reason);
@@ -35,7 +36,7 @@ private:
   prometheus::Family<prometheus::Counter>& records_;
   prometheus::Family<prometheus::Counter>& failures_;
   std::mutex mu_;
-  std::map<std::string, prometheus::Counter*> records_by_type_;
+  std::map<std::string, prometheus::Counter*, std::less<>> records_by_type_;
   std::map<std::string, prometheus::Counter*> failures_by_reason_;
 };
 

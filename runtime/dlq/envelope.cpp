@@ -1,5 +1,6 @@
 #include "runtime/dlq/envelope.hpp"
 
+#include <charconv>
 #include <cstring>
 #include <ctime>
 
@@ -41,30 +42,51 @@ void put_str(std::string& out, std::string_view s) {
   out.append(s);
 }
 
+template <class Int>
+std::string_view decimal(char (&buf)[24], Int x) {
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), x);
+  return {buf, static_cast<size_t>(end - buf)};
+}
+
+void append_hex(std::string& out, std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  auto at = out.size();
+  out.resize(at + bytes.size() * 2);
+  auto* p = out.data() + at;
+  for (auto c : bytes) {
+    auto b = static_cast<unsigned char>(c);
+    *p++ = digits[b >> 4];
+    *p++ = digits[b & 0xF];
+  }
+}
+
+// Reads the length-prefixed fields of a spooled record.
 struct cursor {
-  std::string_view rest;
+  std::string_view all;
+  size_t at = 0;
   bool ok = true;
 
   uint32_t u32() {
-    if (rest.size() < 4) {
+    if (all.size() - at < 4) {
       ok = false;
       return 0;
     }
     uint32_t x = 0;
-    std::memcpy(&x, rest.data(), 4);
-    rest.remove_prefix(4);
+    std::memcpy(&x, all.data() + at, 4);
+    at += 4;
     return x;
   }
 
-  std::string str() {
+  // Offset and size of the next field.
+  std::pair<uint32_t, uint32_t> str() {
     auto n = u32();
-    if (!ok || rest.size() < n) {
+    if (!ok || all.size() - at < n) {
       ok = false;
-      return {};
+      return {0, 0};
     }
-    std::string s{rest.substr(0, n)};
-    rest.remove_prefix(n);
-    return s;
+    auto start = static_cast<uint32_t>(at);
+    at += n;
+    return {start, n};
   }
 };
 
@@ -94,14 +116,8 @@ std::string describe(const caf::error& err) {
 }
 
 std::string to_hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(bytes.size() * 2);
-  for (auto c : bytes) {
-    auto b = static_cast<unsigned char>(c);
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0xF]);
-  }
+  append_hex(out, bytes);
   return out;
 }
 
@@ -138,7 +154,10 @@ caf::expected<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-std::string sha256_hex(std::string_view bytes) {
+namespace {
+
+// Appends the hex SHA-256 of `bytes`.
+void append_sha256_hex(std::string& out, std::string_view bytes) {
   // One fetched digest and one context per thread: EVP_Digest() looks the
   // algorithm up (under a lock) and allocates a context on every call.
   struct digest {
@@ -158,7 +177,15 @@ std::string sha256_hex(std::string_view bytes) {
       EVP_DigestFinal_ex(d.ctx, md, &len) != 1) {
     EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
   }
-  return to_hex({reinterpret_cast<const char*>(md), len});
+  append_hex(out, {reinterpret_cast<const char*>(md), len});
+}
+
+} // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  std::string out;
+  append_sha256_hex(out, bytes);
+  return out;
 }
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
@@ -250,13 +277,29 @@ parse_rfc3339(std::string_view text) {
 }
 
 std::string record_id(const rejected_record& r) {
-  return r.source_topic + "/" + std::to_string(r.partition) + "/" +
-         std::to_string(r.offset);
+  char p[24];
+  char o[24];
+  std::string id;
+  auto part = decimal(p, r.partition);
+  auto off = decimal(o, r.offset);
+  id.reserve(r.source_topic.size() + part.size() + off.size() + 2);
+  id.append(r.source_topic).append(1, '/').append(part).append(1, '/').append(
+    off);
+  return id;
 }
 
 namespace {
 
-using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+// No byte that JSON escapes or that may be invalid UTF-8: copied as it is.
+bool needs_no_escape(std::string_view s) {
+  for (auto c : s) {
+    auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b >= 0x80 || c == '"' || c == '\\') {
+      return false;
+    }
+  }
+  return true;
+}
 
 bool is_ascii(std::string_view s) {
   for (auto c : s) {
@@ -267,39 +310,56 @@ bool is_ascii(std::string_view s) {
   return true;
 }
 
-// One "key": value pair per call, on RapidJSON's streaming writer.
+// The envelope's JSON object, one "key": value pair per call, appended to a
+// string. Keys are the fixed names below (never escaped) and almost every
+// value is plain ASCII, which is copied; only a value with bytes to escape
+// goes through a JSON library. RapidJSON's writer for the whole object
+// checked every byte of every key and value one at a time and was 15 % of
+// the CPU of an all-bad run (docs/benchmarks.md, session 5).
 class envelope_writer {
 public:
-  explicit envelope_writer(std::size_t reserve) : w_{buf_} {
-    buf_.Reserve(reserve);
-    w_.StartObject();
+  explicit envelope_writer(std::string& out) : out_{out} {
+    out_ += '{';
   }
 
-  // ASCII (ids, the error texts we write) goes straight through the
-  // writer's escaping. Anything else may be invalid UTF-8 (a Kafka header,
-  // a thread id from a foreign producer): nlohmann replaces bad sequences
-  // with U+FFFD, as the envelope always did, so the output stays valid JSON.
+  // ASCII with escapes goes through RapidJSON's escaping. Anything else may
+  // be invalid UTF-8 (a Kafka header, a thread id from a foreign producer):
+  // nlohmann replaces bad sequences with U+FFFD, as the envelope always did,
+  // so the output stays valid JSON.
   void text(std::string_view key, std::string_view s) {
     put_key(key);
-    if (is_ascii(s)) {
-      w_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-      return;
+    if (needs_no_escape(s)) {
+      quoted(s);
+    } else if (is_ascii(s)) {
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+      w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      out_.append(buf.GetString(), buf.GetSize());
+    } else {
+      out_ += nlohmann::json(std::string{s}).dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
-    auto quoted =
-      nlohmann::json(std::string{s})
-        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    w_.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
   }
 
-  // Text that never needs escaping (hex digits, decimal numbers): copied.
+  // Text that never needs escaping (decimal numbers, base64).
   void plain(std::string_view key, std::string_view s) {
     put_key(key);
-    std::string quoted;
-    quoted.reserve(s.size() + 2);
-    quoted += '"';
-    quoted += s;
-    quoted += '"';
-    w_.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
+    quoted(s);
+  }
+
+  // Bytes as lowercase hex, e.g. the first and last bytes of the payload.
+  void hex(std::string_view key, std::string_view bytes) {
+    put_key(key);
+    out_ += '"';
+    append_hex(out_, bytes);
+    out_ += '"';
+  }
+
+  void sha256(std::string_view key, std::string_view bytes) {
+    put_key(key);
+    out_ += '"';
+    append_sha256_hex(out_, bytes);
+    out_ += '"';
   }
 
   void text_or_null(std::string_view key, const std::optional<std::string>& s) {
@@ -307,97 +367,116 @@ public:
       text(key, *s);
     } else {
       put_key(key);
-      w_.Null();
+      out_ += "null";
     }
   }
 
-  void number(std::string_view key, int64_t x) {
+  template <class Int>
+  void number(std::string_view key, Int x) {
+    char buf[24];
     put_key(key);
-    w_.Int64(x);
-  }
-
-  void number(std::string_view key, uint64_t x) {
-    put_key(key);
-    w_.Uint64(x);
+    out_ += decimal(buf, x);
   }
 
   void flag(std::string_view key, bool x) {
     put_key(key);
-    w_.Bool(x);
+    out_ += x ? "true" : "false";
   }
 
-  std::string finish() {
-    w_.EndObject();
-    return std::string{buf_.GetString(), buf_.GetSize()};
+  void finish() {
+    out_ += '}';
   }
 
 private:
   void put_key(std::string_view k) {
-    w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    if (!first_) {
+      out_ += ',';
+    }
+    first_ = false;
+    quoted(k);
+    out_ += ':';
   }
 
-  rapidjson::StringBuffer buf_;
-  json_writer w_;
+  void quoted(std::string_view s) {
+    out_ += '"';
+    out_ += s;
+    out_ += '"';
+  }
+
+  std::string& out_;
+  bool first_ = true;
 };
 
-} // namespace
-
-// Written field by field, keys in sorted order (the order nlohmann's
-// std::map gave, so the bytes did not change): building a JSON DOM and
-// dumping it was most of the DLQ writer's time per record
-// (docs/benchmarks.md, session 4).
-std::string write_envelope(const rejected_record& r,
-                           const envelope_settings& settings,
-                           std::string_view timestamp) {
+// Appends the envelope of `r` to `out`. Written field by field, keys in
+// sorted order (the order nlohmann's std::map gave, so the bytes did not
+// change): building a JSON DOM and dumping it was most of the DLQ writer's
+// time per record (docs/benchmarks.md, session 4).
+void append_envelope(std::string& buf, const rejected_record& r,
+                     std::string_view id, const envelope_settings& settings,
+                     std::string_view timestamp) {
   const auto& p = r.payload;
   auto head = std::string_view{p}.substr(0, 16);
   auto tail = std::string_view{p}.substr(p.size() > 16 ? p.size() - 16 : 0);
   bool embed = settings.include_payload && !r.payload_missing;
-  envelope_writer out{768 + r.error.size() + (embed ? p.size() * 4 / 3 : 0)};
+  char num[24];
+  envelope_writer out{buf};
   out.text("consumer_group", r.consumer_group);
   out.text("consumer_id", r.consumer_group); // the old writers' name (§4)
-  out.number("envelope_version", int64_t{envelope_version});
+  out.number("envelope_version", envelope_version);
   out.text("error", r.error);
   out.text("error_type", r.error_type);
   out.text("exception_class", r.exception_class);
   // Sequences are uint64 (contract §8.4): strings, never lossy numbers.
   if (r.expected_sequence) {
-    out.plain("expected_sequence", std::to_string(*r.expected_sequence));
+    out.plain("expected_sequence", decimal(num, *r.expected_sequence));
   }
-  out.plain("first_bytes_hex", to_hex(head));
+  out.hex("first_bytes_hex", head);
   out.number("kafka_timestamp_ms", r.kafka_timestamp_ms);
-  out.plain("last_bytes_hex", to_hex(tail));
-  out.number("message_size", uint64_t{p.size()});
+  out.hex("last_bytes_hex", tail);
+  out.number("message_size", p.size());
   if (embed) {
     auto keep = std::min<uint64_t>(p.size(), settings.payload_truncate_bytes);
     out.plain(
       "original_payload_base64",
       base64_encode(std::string_view{p}.substr(0, static_cast<size_t>(keep))));
-    out.number("original_payload_size", uint64_t{p.size()});
+    out.number("original_payload_size", p.size());
     out.flag("original_payload_truncated", keep < p.size());
   }
   out.flag("payload_missing", r.payload_missing);
-  out.plain("payload_sha256", sha256_hex(p));
+  out.sha256("payload_sha256", p);
   if (r.received_sequence) {
-    out.plain("received_sequence", std::to_string(*r.received_sequence));
+    out.plain("received_sequence", decimal(num, *r.received_sequence));
   }
-  out.text("record_id", record_id(r));
+  out.text("record_id", id);
   // Kafka offsets stay far below 2^53; the Connect header carries the
   // exact decimal form as well.
   out.number("source_offset", r.offset);
-  out.number("source_partition", int64_t{r.partition});
+  out.number("source_partition", r.partition);
   out.text("source_topic", r.source_topic);
   out.text("stage", r.stage);
   out.text_or_null("tenant_id", r.tenant_id);
   out.text_or_null("thread_id", r.thread_id);
   out.text("timestamp", timestamp);
   if (r.traceparent) {
-    if (auto id = trace_id_of(*r.traceparent); !id.empty()) {
-      out.text("trace_id", id);
+    if (auto tid = trace_id_of(*r.traceparent); !tid.empty()) {
+      out.text("trace_id", tid);
     }
     out.text("traceparent", *r.traceparent);
   }
-  return out.finish();
+  out.finish();
+}
+
+// Bytes of the envelope beyond its variable texts, generously.
+constexpr size_t envelope_fixed_bytes = 1024;
+
+} // namespace
+
+std::string write_envelope(const rejected_record& r,
+                           const envelope_settings& settings,
+                           std::string_view timestamp) {
+  std::string out;
+  append_envelope(out, r, record_id(r), settings, timestamp);
+  return out;
 }
 
 std::string write_envelope(const rejected_record& r,
@@ -412,78 +491,114 @@ nlohmann::json make_envelope(const rejected_record& r,
   return nlohmann::json::parse(write_envelope(r, settings, now));
 }
 
-std::vector<kafka::record_header> make_headers(const rejected_record& r) {
-  std::vector<kafka::record_header> hs{
-    {"__connect.errors.topic", r.source_topic},
-    {"__connect.errors.partition", std::to_string(r.partition)},
-    {"__connect.errors.offset", std::to_string(r.offset)},
-    {"__connect.errors.exception.class.name", r.exception_class},
-    {"__connect.errors.exception.message", r.error},
-    {"__connect.errors.stage", r.stage},
-    {"dashstream.dlq.error_type", r.error_type},
-    {"dashstream.dlq.record_id", record_id(r)},
-  };
-  for (const auto& [name, value] : r.headers) {
-    hs.push_back({name, value});
-  }
-  return hs;
-}
-
-dlq_record make_dlq_record(const rejected_record& r, const std::string& topic,
+dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
                            const envelope_settings& settings,
                            std::chrono::system_clock::time_point now) {
   return make_dlq_record(r, topic, settings, rfc3339(now));
 }
 
-dlq_record make_dlq_record(const rejected_record& r, const std::string& topic,
+dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
                            const envelope_settings& settings,
                            std::string_view timestamp) {
+  auto id = record_id(r);
+  char part[24];
+  char off[24];
+  // (name, value) of the Kafka Connect set, then the original headers.
+  const std::pair<std::string_view, std::string_view> connect[] = {
+    {"__connect.errors.topic", r.source_topic},
+    {"__connect.errors.partition", decimal(part, r.partition)},
+    {"__connect.errors.offset", decimal(off, r.offset)},
+    {"__connect.errors.exception.class.name", r.exception_class},
+    {"__connect.errors.exception.message", r.error},
+    {"__connect.errors.stage", r.stage},
+    {"dashstream.dlq.error_type", r.error_type},
+    {"dashstream.dlq.record_id", id},
+  };
+  size_t size = 64 + topic.size() + r.key.size() + r.error_type.size() +
+                envelope_fixed_bytes + 2 * r.error.size() +
+                r.consumer_group.size() * 2 + r.exception_class.size();
+  if (settings.include_payload) {
+    size += std::min<uint64_t>(r.payload.size(),
+                               settings.payload_truncate_bytes) *
+            4 / 3;
+  }
+  for (const auto& [name, value] : connect) {
+    size += 8 + name.size() + value.size();
+  }
+  for (const auto& [name, value] : r.headers) {
+    size += 8 + name.size() + value.size();
+  }
   dlq_record rec;
-  rec.topic = topic;
-  rec.key = r.key;
-  rec.value = write_envelope(r, settings, timestamp);
-  rec.headers = make_headers(r);
-  rec.error_type = r.error_type;
+  auto& out = rec.bytes_;
+  out.reserve(size);
+  auto field = [&out](std::string_view s) {
+    put_str(out, s);
+    return dlq_record::field{static_cast<uint32_t>(out.size() - s.size()),
+                             static_cast<uint32_t>(s.size())};
+  };
+  put_u32(out, spooled_format);
+  rec.topic_ = field(topic);
+  rec.key_ = field(r.key);
+  // The envelope goes straight into the buffer; its size is patched after.
+  auto size_at = out.size();
+  put_u32(out, 0);
+  append_envelope(out, r, id, settings, timestamp);
+  auto json_size = static_cast<uint32_t>(out.size() - size_at - 4);
+  std::memcpy(out.data() + size_at, &json_size, 4);
+  rec.value_ = {static_cast<uint32_t>(size_at + 4), json_size};
+  rec.error_type_ = field(r.error_type);
+  rec.header_count_ =
+    static_cast<uint32_t>(std::size(connect) + r.headers.size());
+  put_u32(out, rec.header_count_);
+  rec.headers_at_ = static_cast<uint32_t>(out.size());
+  for (const auto& [name, value] : connect) {
+    put_str(out, name);
+    put_str(out, value);
+  }
+  for (const auto& [name, value] : r.headers) {
+    put_str(out, name);
+    put_str(out, value);
+  }
   return rec;
 }
 
-std::string encode_spooled(const dlq_record& rec) {
-  std::string out;
-  out.reserve(rec.value.size() + rec.key.size() + 64);
-  put_u32(out, spooled_format);
-  put_str(out, rec.topic);
-  put_str(out, rec.key);
-  put_str(out, rec.value);
-  put_str(out, rec.error_type);
-  put_u32(out, static_cast<uint32_t>(rec.headers.size()));
-  for (const auto& h : rec.headers) {
-    put_str(out, h.name);
-    put_str(out, h.value);
-  }
-  return out;
-}
-
-caf::expected<dlq_record> decode_spooled(std::string_view bytes) {
-  cursor c{bytes};
+caf::expected<dlq_record> dlq_record::decode(std::string bytes) {
+  dlq_record rec;
+  rec.bytes_ = std::move(bytes);
+  cursor c{rec.bytes_};
   if (c.u32() != spooled_format || !c.ok) {
     return make_error(errc::malformed_record, "unknown spooled record format");
   }
-  dlq_record rec;
-  rec.topic = c.str();
-  rec.key = c.str();
-  rec.value = c.str();
-  rec.error_type = c.str();
-  auto n = c.u32();
-  for (uint32_t i = 0; c.ok && i < n; ++i) {
-    kafka::record_header h;
-    h.name = c.str();
-    h.value = c.str();
-    rec.headers.push_back(std::move(h));
+  auto next = [&c] {
+    auto [at, size] = c.str();
+    return field{at, size};
+  };
+  rec.topic_ = next();
+  rec.key_ = next();
+  rec.value_ = next();
+  rec.error_type_ = next();
+  rec.header_count_ = c.u32();
+  rec.headers_at_ = static_cast<uint32_t>(c.at);
+  for (uint32_t i = 0; c.ok && i < rec.header_count_; ++i) {
+    c.str();
+    c.str();
   }
-  if (!c.ok || !c.rest.empty()) {
+  if (!c.ok || c.at != rec.bytes_.size()) {
     return make_error(errc::malformed_record, "truncated spooled record");
   }
   return rec;
+}
+
+std::vector<kafka::header_view> dlq_record::headers() const {
+  std::vector<kafka::header_view> out;
+  out.reserve(header_count_);
+  cursor c{bytes_, headers_at_};
+  for (uint32_t i = 0; i < header_count_; ++i) {
+    auto [n_at, n_size] = c.str();
+    auto [v_at, v_size] = c.str();
+    out.push_back({view({n_at, n_size}), view({v_at, v_size})});
+  }
+  return out;
 }
 
 } // namespace ds::dlq

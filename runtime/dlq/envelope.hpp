@@ -24,13 +24,43 @@ struct envelope_settings {
   uint64_t payload_truncate_bytes = 512ull << 10;
 };
 
-/// One record as the DLQ topic receives it.
-struct dlq_record {
-  std::string topic;
-  std::string key;
-  std::string value; // the JSON envelope
-  std::vector<kafka::record_header> headers;
-  std::string error_type; // for metrics; also inside the envelope
+/// One record as the DLQ topic receives it, held in its spooled form: one
+/// buffer of length-prefixed fields ([u32 format] topic key value error_type
+/// [u32 n] n x (name value), each [u32 size][bytes], little-endian) and views
+/// into it. Built once per rejected record: the spool appends bytes() as they
+/// are and the Kafka path produces from the views, so nothing is copied or
+/// re-encoded between the writer and the disk (docs/benchmarks.md, session 5).
+class dlq_record {
+public:
+  dlq_record() = default;
+
+  /// Parses the spooled form; fails on a truncated or unknown record.
+  static caf::expected<dlq_record> decode(std::string bytes);
+
+  std::string_view topic() const { return view(topic_); }
+  std::string_view key() const { return view(key_); }
+  /// The JSON envelope.
+  std::string_view value() const { return view(value_); }
+  /// For metrics; also inside the envelope.
+  std::string_view error_type() const { return view(error_type_); }
+  /// The Kafka Connect error headers, then the original record's headers.
+  std::vector<kafka::header_view> headers() const;
+  /// The spooled form.
+  const std::string& bytes() const { return bytes_; }
+
+private:
+  friend dlq_record make_dlq_record(const rejected_record&, std::string_view,
+                                    const envelope_settings&, std::string_view);
+  struct field {
+    uint32_t at = 0;
+    uint32_t size = 0;
+  };
+  std::string_view view(field f) const { return {bytes_.data() + f.at, f.size}; }
+
+  std::string bytes_;
+  field topic_, key_, value_, error_type_;
+  uint32_t headers_at_ = 0;
+  uint32_t header_count_ = 0;
 };
 
 /// Stable id of a rejected record: "<topic>/<partition>/<offset>". A record
@@ -53,20 +83,16 @@ nlohmann::json make_envelope(const rejected_record& r,
                              const envelope_settings& settings,
                              std::chrono::system_clock::time_point now);
 
-/// The Kafka Connect error headers followed by the original headers.
-std::vector<kafka::record_header> make_headers(const rejected_record& r);
-
-dlq_record make_dlq_record(const rejected_record& r, const std::string& topic,
+/// The DLQ record of `r` for `topic`: the envelope as its value, the
+/// original key, the Kafka Connect headers followed by the original ones.
+dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
                            const envelope_settings& settings,
                            std::chrono::system_clock::time_point now);
-dlq_record make_dlq_record(const rejected_record& r, const std::string& topic,
+/// The same with the timestamp already formatted by rfc3339() (a batch
+/// shares one).
+dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
                            const envelope_settings& settings,
                            std::string_view timestamp);
-
-/// Binary form of a dlq_record inside the spool (length-prefixed fields, so
-/// binary keys and headers survive).
-std::string encode_spooled(const dlq_record& rec);
-caf::expected<dlq_record> decode_spooled(std::string_view bytes);
 
 std::string to_hex(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);

@@ -152,8 +152,8 @@ struct sink::impl {
       return;
     }
     auto token = next_token++;
-    auto err =
-      producer->produce(topic, p.rec.key, p.rec.value, p.rec.headers, token);
+    auto err = producer->produce(topic, p.rec.key(), p.rec.value(),
+                                 p.rec.headers(), token);
     if (err) {
       probe.write_failed("produce_failed");
       kafka_ok = false;
@@ -200,7 +200,7 @@ struct sink::impl {
       spool_later(std::move(f.p));
       return;
     }
-    probe.record_stored(f.p.rec.error_type);
+    probe.record_stored(f.p.rec.error_type());
     f.p.done(caf::error{});
   }
 
@@ -246,7 +246,7 @@ struct sink::impl {
         return;
       }
       for (auto& r : *recs) {
-        auto rec = decode_spooled(r.data);
+        auto rec = dlq_record::decode(std::move(r.data));
         drain_item item;
         if (rec) {
           item.rec = std::move(*rec);
@@ -271,8 +271,9 @@ struct sink::impl {
         break;
       }
       auto token = next_token++;
-      auto err = producer->produce(item.rec.topic, item.rec.key, item.rec.value,
-                                   item.rec.headers, token);
+      auto err =
+        producer->produce(item.rec.topic(), item.rec.key(), item.rec.value(),
+                          item.rec.headers(), token);
       if (err) {
         probe.write_failed("produce_failed");
         kafka_ok = false;
@@ -356,17 +357,19 @@ struct sink::impl {
       // the next one. Take only what fits the budget; the rest waits its
       // turn (and fails with "full" if it still does not fit).
       auto free = sp->free_bytes();
-      std::vector<std::string> encoded;
+      std::vector<std::string_view> views;
+      views.reserve(batch.size());
       uint64_t used = 0;
       size_t fit = 0;
       for (; fit < batch.size(); ++fit) {
-        auto bytes = encode_spooled(batch[fit].rec);
+        // A record's spooled form is its bytes (envelope.hpp).
+        const auto& bytes = batch[fit].rec.bytes();
         auto need = spool::framed_size(bytes.size());
         if (fit > 0 && used + need > free) {
           break;
         }
         used += need;
-        encoded.push_back(std::move(bytes));
+        views.emplace_back(bytes);
       }
       if (fit < batch.size()) {
         std::lock_guard guard{mu};
@@ -375,7 +378,6 @@ struct sink::impl {
         }
         batch.resize(fit);
       }
-      std::vector<std::string_view> views{encoded.begin(), encoded.end()};
       auto res = sp->append(views);
       if (res) {
         {
@@ -383,7 +385,7 @@ struct sink::impl {
           reason.clear();
         }
         for (auto& p : batch) {
-          probe.record_stored(p.rec.error_type);
+          probe.record_stored(p.rec.error_type());
           p.done(caf::error{});
         }
       } else {

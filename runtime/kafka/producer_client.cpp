@@ -96,6 +96,24 @@ caf::error producer_client::produce(std::string_view topic,
                                     std::string_view value,
                                     std::span<const record_header> headers,
                                     std::uintptr_t token, int32_t partition) {
+  return produce_any(topic, key, value, headers, token, partition);
+}
+
+caf::error producer_client::produce(std::string_view topic,
+                                    std::string_view key,
+                                    std::string_view value,
+                                    std::span<const header_view> headers,
+                                    std::uintptr_t token, int32_t partition) {
+  return produce_any(topic, key, value, headers, token, partition);
+}
+
+template <class Header>
+caf::error producer_client::produce_any(std::string_view topic,
+                                        std::string_view key,
+                                        std::string_view value,
+                                        std::span<const Header> headers,
+                                        std::uintptr_t token,
+                                        int32_t partition) {
   auto deadline = std::chrono::steady_clock::time_point{};
   bool waited = false;
   for (;;) {
@@ -108,9 +126,11 @@ caf::error producer_client::produce(std::string_view topic,
                             static_cast<ssize_t>(h.value.size()));
       }
     }
-    std::string topic_str{topic};
+    if (topic != topic_) {
+      topic_.assign(topic); // librdkafka wants a C string; most calls repeat
+    }
     auto err = rd_kafka_producev(
-      rk_, RD_KAFKA_V_TOPIC(topic_str.c_str()),
+      rk_, RD_KAFKA_V_TOPIC(topic_.c_str()),
       RD_KAFKA_V_PARTITION(partition == -1 ? RD_KAFKA_PARTITION_UA : partition),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),

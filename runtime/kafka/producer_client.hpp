@@ -25,6 +25,12 @@ struct record_header {
   std::string value;
 };
 
+/// A header whose bytes live elsewhere (e.g. inside a spooled DLQ record).
+struct header_view {
+  std::string_view name;
+  std::string_view value;
+};
+
 /// The outcome of one produced record, reported from poll()/flush().
 struct delivery_report {
   /// Caller's token from produce().
@@ -51,9 +57,8 @@ struct producer_settings {
   int stats_interval_ms = 1000;
 };
 
-/// A librdkafka producer. Not thread-safe for produce() from several threads
-/// at once with the same token space; delivery reports run on the thread
-/// that calls poll() or flush().
+/// A librdkafka producer. produce() is for one thread at a time; delivery
+/// reports run on the thread that calls poll() or flush().
 class producer_client {
 public:
   using delivery_fn = std::function<void(const delivery_report&)>;
@@ -70,6 +75,10 @@ public:
   caf::error produce(std::string_view topic, std::string_view key,
                      std::string_view value,
                      std::span<const record_header> headers,
+                     std::uintptr_t token, int32_t partition = -1);
+  caf::error produce(std::string_view topic, std::string_view key,
+                     std::string_view value,
+                     std::span<const header_view> headers,
                      std::uintptr_t token, int32_t partition = -1);
 
   /// Serves delivery reports; returns how many were served.
@@ -92,9 +101,16 @@ private:
 
   producer_client(rd_kafka_t* rk, std::unique_ptr<callbacks> cbs);
 
+  template <class Header>
+  caf::error produce_any(std::string_view topic, std::string_view key,
+                         std::string_view value,
+                         std::span<const Header> headers, std::uintptr_t token,
+                         int32_t partition);
+
   rd_kafka_t* rk_;
   std::unique_ptr<callbacks> callbacks_;
   std::chrono::milliseconds queue_full_wait_{10000};
+  std::string topic_; // the last topic produced to, NUL-terminated
 };
 
 } // namespace ds::kafka

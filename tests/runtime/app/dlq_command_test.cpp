@@ -540,7 +540,7 @@ TEST_CASE("dlq spool status on an empty and a non-empty spool directory",
       r.stage = "decode";
       auto rec = dlq::make_dlq_record(r, "spooled-dlq", {},
                                       std::chrono::system_clock::now());
-      REQUIRE((*sp)->append(dlq::encode_spooled(rec)));
+      REQUIRE((*sp)->append(rec.bytes()));
     }
   }
   auto r = status(true);

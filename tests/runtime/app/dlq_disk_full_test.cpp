@@ -101,7 +101,8 @@ produce_corrupt(const std::string& brokers, const std::string& topic, int count,
     for (size_t j = 1; j < size; ++j) {
       value[j] = static_cast<char>(rng());
     }
-    REQUIRE_FALSE((*p)->produce(topic, "key-" + std::to_string(i), value, {},
+    REQUIRE_FALSE((*p)->produce(topic, "key-" + std::to_string(i), value,
+                                std::span<const kafka::record_header>{},
                                 static_cast<uintptr_t>(i + 1)));
   }
   REQUIRE_FALSE((*p)->flush(60s));
