@@ -16,6 +16,7 @@
 #include "proto/errc.hpp"
 #include "runtime/app/health_monitor.hpp"
 #include "runtime/app/kafka_record_source.hpp"
+#include "runtime/dlq/errc.hpp"
 #include "runtime/http/metrics_endpoint.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/group_consumer.hpp"
@@ -220,15 +221,21 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   // The DLQ topic, if the cluster lacks it (same partition count as the
   // source, the broker's replication default). Not fatal: until it exists
   // the sink spools, and the drainer delivers later.
-  if (!d->embedded_) {
+  // Asked first: a broker without CreateTopics (the embedded mock) would
+  // hold startup for the whole create timeout.
+  auto dlq_topic = config::effective_dlq_topic(c);
+  auto dlq_exists = [&] {
+    auto exists = kafka::topic_exists(kcfg, dlq_topic, std::chrono::seconds(5));
+    return exists && *exists;
+  };
+  if (!d->embedded_ && !dlq_exists()) {
     auto parts =
       kafka::partition_count(kcfg, c.kafka.topic, std::chrono::seconds(5));
-    auto dlq_topic = config::effective_dlq_topic(c);
     if (auto err = kafka::create_topic(kcfg, dlq_topic, parts ? *parts : 1, -1,
                                        std::chrono::seconds(10))) {
       log_event(spdlog::level::warn, {{"event", "dlq_topic_create_failed"},
                                       {"topic", dlq_topic},
-                                      {"error", proto::describe(err)}});
+                                      {"error", dlq::describe(err)}});
     }
   }
   // The DLQ sink: Kafka first, the local spool when Kafka is slow or down.

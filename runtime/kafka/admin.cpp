@@ -129,6 +129,30 @@ caf::error create_topic(const client_config& cfg, const std::string& topic,
   }
 }
 
+caf::expected<bool> topic_exists(const client_config& cfg,
+                                 const std::string& topic,
+                                 std::chrono::milliseconds timeout) {
+  auto rk = make_handle(cfg);
+  if (!rk) {
+    return rk.error();
+  }
+  const rd_kafka_metadata_t* raw = nullptr;
+  auto err = rd_kafka_metadata(rk->get(), 1, nullptr, &raw,
+                               static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(errc::metadata_failed,
+                      std::string{"metadata: "} + rd_kafka_err2str(err));
+  }
+  std::unique_ptr<const rd_kafka_metadata_t, metadata_deleter> md{raw};
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic == md->topics[i].topic &&
+        md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return true;
+    }
+  }
+  return false;
+}
+
 caf::expected<int> partition_count(const client_config& cfg,
                                    const std::string& topic,
                                    std::chrono::milliseconds timeout) {

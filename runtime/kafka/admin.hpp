@@ -23,6 +23,12 @@ caf::error create_topic(const client_config& cfg, const std::string& topic,
                         int partitions, int replication_factor,
                         std::chrono::milliseconds timeout);
 
+/// Whether the cluster has `topic`, from a metadata request for all topics
+/// (asking for the one topic could make a broker auto-create it).
+caf::expected<bool> topic_exists(const client_config& cfg,
+                                 const std::string& topic,
+                                 std::chrono::milliseconds timeout);
+
 /// Number of partitions of `topic`, from a metadata request.
 caf::expected<int> partition_count(const client_config& cfg,
                                    const std::string& topic,
