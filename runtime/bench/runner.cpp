@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -501,7 +502,8 @@ private:
     set("kafka.lag_check_interval_secs=1");
     // Each daemon its own DLQ spool (a spool directory is locked, and one
     // left over would be drained by the next run).
-    set("dlq.spool_dir=" + opts_.work_dir + "/spool-" + std::to_string(++seq_));
+    spool_dir_ = opts_.work_dir + "/spool-" + std::to_string(++seq_);
+    set("dlq.spool_dir=" + spool_dir_);
     if (!sc_.consumer_properties.empty()) {
       std::string props = "{";
       for (const auto& [k, v] : sc_.consumer_properties) {
@@ -551,6 +553,7 @@ private:
     if (!child) {
       return child.error();
     }
+    auto spool_dir = spool_dir_;
     auto& d = **child;
     auto t0 = steady::now();
     auto fail = [&](errc code, const std::string& what) {
@@ -651,6 +654,10 @@ private:
       d.signal(SIGKILL);
       ex = d.wait(5s);
     }
+    // What it spooled for the bench's throwaway DLQ topic (hundreds of MiB
+    // in an all-bad round) is of no further use; the log stays.
+    std::error_code ignored;
+    std::filesystem::remove_all(spool_dir, ignored);
     if (err) {
       return err;
     }
@@ -1157,6 +1164,7 @@ private:
   std::unique_ptr<kafka::mock_cluster> mock_;
   std::string run_id_;
   int seq_ = 0;
+  std::string spool_dir_; // of the daemon that daemon_argv() last described
   bool progress_shown_ = false;
   std::atomic<bool> live_abort_{false};
   json version_;
