@@ -48,16 +48,15 @@ std::string_view decimal(char (&buf)[24], Int x) {
   return {buf, static_cast<size_t>(end - buf)};
 }
 
-void append_hex(std::string& out, std::string_view bytes) {
+// Writes 2 * bytes.size() hex digits at `p`; returns their end.
+char* write_hex(char* p, std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
-  auto at = out.size();
-  out.resize(at + bytes.size() * 2);
-  auto* p = out.data() + at;
   for (auto c : bytes) {
     auto b = static_cast<unsigned char>(c);
     *p++ = digits[b >> 4];
     *p++ = digits[b & 0xF];
   }
+  return p;
 }
 
 // Reads the length-prefixed fields of a spooled record.
@@ -116,8 +115,8 @@ std::string describe(const caf::error& err) {
 }
 
 std::string to_hex(std::string_view bytes) {
-  std::string out;
-  append_hex(out, bytes);
+  std::string out(bytes.size() * 2, '\0');
+  write_hex(out.data(), bytes);
   return out;
 }
 
@@ -156,8 +155,9 @@ caf::expected<std::string> base64_decode(std::string_view text) {
 
 namespace {
 
-// Appends the hex SHA-256 of `bytes`.
-void append_sha256_hex(std::string& out, std::string_view bytes) {
+// Writes the 64 hex digits of the SHA-256 of `bytes` at `p`; returns their
+// end.
+char* write_sha256_hex(char* p, std::string_view bytes) {
   // One fetched digest and one context per thread: EVP_Digest() looks the
   // algorithm up (under a lock) and allocates a context on every call.
   struct digest {
@@ -177,14 +177,15 @@ void append_sha256_hex(std::string& out, std::string_view bytes) {
       EVP_DigestFinal_ex(d.ctx, md, &len) != 1) {
     EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
   }
-  append_hex(out, {reinterpret_cast<const char*>(md), len});
+  return write_hex(p, {reinterpret_cast<const char*>(md), len});
 }
 
 } // namespace
 
 std::string sha256_hex(std::string_view bytes) {
-  std::string out;
-  append_sha256_hex(out, bytes);
+  std::string out(2 * SHA256_DIGEST_LENGTH, '\0');
+  out.resize(static_cast<size_t>(write_sha256_hex(out.data(), bytes) -
+                                 out.data()));
   return out;
 }
 
@@ -310,23 +311,26 @@ bool is_ascii(std::string_view s) {
   return true;
 }
 
-// The envelope's JSON object, one "key": value pair per call, appended to a
-// string. Keys are the fixed names below (never escaped) and almost every
+// The envelope's JSON object, one "key": value pair per call, written
+// through a pointer into room the caller reserved (bound() below). Keys are
+// the fixed literals of append_envelope (never escaped) and almost every
 // value is plain ASCII, which is copied; only a value with bytes to escape
 // goes through a JSON library. RapidJSON's writer for the whole object
 // checked every byte of every key and value one at a time and was 15 % of
 // the CPU of an all-bad run (docs/benchmarks.md, session 5).
 class envelope_writer {
 public:
-  explicit envelope_writer(std::string& out) : out_{out} {
-    out_ += '{';
+  explicit envelope_writer(char* out) : p_{out} {
+    *p_++ = '{';
   }
 
   // ASCII with escapes goes through RapidJSON's escaping. Anything else may
   // be invalid UTF-8 (a Kafka header, a thread id from a foreign producer):
   // nlohmann replaces bad sequences with U+FFFD, as the envelope always did,
-  // so the output stays valid JSON.
-  void text(std::string_view key, std::string_view s) {
+  // so the output stays valid JSON. Either writes at most 6 bytes per input
+  // byte (\u00XX) plus the quotes.
+  template <size_t N>
+  void text(const char (&key)[N], std::string_view s) {
     put_key(key);
     if (needs_no_escape(s)) {
       quoted(s);
@@ -334,78 +338,118 @@ public:
       rapidjson::StringBuffer buf;
       rapidjson::Writer<rapidjson::StringBuffer> w{buf};
       w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-      out_.append(buf.GetString(), buf.GetSize());
+      raw({buf.GetString(), buf.GetSize()});
     } else {
-      out_ += nlohmann::json(std::string{s}).dump(
-        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+      raw(nlohmann::json(std::string{s}).dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
   }
 
   // Text that never needs escaping (decimal numbers, base64).
-  void plain(std::string_view key, std::string_view s) {
+  template <size_t N>
+  void plain(const char (&key)[N], std::string_view s) {
     put_key(key);
     quoted(s);
   }
 
   // Bytes as lowercase hex, e.g. the first and last bytes of the payload.
-  void hex(std::string_view key, std::string_view bytes) {
+  template <size_t N>
+  void hex(const char (&key)[N], std::string_view bytes) {
     put_key(key);
-    out_ += '"';
-    append_hex(out_, bytes);
-    out_ += '"';
+    *p_++ = '"';
+    p_ = write_hex(p_, bytes);
+    *p_++ = '"';
   }
 
-  void sha256(std::string_view key, std::string_view bytes) {
+  template <size_t N>
+  void sha256(const char (&key)[N], std::string_view bytes) {
     put_key(key);
-    out_ += '"';
-    append_sha256_hex(out_, bytes);
-    out_ += '"';
+    *p_++ = '"';
+    p_ = write_sha256_hex(p_, bytes);
+    *p_++ = '"';
   }
 
-  void text_or_null(std::string_view key, const std::optional<std::string>& s) {
+  template <size_t N>
+  void text_or_null(const char (&key)[N], const std::optional<std::string>& s) {
     if (s) {
       text(key, *s);
     } else {
       put_key(key);
-      out_ += "null";
+      raw("null");
     }
   }
 
-  template <class Int>
-  void number(std::string_view key, Int x) {
-    char buf[24];
+  template <size_t N, class Int>
+  void number(const char (&key)[N], Int x) {
     put_key(key);
-    out_ += decimal(buf, x);
+    p_ = std::to_chars(p_, p_ + 24, x).ptr;
   }
 
-  void flag(std::string_view key, bool x) {
+  template <size_t N>
+  void flag(const char (&key)[N], bool x) {
     put_key(key);
-    out_ += x ? "true" : "false";
+    raw(x ? std::string_view{"true"} : std::string_view{"false"});
   }
 
-  void finish() {
-    out_ += '}';
+  // Closes the object; returns the end of what was written.
+  char* finish() {
+    *p_++ = '}';
+    return p_;
   }
 
 private:
-  void put_key(std::string_view k) {
+  template <size_t N>
+  void put_key(const char (&k)[N]) {
     if (!first_) {
-      out_ += ',';
+      *p_++ = ',';
     }
     first_ = false;
-    quoted(k);
-    out_ += ':';
+    *p_++ = '"';
+    std::memcpy(p_, k, N - 1);
+    p_ += N - 1;
+    *p_++ = '"';
+    *p_++ = ':';
+  }
+
+  void raw(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
   }
 
   void quoted(std::string_view s) {
-    out_ += '"';
-    out_ += s;
-    out_ += '"';
+    *p_++ = '"';
+    raw(s);
+    *p_++ = '"';
   }
 
-  std::string& out_;
+  char* p_;
   bool first_ = true;
 };
+
+// Room the envelope of `r` may take, at most: the 27 keys with their
+// punctuation, numbers, hex digits, booleans and nulls take at most 795
+// bytes; a text value takes its size plus quotes, or 6 bytes per byte
+// (\u00XX) when it has anything to escape; the payload its base64.
+size_t envelope_room(const rejected_record& r, std::string_view id,
+                     const envelope_settings& settings,
+                     std::string_view timestamp) {
+  auto text = [](std::string_view s) {
+    return needs_no_escape(s) ? s.size() + 2 : 6 * s.size() + 2;
+  };
+  auto opt = [&text](const std::optional<std::string>& s) {
+    return s ? text(*s) : 0;
+  };
+  size_t room = 1024 + 2 * text(r.consumer_group) + text(r.error) +
+                text(r.error_type) + text(r.exception_class) + text(id) +
+                text(r.source_topic) + text(r.stage) + opt(r.tenant_id) +
+                opt(r.thread_id) + text(timestamp) + 2 * opt(r.traceparent);
+  if (settings.include_payload && !r.payload_missing) {
+    auto keep = std::min<uint64_t>(r.payload.size(),
+                                   settings.payload_truncate_bytes);
+    room += 4 * (static_cast<size_t>(keep) / 3 + 1) + 2;
+  }
+  return room;
+}
 
 // Appends the envelope of `r` to `out`. Written field by field, keys in
 // sorted order (the order nlohmann's std::map gave, so the bytes did not
@@ -418,8 +462,13 @@ void append_envelope(std::string& buf, const rejected_record& r,
   auto head = std::string_view{p}.substr(0, 16);
   auto tail = std::string_view{p}.substr(p.size() > 16 ? p.size() - 16 : 0);
   bool embed = settings.include_payload && !r.payload_missing;
+  auto keep = embed ? std::min<uint64_t>(p.size(),
+                                         settings.payload_truncate_bytes)
+                    : 0;
+  auto at = buf.size();
+  buf.resize(at + envelope_room(r, id, settings, timestamp));
   char num[24];
-  envelope_writer out{buf};
+  envelope_writer out{buf.data() + at};
   out.text("consumer_group", r.consumer_group);
   out.text("consumer_id", r.consumer_group); // the old writers' name (§4)
   out.number("envelope_version", envelope_version);
@@ -435,7 +484,6 @@ void append_envelope(std::string& buf, const rejected_record& r,
   out.hex("last_bytes_hex", tail);
   out.number("message_size", p.size());
   if (embed) {
-    auto keep = std::min<uint64_t>(p.size(), settings.payload_truncate_bytes);
     out.plain(
       "original_payload_base64",
       base64_encode(std::string_view{p}.substr(0, static_cast<size_t>(keep))));
@@ -463,11 +511,8 @@ void append_envelope(std::string& buf, const rejected_record& r,
     }
     out.text("traceparent", *r.traceparent);
   }
-  out.finish();
+  buf.resize(static_cast<size_t>(out.finish() - buf.data()));
 }
-
-// Bytes of the envelope beyond its variable texts, generously.
-constexpr size_t envelope_fixed_bytes = 1024;
 
 } // namespace
 
@@ -514,14 +559,8 @@ dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
     {"dashstream.dlq.error_type", r.error_type},
     {"dashstream.dlq.record_id", id},
   };
-  size_t size = 64 + topic.size() + r.key.size() + r.error_type.size() +
-                envelope_fixed_bytes + 2 * r.error.size() +
-                r.consumer_group.size() * 2 + r.exception_class.size();
-  if (settings.include_payload) {
-    size += std::min<uint64_t>(r.payload.size(),
-                               settings.payload_truncate_bytes) *
-            4 / 3;
-  }
+  size_t size = 32 + topic.size() + r.key.size() + r.error_type.size() +
+                envelope_room(r, id, settings, timestamp);
   for (const auto& [name, value] : connect) {
     size += 8 + name.size() + value.size();
   }

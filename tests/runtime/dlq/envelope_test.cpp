@@ -306,3 +306,31 @@ TEST_CASE("the written envelope equals the JSON DOM, for any text") {
     REQUIRE(parsed == reference_envelope(r, s, fixed_now));
   }
 }
+
+TEST_CASE("the envelope fits its room when every text must be escaped") {
+  // The writer fills room reserved up front (6 bytes per escaped byte);
+  // texts made only of control bytes, quotes or invalid UTF-8 are the
+  // largest an envelope can grow. Under ASan an overrun would be reported.
+  for (std::string unit : {std::string(1, '\x01'), std::string("\""),
+                           std::string("\xff"), std::string("\\")}) {
+    std::string worst;
+    for (int i = 0; i < 300; ++i) {
+      worst += unit;
+    }
+    auto r = test::bad_record(worst, 1);
+    r.consumer_group = worst;
+    r.error = worst;
+    r.error_type = worst;
+    r.stage = worst;
+    r.exception_class = worst;
+    r.thread_id = worst;
+    r.tenant_id = worst;
+    r.traceparent = worst;
+    auto rec = make_dlq_record(r, "events-dlq", {true, 1 << 20}, fixed_now);
+    auto parsed = nlohmann::json::parse(rec.value());
+    CHECK(parsed == reference_envelope(r, {true, 1 << 20}, fixed_now));
+    auto back = dlq_record::decode(rec.bytes());
+    REQUIRE(back);
+    CHECK(back->value() == rec.value());
+  }
+}
