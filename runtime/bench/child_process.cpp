@@ -120,7 +120,6 @@ bool child_process::reap(bool block) {
            static_cast<double>(tv.tv_usec) / 1e6;
   };
   e.cpu_seconds = secs(ru.ru_utime) + secs(ru.ru_stime);
-  e.peak_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
   exit_ = e;
   return true;
 }

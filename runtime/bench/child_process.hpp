@@ -31,8 +31,9 @@ struct child_exit {
   int status = 0;
   /// CPU of the whole life of the child, all threads.
   double cpu_seconds = 0;
-  /// ru_maxrss: the kernel's peak RSS of the child.
-  uint64_t peak_rss_bytes = 0;
+  // No peak RSS: wait4()'s ru_maxrss includes the RSS the child inherited
+  // from the bench at fork (Linux keeps the pre-exec peak), and the bench
+  // holds the embedded broker's data. Read VmHWM with sample_process().
 };
 
 /// A child process of the bench (the daemon or the raw floor): stdout and

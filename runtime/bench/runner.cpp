@@ -648,6 +648,8 @@ private:
       producer_thread.join();
       live_abort_ = false;
     }
+    // The daemon's own peak (VmHWM), read while it still has one.
+    auto final_proc = sample_process(d.pid());
     d.signal(SIGTERM);
     auto ex = d.wait(20s);
     if (!ex) {
@@ -709,8 +711,9 @@ private:
         {"decode_errors", m.decode_errors}}},
       {"restarts", m.restarts},
       {"daemon_cpu_seconds", ex ? ex->cpu_seconds : last.proc.cpu_seconds},
-      {"peak_rss_bytes", std::max<uint64_t>(ex ? ex->peak_rss_bytes : 0,
-                                            last.proc.peak_rss_bytes)},
+      {"peak_rss_bytes",
+       std::max<uint64_t>(final_proc ? final_proc->peak_rss_bytes : 0,
+                          last.proc.peak_rss_bytes)},
       {"exit_status", ex ? ex->status : -1},
       {"max_lag_messages",
        [&] {
