@@ -4,12 +4,23 @@ namespace ds::app {
 
 namespace {
 
-actors::source_record::header_list read_headers(const void* owner) {
-  actors::source_record::header_list out;
-  for (auto& h : static_cast<const kafka::record*>(owner)->headers()) {
-    out.emplace_back(std::move(h.name), std::move(h.value));
-  }
-  return out;
+using header_list = actors::source_record::header_list;
+
+// A run of one partition's records from one poll, copied out of
+// librdkafka's buffers. librdkafka hands out messages that point into the
+// whole fetch response they came in (up to fetch.max.bytes), and one
+// unfinished message keeps all of it alive: records waiting for the DLQ
+// pinned many such responses, far beyond what the memory budget counts.
+// One copy per record buys memory that the budget describes: a run is
+// freed when its last record is released.
+struct partition_run {
+  std::string bytes;
+  /// By record, in order; empty for most.
+  std::vector<header_list> headers;
+};
+
+header_list read_headers(const void* owner) {
+  return *static_cast<const header_list*>(owner);
 }
 
 } // namespace
@@ -25,16 +36,51 @@ kafka_record_source::poll(std::size_t max, std::chrono::milliseconds timeout,
   auto recs = gc_->poll(max, timeout, ev, on_revoke);
   poll_result res;
   res.records.reserve(recs.size());
-  for (auto& r : recs) {
-    actors::source_record sr;
-    sr.partition = r->partition();
-    sr.offset = r->offset();
-    sr.timestamp_ms = r->timestamp_ms();
-    sr.key = r->key();
-    sr.value = r->value();
-    sr.owner = std::move(r);
-    sr.read_headers = read_headers;
-    res.records.push_back(std::move(sr));
+  for (std::size_t i = 0; i < recs.size();) {
+    auto partition = recs[i]->partition();
+    auto end = i;
+    std::size_t total = 0;
+    for (; end < recs.size() && recs[end]->partition() == partition; ++end) {
+      total += recs[end]->key().size() + recs[end]->value().size();
+    }
+    auto run = std::make_shared<partition_run>();
+    run->bytes.reserve(total);
+    run->headers.resize(end - i);
+    std::vector<std::pair<std::string_view, std::string_view>> views;
+    views.reserve(end - i);
+    for (auto k = i; k < end; ++k) {
+      const auto& r = *recs[k];
+      // Null stays null (data() == nullptr): a null value is a DLQ reason
+      // of its own, apart from an empty one.
+      auto copy = [&run](std::string_view from) {
+        if (from.data() == nullptr) {
+          return std::string_view{};
+        }
+        auto at = run->bytes.size();
+        run->bytes.append(from);
+        return std::string_view{run->bytes.data() + at, from.size()};
+      };
+      auto key = copy(r.key());
+      auto value = copy(r.value());
+      views.emplace_back(key, value);
+      for (auto& h : r.headers()) {
+        run->headers[k - i].emplace_back(std::move(h.name), std::move(h.value));
+      }
+    }
+    for (auto k = i; k < end; ++k) {
+      const auto& r = *recs[k];
+      actors::source_record sr;
+      sr.partition = partition;
+      sr.offset = r.offset();
+      sr.timestamp_ms = r.timestamp_ms();
+      sr.key = views[k - i].first;
+      sr.value = views[k - i].second;
+      // Shares the run; points at this record's headers.
+      sr.owner = std::shared_ptr<const void>(run, &run->headers[k - i]);
+      sr.read_headers = read_headers;
+      res.records.push_back(std::move(sr));
+    }
+    i = end;
   }
   res.assigned = std::move(ev.assigned);
   res.revoked = std::move(ev.revoked);

@@ -7,9 +7,10 @@
 
 namespace ds::app {
 
-/// Adapts the librdkafka group member to the consumer actor's interface:
-/// records become source_records whose owner keeps the librdkafka message
-/// alive, so no payload is copied.
+/// Adapts the librdkafka group member to the consumer actor's interface.
+/// Each poll's records are copied out of librdkafka, one buffer per run of
+/// a partition's records, and the librdkafka messages are released at once
+/// (kafka_record_source.cpp says why).
 class kafka_record_source final : public actors::record_source {
 public:
   explicit kafka_record_source(std::unique_ptr<kafka::group_consumer> gc);
