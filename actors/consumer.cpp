@@ -37,6 +37,8 @@ struct partition_entry {
   std::deque<source_record> unfinished;
   /// held_bytes() of `unfinished`.
   std::size_t unfinished_bytes = 0;
+  /// What the reader last reported holding for the DLQ (partition_progress).
+  std::size_t dlq_bytes = 0;
   int64_t commit = -1;
   bool paused = false;
 };
@@ -160,9 +162,9 @@ private:
       }
       stats_.dispatched += recs.size();
       dispatch(p, e, std::move(recs));
-      probe.in_flight_bytes.Set(static_cast<double>(held_bytes_));
-      bool over_bytes =
-        cfg_.inflight_bytes_max > 0 && held_bytes_ >= cfg_.inflight_bytes_max;
+      probe.in_flight_bytes.Set(static_cast<double>(held_total()));
+      bool over_bytes = cfg_.inflight_bytes_max > 0 &&
+                        held_total() >= cfg_.inflight_bytes_max;
       if (!e.paused &&
           (e.unfinished.size() >= cfg_.inflight_max || over_bytes)) {
         int32_t ids[] = {p};
@@ -269,6 +271,7 @@ private:
                  {"unfinished", e.unfinished.size()}});
       deps_->probe->remove_partition(p);
       held_bytes_ -= e.unfinished_bytes;
+      dlq_bytes_ -= e.dlq_bytes;
       parts_.erase(it);
     }
     deps_->probe->assigned.Set(static_cast<double>(parts_.size()));
@@ -276,17 +279,29 @@ private:
 
   void on_progress(const partition_progress& x) {
     auto it = parts_.find(x.partition);
-    if (it == parts_.end() || x.commit_offset <= it->second.commit) {
-      return; // revoked meanwhile, or a stale report from an old reader
+    if (it == parts_.end()) {
+      return; // revoked meanwhile
     }
     auto& e = it->second;
+    dlq_bytes_ += x.dlq_bytes;
+    dlq_bytes_ -= e.dlq_bytes;
+    e.dlq_bytes = x.dlq_bytes;
+    if (x.commit_offset <= e.commit) {
+      // No new offset (or a stale report from an old reader); the DLQ's
+      // share may still have shrunk.
+      deps_->probe->in_flight_bytes.Set(static_cast<double>(held_total()));
+      for (auto& [p, pe] : parts_) {
+        maybe_resume(p, pe);
+      }
+      return;
+    }
     e.commit = x.commit_offset;
     while (!e.unfinished.empty() && e.unfinished.front().offset < e.commit) {
       release(e, e.unfinished.front());
       e.unfinished.pop_front();
     }
     deps_->source->store_offset(x.partition, e.commit);
-    deps_->probe->in_flight_bytes.Set(static_cast<double>(held_bytes_));
+    deps_->probe->in_flight_bytes.Set(static_cast<double>(held_total()));
     // Any partition may be waiting on the byte budget, not only this one.
     for (auto& [p, pe] : parts_) {
       maybe_resume(p, pe);
@@ -302,7 +317,7 @@ private:
   void maybe_resume(int32_t p, partition_entry& e) {
     if (!e.paused || e.unfinished.size() > cfg_.inflight_low ||
         (cfg_.inflight_bytes_max > 0 &&
-         held_bytes_ > cfg_.inflight_bytes_low)) {
+         held_total() > cfg_.inflight_bytes_low)) {
       return;
     }
     int32_t ids[] = {p};
@@ -359,6 +374,15 @@ private:
   std::map<int32_t, partition_entry> parts_;
   /// Sum of every partition's unfinished_bytes: the memory budget's gauge.
   std::size_t held_bytes_ = 0;
+  /// Sum of the partitions' dlq_bytes.
+  std::size_t dlq_bytes_ = 0;
+
+  /// What the byte budget bounds: records from poll to commit, and what
+  /// the readers hold of rejected ones for the DLQ (an all-bad burst holds
+  /// an envelope per record besides the record).
+  std::size_t held_total() const {
+    return held_bytes_ + dlq_bytes_;
+  }
   consumer_stats stats_;
   bool running_ = true;
 };

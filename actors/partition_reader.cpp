@@ -161,7 +161,10 @@ void send_dlq(self_ptr self) {
     .then(
       [self, offsets](bool) {
         for (auto offset : offsets) {
-          if (self->state.dlq_waiting.erase(offset) > 0) {
+          auto& waiting = self->state.dlq_waiting;
+          if (auto it = waiting.find(offset); it != waiting.end()) {
+            self->state.dlq_bytes -= dlq::held_bytes(*it->second);
+            waiting.erase(it);
             complete(self, offset);
           }
         }
@@ -182,7 +185,14 @@ void reject(self_ptr self, int64_t offset,
     complete(self, offset);
     return;
   }
-  st.dlq_waiting[offset] = std::move(r);
+  auto [it, added] = st.dlq_waiting.try_emplace(offset, r);
+  if (added) {
+    st.dlq_bytes += dlq::held_bytes(*r);
+  } else {
+    st.dlq_bytes -= dlq::held_bytes(*it->second);
+    st.dlq_bytes += dlq::held_bytes(*r);
+    it->second = std::move(r);
+  }
   st.dlq_outbox.push_back(offset);
   schedule_flush(self); // sends the outbox once this message is handled
 }
@@ -511,16 +521,19 @@ partition_reader(self_ptr self, partition_reader_config cfg,
       st.debt->settle(*st.probe, false);
       auto commit = st.watermark.commit_offset().value_or(-1);
       if (commit == st.reported_commit &&
-          st.stats.completed == st.reported_completed) {
+          st.stats.completed == st.reported_completed &&
+          st.dlq_bytes == st.reported_dlq_bytes) {
         return;
       }
       st.reported_commit = commit;
       st.reported_completed = st.stats.completed;
+      st.reported_dlq_bytes = st.dlq_bytes;
       if (st.cfg.progress_to) {
         // The consumer is an untyped (blocking) actor: anon_send.
         self->anon_send(
           st.cfg.progress_to, progress_atom::value,
-          partition_progress{st.cfg.partition, commit, st.stats.completed});
+          partition_progress{st.cfg.partition, commit, st.stats.completed,
+                             st.dlq_bytes});
       }
     },
     [self](drain_atom) {

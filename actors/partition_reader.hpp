@@ -102,6 +102,9 @@ struct partition_reader_state {
   bool flush_scheduled = false;
   int64_t reported_commit = -1;
   uint64_t reported_completed = 0;
+  /// dlq::held_bytes() of dlq_waiting, and what the consumer last heard.
+  uint64_t dlq_bytes = 0;
+  uint64_t reported_dlq_bytes = 0;
   std::vector<caf::typed_response_promise<int64_t>> drains;
   /// Records waiting for a durable DLQ copy before they count as done.
   std::unordered_map<int64_t, std::shared_ptr<const dlq::rejected_record>>

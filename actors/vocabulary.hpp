@@ -215,12 +215,15 @@ struct partition_progress {
   int32_t partition = 0;
   int64_t commit_offset = -1;
   uint64_t completed = 0;
+  /// dlq::held_bytes() of the rejected records the reader holds until the
+  /// DLQ has them durably: they count against the memory budget too.
+  uint64_t dlq_bytes = 0;
 };
 
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, partition_progress& x) {
   return f(caf::meta::type_name("partition_progress"), x.partition,
-           x.commit_offset, x.completed);
+           x.commit_offset, x.completed, x.dlq_bytes);
 }
 
 /// A partition reader's counters, for tests and the admin API.

@@ -55,6 +55,12 @@ struct rejected_record {
   int64_t kafka_timestamp_ms = 0;
 };
 
+/// Memory `r` holds until the DLQ has it durably, at most: the record with
+/// its strings, and its DLQ record (envelope, payload embedded or not,
+/// headers). The pipeline's memory budget counts this for every rejected
+/// record it holds (pipeline.memory_budget_bytes).
+std::size_t held_bytes(const rejected_record& r);
+
 struct sink_status {
   uint64_t spooled_records = 0;
   /// Bytes the spool's segment files occupy (what the budget limits).

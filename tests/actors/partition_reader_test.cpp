@@ -231,3 +231,45 @@ TEST_CASE_METHOD(reader_fixture,
   CHECK(commit == 11);
   crash_budget = -1;
 }
+
+TEST_CASE_METHOD(reader_fixture,
+                 "rejected records count as DLQ bytes in the progress report "
+                 "until the DLQ holds them durably") {
+  // The consumer's memory budget adds these bytes: an all-bad burst holds
+  // an envelope per record besides the record itself.
+  std::vector<ds::dlq::sink::done_fn> pending;
+  dlq_port port;
+  port.submit = [&pending](std::span<ds::dlq::sink::submission> batch) {
+    for (auto& s : batch) {
+      pending.push_back(std::move(s.done));
+    }
+  };
+  port.status = [] { return ds::dlq::sink_status{}; };
+  auto writer = sys.spawn(dlq_writer, port, dlq_publisher{}, caf::timespan{1s});
+  partition_reader_config cfg;
+  cfg.partition = 0;
+  cfg.validators = validators;
+  cfg.validator_names = names;
+  cfg.validators_supervisor = validators_sup;
+  cfg.progress_to = caf::actor_cast<caf::actor>(self);
+  cfg.dlq = [writer] { return writer; };
+  auto reader = sys.spawn(partition_reader, cfg, rprobe);
+  const std::string garbage(700, '\x07');
+  self->send(reader, make_batch(0, 0, {garbage, garbage, garbage}));
+  run();
+  REQUIRE(pending.size() == 3);
+  auto held = last_progress();
+  CHECK(held.commit_offset <= 0); // nothing committed past them
+  // Each at least its payload, a copy for the envelope's hex and its
+  // fixed room: well above 3 x 700 bytes.
+  CHECK(held.dlq_bytes >= 3 * (2 * garbage.size() + 1024));
+  for (auto& done : pending) {
+    done(caf::error{});
+  }
+  run();
+  auto after = last_progress();
+  CHECK(after.commit_offset == 3);
+  CHECK(after.dlq_bytes == 0);
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
+  run();
+}
