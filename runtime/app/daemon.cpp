@@ -58,11 +58,12 @@ actors::supervisor_config supervision(const config::daemon_config& cfg,
 
 /// How pipeline.memory_budget_bytes is spent. Only records in flight grow
 /// with the producers' rate, so those are what the budget bounds: a
-/// quarter for records held between poll and commit (the consumer pauses
-/// partitions at that mark), an eighth each for librdkafka's prefetch queue
-/// and for one fetch response, and the rest for what does not scale with
-/// traffic (threads, validator tables, HTTP). The split is measured in
-/// tests/runtime/app/memory_budget_test.cpp.
+/// quarter for records held between poll and commit, rejected ones with
+/// what they hold until the DLQ has them (dlq::held_bytes; the consumer
+/// pauses partitions at that mark), an eighth each for librdkafka's
+/// prefetch queue and for one fetch response, and the rest for what does
+/// not scale with traffic (threads, validator tables, HTTP). The split is
+/// measured in tests/runtime/app/daemon_process_test.cpp.
 struct memory_plan {
   std::size_t held_max;
   std::size_t held_low;
