@@ -96,7 +96,13 @@ caf::error producer_client::produce(std::string_view topic,
                                     std::string_view value,
                                     std::span<const record_header> headers,
                                     std::uintptr_t token, int32_t partition) {
-  return produce_any(topic, key, value, headers, token, partition);
+  std::vector<header_view> views;
+  views.reserve(headers.size());
+  for (const auto& h : headers) {
+    views.push_back({h.name, h.value});
+  }
+  return produce(topic, key, value, std::span<const header_view>{views},
+                 token, partition);
 }
 
 caf::error producer_client::produce(std::string_view topic,
@@ -104,16 +110,6 @@ caf::error producer_client::produce(std::string_view topic,
                                     std::string_view value,
                                     std::span<const header_view> headers,
                                     std::uintptr_t token, int32_t partition) {
-  return produce_any(topic, key, value, headers, token, partition);
-}
-
-template <class Header>
-caf::error producer_client::produce_any(std::string_view topic,
-                                        std::string_view key,
-                                        std::string_view value,
-                                        std::span<const Header> headers,
-                                        std::uintptr_t token,
-                                        int32_t partition) {
   auto deadline = std::chrono::steady_clock::time_point{};
   bool waited = false;
   for (;;) {

@@ -101,12 +101,6 @@ private:
 
   producer_client(rd_kafka_t* rk, std::unique_ptr<callbacks> cbs);
 
-  template <class Header>
-  caf::error produce_any(std::string_view topic, std::string_view key,
-                         std::string_view value,
-                         std::span<const Header> headers, std::uintptr_t token,
-                         int32_t partition);
-
   rd_kafka_t* rk_;
   std::unique_ptr<callbacks> callbacks_;
   std::chrono::milliseconds queue_full_wait_{10000};
