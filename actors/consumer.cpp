@@ -163,8 +163,8 @@ private:
       stats_.dispatched += recs.size();
       dispatch(p, e, std::move(recs));
       probe.in_flight_bytes.Set(static_cast<double>(held_total()));
-      bool over_bytes = cfg_.inflight_bytes_max > 0 &&
-                        held_total() >= cfg_.inflight_bytes_max;
+      bool over_bytes =
+        cfg_.inflight_bytes_max > 0 && held_total() >= cfg_.inflight_bytes_max;
       if (!e.paused &&
           (e.unfinished.size() >= cfg_.inflight_max || over_bytes)) {
         int32_t ids[] = {p};
@@ -380,9 +380,7 @@ private:
   /// What the byte budget bounds: records from poll to commit, and what
   /// the readers hold of rejected ones for the DLQ (an all-bad burst holds
   /// an envelope per record besides the record).
-  std::size_t held_total() const {
-    return held_bytes_ + dlq_bytes_;
-  }
+  std::size_t held_total() const { return held_bytes_ + dlq_bytes_; }
   consumer_stats stats_;
   bool running_ = true;
 };

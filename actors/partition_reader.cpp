@@ -530,10 +530,9 @@ partition_reader(self_ptr self, partition_reader_config cfg,
       st.reported_dlq_bytes = st.dlq_bytes;
       if (st.cfg.progress_to) {
         // The consumer is an untyped (blocking) actor: anon_send.
-        self->anon_send(
-          st.cfg.progress_to, progress_atom::value,
-          partition_progress{st.cfg.partition, commit, st.stats.completed,
-                             st.dlq_bytes});
+        self->anon_send(st.cfg.progress_to, progress_atom::value,
+                        partition_progress{st.cfg.partition, commit,
+                                           st.stats.completed, st.dlq_bytes});
       }
     },
     [self](drain_atom) {

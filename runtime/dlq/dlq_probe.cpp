@@ -55,8 +55,7 @@ void dlq_probe::record_stored(std::string_view error_type) {
   auto it = records_by_type_.find(error_type);
   if (it == records_by_type_.end()) {
     std::string label{error_type};
-    it = records_by_type_
-           .emplace(label, &records_.Add({{"error_type", label}}))
+    it = records_by_type_.emplace(label, &records_.Add({{"error_type", label}}))
            .first;
   }
   it->second->Increment();

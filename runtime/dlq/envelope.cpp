@@ -42,7 +42,7 @@ void put_str(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-template <class Int>
+template<class Int>
 std::string_view decimal(char (&buf)[24], Int x) {
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), x);
   return {buf, static_cast<size_t>(end - buf)};
@@ -184,8 +184,8 @@ char* write_sha256_hex(char* p, std::string_view bytes) {
 
 std::string sha256_hex(std::string_view bytes) {
   std::string out(2 * SHA256_DIGEST_LENGTH, '\0');
-  out.resize(static_cast<size_t>(write_sha256_hex(out.data(), bytes) -
-                                 out.data()));
+  out.resize(
+    static_cast<size_t>(write_sha256_hex(out.data(), bytes) - out.data()));
   return out;
 }
 
@@ -284,8 +284,11 @@ std::string record_id(const rejected_record& r) {
   auto part = decimal(p, r.partition);
   auto off = decimal(o, r.offset);
   id.reserve(r.source_topic.size() + part.size() + off.size() + 2);
-  id.append(r.source_topic).append(1, '/').append(part).append(1, '/').append(
-    off);
+  id.append(r.source_topic)
+    .append(1, '/')
+    .append(part)
+    .append(1, '/')
+    .append(off);
   return id;
 }
 
@@ -320,16 +323,14 @@ bool is_ascii(std::string_view s) {
 // the CPU of an all-bad run (docs/benchmarks.md, session 5).
 class envelope_writer {
 public:
-  explicit envelope_writer(char* out) : p_{out} {
-    *p_++ = '{';
-  }
+  explicit envelope_writer(char* out) : p_{out} { *p_++ = '{'; }
 
   // ASCII with escapes goes through RapidJSON's escaping. Anything else may
   // be invalid UTF-8 (a Kafka header, a thread id from a foreign producer):
   // nlohmann replaces bad sequences with U+FFFD, as the envelope always did,
   // so the output stays valid JSON. Either writes at most 6 bytes per input
   // byte (\u00XX) plus the quotes.
-  template <size_t N>
+  template<size_t N>
   void text(const char (&key)[N], std::string_view s) {
     put_key(key);
     if (needs_no_escape(s)) {
@@ -340,20 +341,20 @@ public:
       w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
       raw({buf.GetString(), buf.GetSize()});
     } else {
-      raw(nlohmann::json(std::string{s}).dump(
-        -1, ' ', false, nlohmann::json::error_handler_t::replace));
+      raw(nlohmann::json(std::string{s})
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
   }
 
   // Text that never needs escaping (decimal numbers, base64).
-  template <size_t N>
+  template<size_t N>
   void plain(const char (&key)[N], std::string_view s) {
     put_key(key);
     quoted(s);
   }
 
   // Bytes as lowercase hex, e.g. the first and last bytes of the payload.
-  template <size_t N>
+  template<size_t N>
   void hex(const char (&key)[N], std::string_view bytes) {
     put_key(key);
     *p_++ = '"';
@@ -361,7 +362,7 @@ public:
     *p_++ = '"';
   }
 
-  template <size_t N>
+  template<size_t N>
   void sha256(const char (&key)[N], std::string_view bytes) {
     put_key(key);
     *p_++ = '"';
@@ -369,7 +370,7 @@ public:
     *p_++ = '"';
   }
 
-  template <size_t N>
+  template<size_t N>
   void text_or_null(const char (&key)[N], const std::optional<std::string>& s) {
     if (s) {
       text(key, *s);
@@ -379,13 +380,13 @@ public:
     }
   }
 
-  template <size_t N, class Int>
+  template<size_t N, class Int>
   void number(const char (&key)[N], Int x) {
     put_key(key);
     p_ = std::to_chars(p_, p_ + 24, x).ptr;
   }
 
-  template <size_t N>
+  template<size_t N>
   void flag(const char (&key)[N], bool x) {
     put_key(key);
     raw(x ? std::string_view{"true"} : std::string_view{"false"});
@@ -398,7 +399,7 @@ public:
   }
 
 private:
-  template <size_t N>
+  template<size_t N>
   void put_key(const char (&k)[N]) {
     if (!first_) {
       *p_++ = ',';
@@ -444,8 +445,8 @@ size_t envelope_room(const rejected_record& r, std::string_view id,
                 text(r.source_topic) + text(r.stage) + opt(r.tenant_id) +
                 opt(r.thread_id) + text(timestamp) + 2 * opt(r.traceparent);
   if (settings.include_payload && !r.payload_missing) {
-    auto keep = std::min<uint64_t>(r.payload.size(),
-                                   settings.payload_truncate_bytes);
+    auto keep =
+      std::min<uint64_t>(r.payload.size(), settings.payload_truncate_bytes);
     room += 4 * (static_cast<size_t>(keep) / 3 + 1) + 2;
   }
   return room;
@@ -462,9 +463,8 @@ void append_envelope(std::string& buf, const rejected_record& r,
   auto head = std::string_view{p}.substr(0, 16);
   auto tail = std::string_view{p}.substr(p.size() > 16 ? p.size() - 16 : 0);
   bool embed = settings.include_payload && !r.payload_missing;
-  auto keep = embed ? std::min<uint64_t>(p.size(),
-                                         settings.payload_truncate_bytes)
-                    : 0;
+  auto keep =
+    embed ? std::min<uint64_t>(p.size(), settings.payload_truncate_bytes) : 0;
   auto at = buf.size();
   buf.resize(at + envelope_room(r, id, settings, timestamp));
   char num[24];
@@ -522,15 +522,15 @@ std::size_t held_bytes(const rejected_record& r) {
   };
   std::size_t headers = 0;
   for (const auto& [name, value] : r.headers) {
-    headers += sizeof(std::pair<std::string, std::string>) + name.size() +
-               value.size();
+    headers +=
+      sizeof(std::pair<std::string, std::string>) + name.size() + value.size();
   }
   std::size_t texts = r.source_topic.size() + r.consumer_group.size() +
                       r.error.size() + r.error_type.size() + r.stage.size() +
                       r.exception_class.size() + opt(r.thread_id) +
                       opt(r.tenant_id) + opt(r.traceparent);
-  auto record = sizeof(rejected_record) + r.key.size() + r.payload.size() +
-                texts + headers;
+  auto record =
+    sizeof(rejected_record) + r.key.size() + r.payload.size() + texts + headers;
   // The DLQ record: the envelope (every text at its escaped worst case, the
   // payload as base64), the key, the Connect headers (texts again) and the
   // original headers.

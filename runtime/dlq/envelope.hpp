@@ -55,7 +55,9 @@ private:
     uint32_t at = 0;
     uint32_t size = 0;
   };
-  std::string_view view(field f) const { return {bytes_.data() + f.at, f.size}; }
+  std::string_view view(field f) const {
+    return {bytes_.data() + f.at, f.size};
+  }
 
   std::string bytes_;
   field topic_, key_, value_, error_type_;

@@ -271,9 +271,8 @@ struct sink::impl {
         break;
       }
       auto token = next_token++;
-      auto err =
-        producer->produce(item.rec.topic(), item.rec.key(), item.rec.value(),
-                          item.rec.headers(), token);
+      auto err = producer->produce(item.rec.topic(), item.rec.key(),
+                                   item.rec.value(), item.rec.headers(), token);
       if (err) {
         probe.write_failed("produce_failed");
         kafka_ok = false;

@@ -101,8 +101,8 @@ caf::error producer_client::produce(std::string_view topic,
   for (const auto& h : headers) {
     views.push_back({h.name, h.value});
   }
-  return produce(topic, key, value, std::span<const header_view>{views},
-                 token, partition);
+  return produce(topic, key, value, std::span<const header_view>{views}, token,
+                 partition);
 }
 
 caf::error producer_client::produce(std::string_view topic,

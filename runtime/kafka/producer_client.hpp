@@ -78,8 +78,8 @@ public:
                      std::uintptr_t token, int32_t partition = -1);
   caf::error produce(std::string_view topic, std::string_view key,
                      std::string_view value,
-                     std::span<const header_view> headers,
-                     std::uintptr_t token, int32_t partition = -1);
+                     std::span<const header_view> headers, std::uintptr_t token,
+                     int32_t partition = -1);
 
   /// Serves delivery reports; returns how many were served.
   int poll(std::chrono::milliseconds timeout);

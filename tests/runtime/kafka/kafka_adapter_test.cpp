@@ -70,8 +70,8 @@ TEST_CASE("mock cluster: a broker that is down fails deliveries in bounded "
   auto prod = producer_client::make(
     ps, [&](const delivery_report& r) { reports.push_back(r); });
   REQUIRE(prod);
-  REQUIRE_FALSE((*prod)->produce("t", "k", "v",
-                                   std::span<const record_header>{}, 7));
+  REQUIRE_FALSE(
+    (*prod)->produce("t", "k", "v", std::span<const record_header>{}, 7));
   (*prod)->flush(10s);
   REQUIRE(reports.size() == 1);
   CHECK(reports[0].token == 7);
