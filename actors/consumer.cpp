@@ -286,21 +286,16 @@ private:
     dlq_bytes_ += x.dlq_bytes;
     dlq_bytes_ -= e.dlq_bytes;
     e.dlq_bytes = x.dlq_bytes;
-    if (x.commit_offset <= e.commit) {
-      // No new offset (or a stale report from an old reader); the DLQ's
-      // share may still have shrunk.
-      deps_->probe->in_flight_bytes.Set(static_cast<double>(held_total()));
-      for (auto& [p, pe] : parts_) {
-        maybe_resume(p, pe);
+    // No new offset (or a stale report from an old reader) may still come
+    // with a smaller DLQ share.
+    if (x.commit_offset > e.commit) {
+      e.commit = x.commit_offset;
+      while (!e.unfinished.empty() && e.unfinished.front().offset < e.commit) {
+        release(e, e.unfinished.front());
+        e.unfinished.pop_front();
       }
-      return;
+      deps_->source->store_offset(x.partition, e.commit);
     }
-    e.commit = x.commit_offset;
-    while (!e.unfinished.empty() && e.unfinished.front().offset < e.commit) {
-      release(e, e.unfinished.front());
-      e.unfinished.pop_front();
-    }
-    deps_->source->store_offset(x.partition, e.commit);
     deps_->probe->in_flight_bytes.Set(static_cast<double>(held_total()));
     // Any partition may be waiting on the byte budget, not only this one.
     for (auto& [p, pe] : parts_) {

@@ -452,13 +452,14 @@ size_t envelope_room(const rejected_record& r, std::string_view id,
   return room;
 }
 
-// Appends the envelope of `r` to `out`. Written field by field, keys in
+// Appends the envelope of `r` to `out`, within `room` (envelope_room()).
+// Written field by field, keys in
 // sorted order (the order nlohmann's std::map gave, so the bytes did not
 // change): building a JSON DOM and dumping it was most of the DLQ writer's
 // time per record (docs/benchmarks.md, session 4).
 void append_envelope(std::string& buf, const rejected_record& r,
                      std::string_view id, const envelope_settings& settings,
-                     std::string_view timestamp) {
+                     std::string_view timestamp, size_t room) {
   const auto& p = r.payload;
   auto head = std::string_view{p}.substr(0, 16);
   auto tail = std::string_view{p}.substr(p.size() > 16 ? p.size() - 16 : 0);
@@ -466,7 +467,7 @@ void append_envelope(std::string& buf, const rejected_record& r,
   auto keep =
     embed ? std::min<uint64_t>(p.size(), settings.payload_truncate_bytes) : 0;
   auto at = buf.size();
-  buf.resize(at + envelope_room(r, id, settings, timestamp));
+  buf.resize(at + room);
   char num[24];
   envelope_writer out{buf.data() + at};
   out.text("consumer_group", r.consumer_group);
@@ -547,7 +548,9 @@ std::string write_envelope(const rejected_record& r,
                            const envelope_settings& settings,
                            std::string_view timestamp) {
   std::string out;
-  append_envelope(out, r, record_id(r), settings, timestamp);
+  auto id = record_id(r);
+  append_envelope(out, r, id, settings, timestamp,
+                  envelope_room(r, id, settings, timestamp));
   return out;
 }
 
@@ -586,8 +589,8 @@ dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
     {"dashstream.dlq.error_type", r.error_type},
     {"dashstream.dlq.record_id", id},
   };
-  size_t size = 32 + topic.size() + r.key.size() + r.error_type.size() +
-                envelope_room(r, id, settings, timestamp);
+  auto room = envelope_room(r, id, settings, timestamp);
+  size_t size = 32 + topic.size() + r.key.size() + r.error_type.size() + room;
   for (const auto& [name, value] : connect) {
     size += 8 + name.size() + value.size();
   }
@@ -608,7 +611,7 @@ dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
   // The envelope goes straight into the buffer; its size is patched after.
   auto size_at = out.size();
   put_u32(out, 0);
-  append_envelope(out, r, id, settings, timestamp);
+  append_envelope(out, r, id, settings, timestamp, room);
   auto json_size = static_cast<uint32_t>(out.size() - size_at - 4);
   std::memcpy(out.data() + size_at, &json_size, 4);
   rec.value_ = {static_cast<uint32_t>(size_at + 4), json_size};
