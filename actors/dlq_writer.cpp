@@ -40,18 +40,16 @@ void submit(self_ptr self, const std::vector<uint64_t>& ids) {
     if (it == st.submitted.end()) {
       continue;
     }
-    // The sink builds its envelope now; the shared record stays here for a
-    // retry.
-    out.push_back({it->second.record.get(),
-                   [me, id, left = it->second.left](caf::error err) {
-                     auto h = caf::actor_cast<dlq_actor>(me);
-                     if (err) {
-                       caf::anon_send(h, dlq_done_atom::value, id,
-                                      std::move(err));
-                     } else if (left->left.fetch_sub(1) == 1) {
-                       caf::anon_send(h, dlq_done_atom::value, left->first_id);
-                     }
-                   }});
+    // Shared with the sink; kept here for a retry.
+    out.push_back(
+      {it->second.record, [me, id, left = it->second.left](caf::error err) {
+         auto h = caf::actor_cast<dlq_actor>(me);
+         if (err) {
+           caf::anon_send(h, dlq_done_atom::value, id, std::move(err));
+         } else if (left->left.fetch_sub(1) == 1) {
+           caf::anon_send(h, dlq_done_atom::value, left->first_id);
+         }
+       }});
   }
   if (!out.empty()) {
     st.port.submit(out);

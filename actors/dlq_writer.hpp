@@ -17,17 +17,20 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/vocabulary.hpp"
+#include "runtime/dlq/envelope.hpp"
 #include "runtime/dlq/sink.hpp"
 
 namespace ds::actors {
 
-/// Rejected records on their way to the DLQ, all from one reader's batch.
-/// Local-only: the records are shared, never copied between actors. One
+/// DLQ records on their way to the DLQ, all from one reader's batch, built
+/// by the reader (record_format::make) so that envelopes are written in
+/// parallel, not in this one actor. Local-only: the records are shared,
+/// never copied between actors. One
 /// request per batch, not per record: CAF 0.17 keeps an actor's pending
 /// responses in a flat map searched linearly, so thousands of per-record
 /// requests made the all-bad path quadratic (docs/benchmarks.md).
 struct dlq_batch {
-  std::vector<std::shared_ptr<const dlq::rejected_record>> records;
+  std::vector<std::shared_ptr<const dlq::dlq_record>> records;
 };
 
 template<class Inspector>
@@ -77,7 +80,7 @@ struct dlq_writer_state {
     std::size_t size = 0;
   };
   struct waiting {
-    std::shared_ptr<const dlq::rejected_record> record;
+    std::shared_ptr<const dlq::dlq_record> record;
     std::shared_ptr<countdown> left;
   };
   dlq_port port;

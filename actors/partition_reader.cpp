@@ -93,41 +93,55 @@ void finish(self_ptr self, int64_t offset, int64_t header_ts_us,
 // What the DLQ envelope needs about a rejected record. Thread and tenant
 // come from the record's own header when it decodes (a halted or poison
 // record); an undecodable one has none to offer.
-std::shared_ptr<dlq::rejected_record>
-make_rejection(self_ptr self, const source_record& rec, std::string error_type,
-               std::string error, std::string stage,
-               std::string exception_class) {
+dlq::rejected_record make_rejection(self_ptr self, const source_record& rec,
+                                    std::string error_type, std::string error,
+                                    std::string stage,
+                                    std::string exception_class) {
   auto& st = self->state;
-  auto r = std::make_shared<dlq::rejected_record>();
-  r->source_topic = st.cfg.topic;
-  r->partition = st.cfg.partition;
-  r->offset = rec.offset;
-  r->consumer_group = st.cfg.group_id;
-  r->key = std::string{rec.key};
-  r->headers = rec.headers();
-  r->payload = std::string{rec.value};
-  r->payload_missing = rec.value.data() == nullptr;
-  r->error_type = std::move(error_type);
-  r->error = std::move(error);
-  r->stage = std::move(stage);
-  r->exception_class = std::move(exception_class);
-  r->kafka_timestamp_ms = rec.timestamp_ms;
-  for (const auto& [name, value] : r->headers) {
+  dlq::rejected_record r;
+  r.source_topic = st.cfg.topic;
+  r.partition = st.cfg.partition;
+  r.offset = rec.offset;
+  r.consumer_group = st.cfg.group_id;
+  r.key = std::string{rec.key};
+  r.headers = rec.headers();
+  r.payload = std::string{rec.value};
+  r.payload_missing = rec.value.data() == nullptr;
+  r.error_type = std::move(error_type);
+  r.error = std::move(error);
+  r.stage = std::move(stage);
+  r.exception_class = std::move(exception_class);
+  r.kafka_timestamp_ms = rec.timestamp_ms;
+  for (const auto& [name, value] : r.headers) {
     if (name == "traceparent") {
-      r->traceparent = value;
+      r.traceparent = value;
     }
   }
-  if (r->stage != "decode") {
+  if (r.stage != "decode") {
     proto::message msg;
     if (proto::decode(rec.value, st.cfg.decode, msg)) {
       if (const auto* h = proto::top_header(msg)) {
-        r->thread_id = h->thread_id();
-        r->tenant_id = h->tenant_id();
-        r->received_sequence = h->sequence();
+        r.thread_id = h->thread_id();
+        r.tenant_id = h->tenant_id();
+        r.received_sequence = h->sequence();
       }
     }
   }
   return r;
+}
+
+// RFC 3339 "now" for the envelopes, formatted at most once per millisecond.
+std::string_view dlq_timestamp(self_ptr self) {
+  auto& st = self->state;
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              now.time_since_epoch())
+              .count();
+  if (ms != st.dlq_stamp_ms) {
+    st.dlq_stamp = dlq::rfc3339(now);
+    st.dlq_stamp_ms = ms;
+  }
+  return st.dlq_stamp;
 }
 
 void retry_dlq_later(self_ptr self) {
@@ -163,7 +177,7 @@ void send_dlq(self_ptr self) {
         for (auto offset : offsets) {
           auto& waiting = self->state.dlq_waiting;
           if (auto it = waiting.find(offset); it != waiting.end()) {
-            self->state.dlq_bytes -= dlq::held_bytes(*it->second);
+            self->state.dlq_bytes -= it->second->held_bytes();
             waiting.erase(it);
             complete(self, offset);
           }
@@ -177,21 +191,21 @@ void send_dlq(self_ptr self) {
       });
 }
 
-// A rejected record is done only once the DLQ holds it durably.
-void reject(self_ptr self, int64_t offset,
-            std::shared_ptr<const dlq::rejected_record> r) {
+// A rejected record is done only once the DLQ holds it durably. Its DLQ
+// record is built here: the readers write envelopes in parallel.
+void reject(self_ptr self, int64_t offset, const dlq::rejected_record& r) {
   auto& st = self->state;
   if (!st.cfg.dlq) {
     complete(self, offset);
     return;
   }
-  auto [it, added] = st.dlq_waiting.try_emplace(offset, r);
-  if (added) {
-    st.dlq_bytes += dlq::held_bytes(*r);
-  } else {
-    st.dlq_bytes -= dlq::held_bytes(*it->second);
-    st.dlq_bytes += dlq::held_bytes(*r);
-    it->second = std::move(r);
+  auto rec = std::make_shared<const dlq::dlq_record>(
+    st.cfg.dlq_format.make(r, dlq_timestamp(self)));
+  st.dlq_bytes += rec->held_bytes();
+  auto [it, added] = st.dlq_waiting.try_emplace(offset, rec);
+  if (!added) {
+    st.dlq_bytes -= it->second->held_bytes();
+    it->second = std::move(rec);
   }
   st.dlq_outbox.push_back(offset);
   schedule_flush(self); // sends the outbox once this message is handled

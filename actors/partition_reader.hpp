@@ -71,6 +71,9 @@ struct partition_reader_config {
   /// For the DLQ envelope.
   std::string topic;
   std::string group_id;
+  /// How rejected records become DLQ records (built here, in parallel
+  /// across readers, not in the one DLQ writer).
+  dlq::record_format dlq_format;
   /// A record whose validator crashed this many times goes to the DLQ as
   /// poison instead of being redelivered again (0: never).
   uint32_t poison_max_crashes = 3;
@@ -102,13 +105,17 @@ struct partition_reader_state {
   bool flush_scheduled = false;
   int64_t reported_commit = -1;
   uint64_t reported_completed = 0;
-  /// dlq::held_bytes() of dlq_waiting, and what the consumer last heard.
+  /// held_bytes() of dlq_waiting, and what the consumer last heard.
   uint64_t dlq_bytes = 0;
   uint64_t reported_dlq_bytes = 0;
   std::vector<caf::typed_response_promise<int64_t>> drains;
-  /// Records waiting for a durable DLQ copy before they count as done.
-  std::unordered_map<int64_t, std::shared_ptr<const dlq::rejected_record>>
+  /// Records waiting for a durable DLQ copy before they count as done,
+  /// held only as their DLQ records.
+  std::unordered_map<int64_t, std::shared_ptr<const dlq::dlq_record>>
     dlq_waiting;
+  /// The DLQ envelopes' timestamp, formatted once per millisecond.
+  std::string dlq_stamp;
+  int64_t dlq_stamp_ms = -1;
   /// Of those, the ones not yet sent to the writer (sent once per batch).
   std::vector<int64_t> dlq_outbox;
   bool dlq_retry_scheduled = false;

@@ -16,6 +16,7 @@
 #include "proto/errc.hpp"
 #include "runtime/app/health_monitor.hpp"
 #include "runtime/app/kafka_record_source.hpp"
+#include "runtime/dlq/envelope.hpp"
 #include "runtime/dlq/errc.hpp"
 #include "runtime/http/metrics_endpoint.hpp"
 #include "runtime/kafka/admin.hpp"
@@ -59,8 +60,8 @@ actors::supervisor_config supervision(const config::daemon_config& cfg,
 /// How pipeline.memory_budget_bytes is spent. Only records in flight grow
 /// with the producers' rate, so those are what the budget bounds: a
 /// quarter for records held between poll and commit, rejected ones with
-/// what they hold until the DLQ has them (dlq::held_bytes; the consumer
-/// pauses partitions at that mark), an eighth each for librdkafka's
+/// their DLQ records until the DLQ has them (dlq_record::held_bytes; the
+/// consumer pauses partitions at that mark), an eighth each for librdkafka's
 /// prefetch queue and for one fetch response, and the rest for what does
 /// not scale with traffic (threads, validator tables, HTTP). The split is
 /// measured in tests/runtime/app/daemon_process_test.cpp.
@@ -351,8 +352,8 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
                       }});
   children.push_back(
     {"consumer", "consumer",
-     [w, cs, ccfg, decode, health, poison_max = c.dlq.poison_max_crashes](
-       caf::actor_system& sys) -> caf::actor {
+     [w, cs, ccfg, decode, health, poison_max = c.dlq.poison_max_crashes,
+      format = dlq::record_format_of(c)](caf::actor_system& sys) -> caf::actor {
        std::unique_ptr<kafka::group_consumer> gc;
        {
          std::lock_guard<std::mutex> guard{w->mtx};
@@ -390,8 +391,8 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
        auto validators = w->validators;
        auto names = w->validator_names;
        deps->reader_config = [validators, names, decode, w, topic = cs.topic,
-                              group = cs.group_id,
-                              poison = poison_max](int32_t) {
+                              group = cs.group_id, poison = poison_max,
+                              format](int32_t) {
          actors::partition_reader_config rc;
          rc.decode = decode;
          rc.validator_names = names;
@@ -403,6 +404,7 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
          rc.topic = topic;
          rc.group_id = group;
          rc.poison_max_crashes = poison;
+         rc.dlq_format = format;
          return rc;
        };
        return sys.spawn(actors::consumer, ccfg, std::move(deps));

@@ -295,14 +295,14 @@ std::string record_id(const rejected_record& r) {
 namespace {
 
 // No byte that JSON escapes or that may be invalid UTF-8: copied as it is.
+// No early exit: the loop vectorizes, and the texts are short.
 bool needs_no_escape(std::string_view s) {
+  bool plain = true;
   for (auto c : s) {
     auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || b >= 0x80 || c == '"' || c == '\\') {
-      return false;
-    }
+    plain &= b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
   }
-  return true;
+  return plain;
 }
 
 bool is_ascii(std::string_view s) {
@@ -517,31 +517,9 @@ void append_envelope(std::string& buf, const rejected_record& r,
 
 } // namespace
 
-std::size_t held_bytes(const rejected_record& r) {
-  auto opt = [](const std::optional<std::string>& s) {
-    return s ? s->size() : 0;
-  };
-  std::size_t headers = 0;
-  for (const auto& [name, value] : r.headers) {
-    headers +=
-      sizeof(std::pair<std::string, std::string>) + name.size() + value.size();
-  }
-  std::size_t texts = r.source_topic.size() + r.consumer_group.size() +
-                      r.error.size() + r.error_type.size() + r.stage.size() +
-                      r.exception_class.size() + opt(r.thread_id) +
-                      opt(r.tenant_id) + opt(r.traceparent);
-  auto record =
-    sizeof(rejected_record) + r.key.size() + r.payload.size() + texts + headers;
-  // The DLQ record: the envelope (every text at its escaped worst case, the
-  // payload as base64), the key, the Connect headers (texts again) and the
-  // original headers.
-  // The record id and the timestamp are added at their largest: the topic
-  // and two decimals (escaped), and 24 characters.
-  constexpr envelope_settings embedded{true, ~uint64_t{0}};
-  auto dlq = sizeof(dlq_record) + 256 + r.key.size() +
-             envelope_room(r, {}, embedded, {}) +
-             6 * (r.source_topic.size() + 2 + 11 + 20) + 24 + texts + headers;
-  return record + dlq;
+record_format record_format_of(const config::daemon_config& cfg) {
+  return {config::effective_dlq_topic(cfg),
+          {cfg.dlq.include_payload, cfg.dlq.payload_truncate_bytes}};
 }
 
 std::string write_envelope(const rejected_record& r,

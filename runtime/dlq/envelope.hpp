@@ -47,6 +47,9 @@ public:
   std::vector<kafka::header_view> headers() const;
   /// The spooled form.
   const std::string& bytes() const { return bytes_; }
+  /// Memory this record holds: what the pipeline's memory budget counts
+  /// for a rejected record until the DLQ has it durably.
+  std::size_t held_bytes() const { return sizeof(*this) + bytes_.capacity(); }
 
 private:
   friend dlq_record make_dlq_record(const rejected_record&, std::string_view,
@@ -95,6 +98,22 @@ dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
 dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
                            const envelope_settings& settings,
                            std::string_view timestamp);
+
+/// What turns rejected records into DLQ records besides the records
+/// themselves. The readers build DLQ records with it, in parallel; the sink
+/// only stores and sends them.
+struct record_format {
+  /// config::effective_dlq_topic()
+  std::string topic;
+  envelope_settings envelope;
+
+  dlq_record make(const rejected_record& r, std::string_view timestamp) const {
+    return make_dlq_record(r, topic, envelope, timestamp);
+  }
+};
+
+/// The format config `cfg` asks for (DLQ topic, payload settings).
+record_format record_format_of(const config::daemon_config& cfg);
 
 std::string to_hex(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);

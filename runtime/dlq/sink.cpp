@@ -38,7 +38,7 @@ int64_t unix_ms_now() {
 }
 
 struct pending {
-  dlq_record rec;
+  std::shared_ptr<const dlq_record> rec;
   sink::done_fn done;
 };
 
@@ -75,8 +75,7 @@ uint64_t disk_free_bytes(const std::string& dir) {
 /// the mutex is shared; the rest belongs to the Kafka thread.
 struct sink::impl {
   config::dlq_settings settings;
-  std::string topic;
-  envelope_settings env;
+  record_format format;
   dlq_probe probe;
   std::unique_ptr<spool::spool> sp;
   std::unique_ptr<kafka::producer_client> producer;
@@ -118,9 +117,7 @@ struct sink::impl {
   std::thread spool_thread;
 
   impl(const config::daemon_config& cfg, prometheus::Registry& reg)
-    : settings(cfg.dlq), topic(config::effective_dlq_topic(cfg)),
-      env{cfg.dlq.include_payload, cfg.dlq.payload_truncate_bytes}, probe(reg) {
-  }
+    : settings(cfg.dlq), format(record_format_of(cfg)), probe(reg) {}
 
   std::chrono::milliseconds drain_interval() const {
     return std::chrono::milliseconds{settings.drain_interval_ms};
@@ -152,8 +149,8 @@ struct sink::impl {
       return;
     }
     auto token = next_token++;
-    auto err = producer->produce(topic, p.rec.key(), p.rec.value(),
-                                 p.rec.headers(), token);
+    auto err = producer->produce(format.topic, p.rec->key(), p.rec->value(),
+                                 p.rec->headers(), token);
     if (err) {
       probe.write_failed("produce_failed");
       kafka_ok = false;
@@ -177,7 +174,7 @@ struct sink::impl {
       probe.write_failed("delivery_failed");
       if (kafka_ok) {
         log_event(spdlog::level::warn, {{"event", "dlq_kafka_unavailable"},
-                                        {"topic", topic},
+                                        {"topic", format.topic},
                                         {"error", describe(rep.error)}});
       }
       kafka_ok = false;
@@ -200,7 +197,7 @@ struct sink::impl {
       spool_later(std::move(f.p));
       return;
     }
-    probe.record_stored(f.p.rec.error_type());
+    probe.record_stored(f.p.rec->error_type());
     f.p.done(caf::error{});
   }
 
@@ -362,7 +359,7 @@ struct sink::impl {
       size_t fit = 0;
       for (; fit < batch.size(); ++fit) {
         // A record's spooled form is its bytes (envelope.hpp).
-        const auto& bytes = batch[fit].rec.bytes();
+        const auto& bytes = batch[fit].rec->bytes();
         auto need = spool::framed_size(bytes.size());
         if (fit > 0 && used + need > free) {
           break;
@@ -384,7 +381,7 @@ struct sink::impl {
           reason.clear();
         }
         for (auto& p : batch) {
-          probe.record_stored(p.rec.error_type());
+          probe.record_stored(p.rec->error_type());
           p.done(caf::error{});
         }
       } else {
@@ -462,18 +459,17 @@ sink::open(const config::daemon_config& cfg, const kafka::client_config& kafka,
 }
 
 void sink::submit(rejected_record r, done_fn done) {
-  submission one{&r, std::move(done)};
+  submission one{std::make_shared<const dlq_record>(impl_->format.make(
+                   r, rfc3339(std::chrono::system_clock::now()))),
+                 std::move(done)};
   submit(std::span<submission>{&one, 1});
 }
 
 void sink::submit(std::span<submission> batch) {
-  auto now = rfc3339(std::chrono::system_clock::now());
   std::vector<pending> ready;
   ready.reserve(batch.size());
   for (auto& s : batch) {
-    ready.push_back(
-      pending{make_dlq_record(*s.record, impl_->topic, impl_->env, now),
-              std::move(s.done)});
+    ready.push_back(pending{std::move(s.record), std::move(s.done)});
   }
   {
     std::lock_guard guard{impl_->mu};

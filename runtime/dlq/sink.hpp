@@ -55,11 +55,7 @@ struct rejected_record {
   int64_t kafka_timestamp_ms = 0;
 };
 
-/// Memory `r` holds until the DLQ has it durably, at most: the record with
-/// its strings, and its DLQ record (envelope, payload embedded or not,
-/// headers). The pipeline's memory budget counts this for every rejected
-/// record it holds (pipeline.memory_budget_bytes).
-std::size_t held_bytes(const rejected_record& r);
+class dlq_record;
 
 struct sink_status {
   uint64_t spooled_records = 0;
@@ -97,11 +93,11 @@ public:
   /// (spool full, disk full, fsync failed, stopped): the caller keeps the
   /// record and retries later.
   void submit(rejected_record r, done_fn done);
-  /// The same for many records: one hand-over to the sender thread instead
-  /// of one per record. The envelopes are built on the caller's thread,
-  /// before this returns; `record` need not outlive the call.
+  /// The same for many records already built (record_format::make): one
+  /// hand-over to the sender thread instead of one per record. The sink
+  /// shares the records until they are durable; nothing is copied.
   struct submission {
-    const rejected_record* record = nullptr;
+    std::shared_ptr<const dlq_record> record;
     done_fn done;
   };
   void submit(std::span<submission> batch);

@@ -236,11 +236,13 @@ TEST_CASE_METHOD(reader_fixture,
                  "rejected records count as DLQ bytes in the progress report "
                  "until the DLQ holds them durably") {
   // The consumer's memory budget adds these bytes: an all-bad burst holds
-  // an envelope per record besides the record itself.
+  // a DLQ record (envelope, key, headers) per record until it is durable.
   std::vector<ds::dlq::sink::done_fn> pending;
+  std::size_t submitted_bytes = 0;
   dlq_port port;
-  port.submit = [&pending](std::span<ds::dlq::sink::submission> batch) {
+  port.submit = [&](std::span<ds::dlq::sink::submission> batch) {
     for (auto& s : batch) {
+      submitted_bytes += s.record->held_bytes();
       pending.push_back(std::move(s.done));
     }
   };
@@ -260,9 +262,9 @@ TEST_CASE_METHOD(reader_fixture,
   REQUIRE(pending.size() == 3);
   auto held = last_progress();
   CHECK(held.commit_offset <= 0); // nothing committed past them
-  // Each at least its payload, a copy for the envelope's hex and its
-  // fixed room: well above 3 x 700 bytes.
-  CHECK(held.dlq_bytes >= 3 * (2 * garbage.size() + 1024));
+  // Exactly what the three DLQ records hold, each more than its envelope.
+  CHECK(held.dlq_bytes == submitted_bytes);
+  CHECK(held.dlq_bytes > 3 * 700);
   for (auto& done : pending) {
     done(caf::error{});
   }
