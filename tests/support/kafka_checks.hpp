@@ -36,14 +36,16 @@ inline bool committed_to_end(const kafka::client_config& client,
 /// led by broker 2. `set_broker_down(2)` is the DLQ outage.
 inline std::unique_ptr<kafka::mock_cluster>
 dlq_outage_cluster(const std::string& topic, const std::string& group,
-                   int32_t partitions = 2) {
+                   int32_t partitions = 2, int32_t dlq_partitions = 2) {
   auto mock = kafka::mock_cluster::make(2);
   REQUIRE(mock);
   const auto dlq_topic = topic + "-dlq";
   REQUIRE_FALSE((*mock)->create_topic(topic, partitions));
-  REQUIRE_FALSE((*mock)->create_topic(dlq_topic, partitions));
+  REQUIRE_FALSE((*mock)->create_topic(dlq_topic, dlq_partitions));
   for (int32_t p = 0; p < partitions; ++p) {
     REQUIRE_FALSE((*mock)->set_partition_leader(topic, p, 1));
+  }
+  for (int32_t p = 0; p < dlq_partitions; ++p) {
     REQUIRE_FALSE((*mock)->set_partition_leader(dlq_topic, p, 2));
   }
   REQUIRE_FALSE((*mock)->set_group_coordinator(group, 1));
