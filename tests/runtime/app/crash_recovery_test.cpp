@@ -18,6 +18,7 @@
 #include "tests/support/kafka_checks.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/metrics_reader.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -127,7 +128,8 @@ TEST_CASE("a record that keeps crashing its validator is quarantined to the "
   REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 2, 1, 30s));
   auto c = daemon_config(s);
   c.supervision.max_restarts = 10; // above dlq.poison_max_crashes (3)
-  c.dlq.spool_dir = "/tmp/" + s.topic + "-spool";
+  test::temp_dir spool{"crash-it-spool"};
+  c.dlq.spool_dir = spool.str();
   actors::crash_budget = -1; // every attempt on that thread crashes
   auto d = app::daemon::start(c);
   REQUIRE(d);

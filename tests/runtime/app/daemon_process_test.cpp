@@ -20,6 +20,7 @@
 #include "tests/support/kafka_checks.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -37,6 +38,7 @@ struct cluster_setup {
   std::string topic = unique_name("proc-it");
   std::string group = unique_name("proc-group");
   kafka::client_config client{brokers, {}};
+  test::temp_dir spools{"proc-it-spools"};
 };
 
 std::unique_ptr<test::child_process>
@@ -48,7 +50,7 @@ start_daemon(const cluster_setup& s, const std::string& name,
     "--group-id", s.group, "--port", "0", "--set",
     "kafka.lag_check_interval_secs=1",
     // Each process its own DLQ spool: a spool directory is locked.
-    "--set", "dlq.spool_dir=/tmp/" + s.topic + "-" + name + "-spool"};
+    "--set", "dlq.spool_dir=" + s.spools.sub(name)};
   for (const auto& kv : settings) {
     argv.push_back("--set");
     argv.push_back(kv);

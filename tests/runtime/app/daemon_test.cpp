@@ -16,6 +16,7 @@
 #include "runtime/workload/sender.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/metrics_reader.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -33,6 +34,7 @@ struct run_setup {
   std::string topic = unique_name("pipeline-it");
   std::string group = unique_name("pipeline-group");
   kafka::client_config client{brokers, {}};
+  test::temp_dir spool{"pipeline-it-spool"};
 };
 
 workload::ground_truth produce(const run_setup& s,
@@ -59,7 +61,7 @@ config::daemon_config daemon_config(const run_setup& s) {
   c.pipeline.validators = 4;
   c.pipeline.scheduler_threads = 2;
   c.http.port = 0; // ephemeral: tests never collide on a port
-  c.dlq.spool_dir = "/tmp/" + s.topic + "-spool";
+  c.dlq.spool_dir = s.spool.str();
   return c;
 }
 

@@ -27,6 +27,7 @@
 #include "tests/support/http_get.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -201,11 +202,12 @@ struct filled_dlq {
     }
     // 2. The daemon, until the DLQ holds every rejected record durably.
     auto log = "/tmp/" + topic + "-daemon.log";
+    test::temp_dir spool{"dlq-command-spool"};
     test::child_process d{{DS_DASHSTREAM_BIN, "run", "--brokers", brokers,
                            "--topic", topic, "--group-id", topic, "--port", "0",
                            "--set", "validation.policy=halt", "--set",
                            "dlq.include_payload=true", "--set",
-                           "dlq.spool_dir=/tmp/" + topic + "-spool"},
+                           "dlq.spool_dir=" + spool.str()},
                           log};
     REQUIRE(d.started());
     const auto want = static_cast<double>(corrupt + halted);

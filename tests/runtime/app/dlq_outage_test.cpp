@@ -20,6 +20,7 @@
 #include "tests/support/eventually.hpp"
 #include "tests/support/kafka_checks.hpp"
 #include "tests/support/metrics_reader.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -82,7 +83,8 @@ TEST_CASE("the DLQ topic down for a while: the pipeline flows, the spool "
   c.pipeline.scheduler_threads = 2;
   c.dlq.send_timeout_secs = 2;
   c.dlq.drain_interval_ms = 200;
-  c.dlq.spool_dir = "/tmp/" + topic + "-spool";
+  test::temp_dir spool{"outage-spool"};
+  c.dlq.spool_dir = spool.str();
   auto d = app::daemon::start(c);
   REQUIRE(d);
   auto& reg = (*d)->registry();

@@ -12,20 +12,9 @@
 
 #include "config/daemon_config.hpp"
 #include "runtime/dlq/sink.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace ds::test {
-
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/ds-dlq-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 inline std::string unique_name(const std::string& prefix) {
   std::random_device rd;

@@ -16,24 +16,14 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/spool/errc.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace ds::spool;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/ds-spool-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string str() const { return path.string(); }
-};
+using ds::test::temp_dir;
 
 spool_config config_for(const temp_dir& dir, uint64_t segment_bytes = 1 << 20,
                         uint64_t budget = 1 << 30) {
