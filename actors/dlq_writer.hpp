@@ -25,10 +25,10 @@ namespace ds::actors {
 /// DLQ records on their way to the DLQ, all from one reader's batch, built
 /// by the reader (record_format::make) so that envelopes are written in
 /// parallel, not in this one actor. Local-only: the records are shared,
-/// never copied between actors. One
-/// request per batch, not per record: CAF 0.17 keeps an actor's pending
-/// responses in a flat map searched linearly, so thousands of per-record
-/// requests made the all-bad path quadratic (docs/benchmarks.md).
+/// never copied between actors. One request per batch, not per record: CAF
+/// 0.17 keeps an actor's pending responses in a flat map searched linearly,
+/// so thousands of per-record requests made the all-bad path quadratic
+/// (docs/benchmarks.md).
 struct dlq_batch {
   std::vector<std::shared_ptr<const dlq::dlq_record>> records;
 };

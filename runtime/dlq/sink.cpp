@@ -458,7 +458,7 @@ sink::open(const config::daemon_config& cfg, const kafka::client_config& kafka,
   return std::unique_ptr<sink>{new sink(std::move(state))};
 }
 
-void sink::submit(rejected_record r, done_fn done) {
+void sink::submit(const rejected_record& r, done_fn done) {
   submission one{std::make_shared<const dlq_record>(impl_->format.make(
                    r, rfc3339(std::chrono::system_clock::now()))),
                  std::move(done)};

@@ -92,7 +92,7 @@ public:
   /// fsynced in the spool. It gets an error only when neither is possible
   /// (spool full, disk full, fsync failed, stopped): the caller keeps the
   /// record and retries later.
-  void submit(rejected_record r, done_fn done);
+  void submit(const rejected_record& r, done_fn done);
   /// The same for many records already built (record_format::make): one
   /// hand-over to the sender thread instead of one per record. The sink
   /// shares the records until they are durable; nothing is copied.
