@@ -315,7 +315,7 @@ bool is_ascii(std::string_view s) {
 }
 
 // The envelope's JSON object, one "key": value pair per call, written
-// through a pointer into room the caller reserved (bound() below). Keys are
+// through a pointer into room the caller reserved (envelope_room()). Keys are
 // the fixed literals of append_envelope (never escaped) and almost every
 // value is plain ASCII, which is copied; only a value with bytes to escape
 // goes through a JSON library. RapidJSON's writer for the whole object
@@ -452,24 +452,22 @@ size_t envelope_room(const rejected_record& r, std::string_view id,
   return room;
 }
 
-// Appends the envelope of `r` to `out`, within `room` (envelope_room()).
-// Written field by field, keys in
+// Writes the envelope of `r` at `out`, which has `room` bytes
+// (envelope_room()); returns its end. Written field by field, keys in
 // sorted order (the order nlohmann's std::map gave, so the bytes did not
 // change): building a JSON DOM and dumping it was most of the DLQ writer's
 // time per record (docs/benchmarks.md, session 4).
-void append_envelope(std::string& buf, const rejected_record& r,
-                     std::string_view id, const envelope_settings& settings,
-                     std::string_view timestamp, size_t room) {
+char* write_envelope_at(char* at, const rejected_record& r, std::string_view id,
+                        const envelope_settings& settings,
+                        std::string_view timestamp) {
   const auto& p = r.payload;
   auto head = std::string_view{p}.substr(0, 16);
   auto tail = std::string_view{p}.substr(p.size() > 16 ? p.size() - 16 : 0);
   bool embed = settings.include_payload && !r.payload_missing;
   auto keep =
     embed ? std::min<uint64_t>(p.size(), settings.payload_truncate_bytes) : 0;
-  auto at = buf.size();
-  buf.resize(at + room);
   char num[24];
-  envelope_writer out{buf.data() + at};
+  envelope_writer out{at};
   out.text("consumer_group", r.consumer_group);
   out.text("consumer_id", r.consumer_group); // the old writers' name (§4)
   out.number("envelope_version", envelope_version);
@@ -512,7 +510,27 @@ void append_envelope(std::string& buf, const rejected_record& r,
     }
     out.text("traceparent", *r.traceparent);
   }
-  buf.resize(static_cast<size_t>(out.finish() - buf.data()));
+  return out.finish();
+}
+
+// Where envelopes are written before they are copied into their record at
+// their exact size. The worst-case room is 2-3 times the envelope, and the
+// record lives until the DLQ has it durably: reserving the room in the
+// record itself (zero-filled by resize) made every rejected record touch
+// and hold twice the memory it needs, and the page faults on that fresh
+// memory were a quarter of an all-bad round's reader CPU (perf, session 7).
+// Kept per thread and never shrunk: its pages stay hot.
+std::string_view write_envelope_scratch(const rejected_record& r,
+                                        std::string_view id,
+                                        const envelope_settings& settings,
+                                        std::string_view timestamp) {
+  thread_local std::string scratch;
+  auto room = envelope_room(r, id, settings, timestamp);
+  if (scratch.size() < room) {
+    scratch.resize(room);
+  }
+  auto* end = write_envelope_at(scratch.data(), r, id, settings, timestamp);
+  return {scratch.data(), static_cast<size_t>(end - scratch.data())};
 }
 
 } // namespace
@@ -525,11 +543,8 @@ record_format record_format_of(const config::daemon_config& cfg) {
 std::string write_envelope(const rejected_record& r,
                            const envelope_settings& settings,
                            std::string_view timestamp) {
-  std::string out;
   auto id = record_id(r);
-  append_envelope(out, r, id, settings, timestamp,
-                  envelope_room(r, id, settings, timestamp));
-  return out;
+  return std::string{write_envelope_scratch(r, id, settings, timestamp)};
 }
 
 std::string write_envelope(const rejected_record& r,
@@ -567,8 +582,9 @@ dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
     {"dashstream.dlq.error_type", r.error_type},
     {"dashstream.dlq.record_id", id},
   };
-  auto room = envelope_room(r, id, settings, timestamp);
-  size_t size = 32 + topic.size() + r.key.size() + r.error_type.size() + room;
+  auto json = write_envelope_scratch(r, id, settings, timestamp);
+  size_t size =
+    20 + topic.size() + r.key.size() + json.size() + r.error_type.size() + 4;
   for (const auto& [name, value] : connect) {
     size += 8 + name.size() + value.size();
   }
@@ -586,13 +602,7 @@ dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
   put_u32(out, spooled_format);
   rec.topic_ = field(topic);
   rec.key_ = field(r.key);
-  // The envelope goes straight into the buffer; its size is patched after.
-  auto size_at = out.size();
-  put_u32(out, 0);
-  append_envelope(out, r, id, settings, timestamp, room);
-  auto json_size = static_cast<uint32_t>(out.size() - size_at - 4);
-  std::memcpy(out.data() + size_at, &json_size, 4);
-  rec.value_ = {static_cast<uint32_t>(size_at + 4), json_size};
+  rec.value_ = field(json);
   rec.error_type_ = field(r.error_type);
   rec.header_count_ =
     static_cast<uint32_t>(std::size(connect) + r.headers.size());

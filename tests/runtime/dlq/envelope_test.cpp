@@ -129,6 +129,18 @@ TEST_CASE("headers: the Kafka Connect set, then the original headers") {
   CHECK(rec.value() == write_envelope(r, {}, fixed_now));
 }
 
+// A record lives until the DLQ has it durably and the memory budget counts
+// what it holds: it is allocated at its exact size, not at the envelope's
+// worst-case room (which a reallocation on a miscount would also double).
+TEST_CASE("a DLQ record holds only its own bytes") {
+  auto r = test::bad_record(std::string(256, 'x'), 5);
+  for (bool payload : {false, true}) {
+    auto rec = make_dlq_record(r, "events-dlq", {payload, 1 << 20}, fixed_now);
+    CHECK(rec.bytes().capacity() == rec.bytes().size());
+    CHECK(rec.held_bytes() == sizeof(rec) + rec.bytes().size());
+  }
+}
+
 TEST_CASE("spooled records round-trip, binary bytes included") {
   auto r = test::bad_record("events", 9);
   r.key = std::string("\x00\xff key", 6);
