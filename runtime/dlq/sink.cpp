@@ -445,6 +445,7 @@ sink::open(const config::daemon_config& cfg, const kafka::client_config& kafka,
   ps.client = kafka;
   ps.message_timeout_ms = static_cast<int>(cfg.dlq.send_timeout_secs * 1000);
   ps.queue_full_wait = std::chrono::milliseconds{0};
+  ps.topics = {state->format.topic};
   auto* raw = state.get();
   auto producer = kafka::producer_client::make(
     ps, [raw](const kafka::delivery_report& r) { raw->on_delivery(r); });

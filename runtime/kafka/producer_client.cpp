@@ -78,6 +78,13 @@ producer_client::make(const producer_settings& settings,
   std::unique_ptr<producer_client> result{
     new producer_client(rk, std::move(fn))};
   result->queue_full_wait_ = settings.queue_full_wait;
+  for (const auto& t : settings.topics) {
+    // A new handle makes librdkafka ask for the topic's metadata now, in
+    // the background.
+    if (auto* rkt = rd_kafka_topic_new(rk, t.c_str(), nullptr)) {
+      result->known_topics_.push_back(rkt);
+    }
+  }
   return result;
 }
 
@@ -88,6 +95,9 @@ producer_client::~producer_client() {
   // Give queued records a short chance; callers flush explicitly when they
   // care (a destructor must not block for the full message timeout).
   rd_kafka_flush(rk_, 2000);
+  for (auto* rkt : known_topics_) {
+    rd_kafka_topic_destroy(rkt);
+  }
   rd_kafka_destroy(rk_);
 }
 

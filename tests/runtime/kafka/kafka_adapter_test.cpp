@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/errc.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
@@ -76,6 +78,43 @@ TEST_CASE("mock cluster: a broker that is down fails deliveries in bounded "
   REQUIRE(reports.size() == 1);
   CHECK(reports[0].token == 7);
   CHECK(to_errc(reports[0].error) == errc::delivery_failed);
+}
+
+// Without the lookup at start the producer knows nothing of a topic until
+// its first record, which then waits for librdkafka's periodic topic scan.
+TEST_CASE("mock cluster: topics named at start are looked up before any "
+          "produce") {
+  auto mock = mock_cluster::make();
+  REQUIRE(mock);
+  REQUIRE_FALSE((*mock)->create_topic("named", 3));
+  REQUIRE_FALSE((*mock)->create_topic("other", 3));
+  std::string last_stats;
+  producer_settings ps;
+  ps.client = {(*mock)->bootstrap(), {}};
+  ps.topics = {"named"};
+  ps.stats_interval_ms = 100;
+  ps.on_stats = [&](std::string_view json) { last_stats = json; };
+  auto prod = producer_client::make(ps, {});
+  REQUIRE(prod);
+  // The statistics list a topic's partitions once its metadata arrived.
+  auto partitions_of = [&](const std::string& topic) {
+    auto stats = nlohmann::json::parse(last_stats, nullptr, false);
+    if (stats.is_discarded() || !stats["topics"].contains(topic)) {
+      return -1;
+    }
+    int n = 0;
+    for (const auto& [id, p] : stats["topics"][topic]["partitions"].items()) {
+      n += id != "-1" ? 1 : 0; // -1: the unassigned queue
+    }
+    return n;
+  };
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (partitions_of("named") != 3 &&
+         std::chrono::steady_clock::now() < deadline) {
+    (*prod)->poll(50ms);
+  }
+  CHECK(partitions_of("named") == 3);
+  CHECK(partitions_of("other") == -1); // nothing asked for it
 }
 
 TEST_CASE("invalid librdkafka properties are rejected by name") {
