@@ -429,14 +429,13 @@ private:
 
 // Room the envelope of `r` may take, at most: the 27 keys with their
 // punctuation, numbers, hex digits, booleans and nulls take at most 795
-// bytes; a text value takes its size plus quotes, or 6 bytes per byte
-// (\u00XX) when it has anything to escape; the payload its base64.
+// bytes; a text value at most 6 bytes per byte (\u00XX) plus quotes; the
+// payload its base64. Only the reused scratch buffer is this large, so the
+// bound need not be tight: the texts are not scanned twice.
 size_t envelope_room(const rejected_record& r, std::string_view id,
                      const envelope_settings& settings,
                      std::string_view timestamp) {
-  auto text = [](std::string_view s) {
-    return needs_no_escape(s) ? s.size() + 2 : 6 * s.size() + 2;
-  };
+  auto text = [](std::string_view s) { return 6 * s.size() + 2; };
   auto opt = [&text](const std::optional<std::string>& s) {
     return s ? text(*s) : 0;
   };
