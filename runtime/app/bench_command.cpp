@@ -29,6 +29,7 @@ struct bench_options {
   std::string brokers;
   std::string scenario_dir = bench::default_scenario_dir();
   std::string json_file;
+  std::string samples_file;
   std::string plot;
   std::string work_dir;
   bool json = false;
@@ -74,6 +75,7 @@ int run_bench(const bench_options& o) {
   ro.progress = !o.json && !o.quiet && ::isatty(STDOUT_FILENO) != 0;
   ro.should_stop = [&stop] { return stop.poll() != 0; };
   ro.work_dir = o.work_dir;
+  ro.samples_file = o.samples_file;
   if (ro.work_dir.empty()) {
     char tmpl[] = "/tmp/dashstream-bench-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) {
@@ -175,6 +177,12 @@ void add_bench_command(CLI::App& root, command_context& ctx) {
   cmd
     ->add_option("--json-file", o->json_file,
                  "Also write the result (indented JSON) to this file")
+    ->type_name("FILE");
+  cmd
+    ->add_option("--samples-file", o->samples_file,
+                 "Write every scrape of every daemon round to this CSV "
+                 "(50 ms resolution: processed, DLQ records, spooled, CPU, "
+                 "RSS)")
     ->type_name("FILE");
   cmd
     ->add_option("--plot", o->plot,

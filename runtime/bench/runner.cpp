@@ -648,6 +648,9 @@ private:
       producer_thread.join();
       live_abort_ = false;
     }
+    if (auto werr = write_samples(phase, out.samples); werr && !err) {
+      err = werr;
+    }
     // The daemon's own peak (VmHWM), read while it still has one.
     auto final_proc = sample_process(d.pid());
     d.signal(SIGTERM);
@@ -738,6 +741,31 @@ private:
       {"log", log_path},
     };
     return out;
+  }
+
+  /// Appends a round's scrapes to run_options::samples_file (with the
+  /// header, first time).
+  caf::error write_samples(const std::string& phase,
+                           const std::vector<sample>& ss) {
+    if (opts_.samples_file.empty()) {
+      return {};
+    }
+    std::ofstream out{opts_.samples_file,
+                      samples_started_ ? std::ios::app : std::ios::trunc};
+    if (!samples_started_) {
+      out << "phase,t_seconds,processed,dlq_records,dlq_spooled,"
+             "cpu_seconds,rss_bytes\n";
+      samples_started_ = true;
+    }
+    for (const auto& s : ss) {
+      out << '"' << phase << "\"," << s.t << ',' << s.m.processed() << ','
+          << s.m.dlq_records << ',' << s.m.dlq_spooled_now << ','
+          << s.proc.cpu_seconds << ',' << s.proc.rss_bytes << '\n';
+    }
+    if (!out.flush()) {
+      return make_error(errc::io_failed, "cannot write " + opts_.samples_file);
+    }
+    return {};
   }
 
   /// Throughput and latency over time, in windows of about `window` s.
@@ -1167,6 +1195,7 @@ private:
   std::unique_ptr<kafka::mock_cluster> mock_;
   std::string run_id_;
   int seq_ = 0;
+  bool samples_started_ = false;
   std::string spool_dir_; // of the daemon that daemon_argv() last described
   bool progress_shown_ = false;
   std::atomic<bool> live_abort_{false};

@@ -24,6 +24,11 @@ struct run_options {
   /// Asked often; true stops the run (errc::interrupted).
   std::function<bool()> should_stop;
   std::chrono::milliseconds scrape_interval{50};
+  /// When set, every scrape of every daemon round goes to this CSV file
+  /// (phase, seconds since the daemon started, processed, DLQ records,
+  /// spooled now, daemon CPU seconds, RSS): the timeline at full
+  /// resolution, where the JSON result keeps 0.5 s windows.
+  std::string samples_file;
 };
 
 /// Runs a scenario end to end and returns its result document (see

@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -16,13 +18,15 @@ namespace {
 
 // Runs `dashstream bench NAME --json` and returns its JSON result (the
 // last object it printed); a failed run fails the test with its log.
-nlohmann::json run_scenario(const std::string& name) {
+nlohmann::json run_scenario(const std::string& name,
+                            std::vector<std::string> extra = {}) {
   auto out =
     "/tmp/bench_" + name + "_test-" + std::to_string(::getpid()) + ".json";
-  auto child = ds::bench::child_process::spawn(
-    {DS_DASHSTREAM_BIN, "bench", name, "--scenario-dir", DS_SCENARIO_DIR,
-     "--json", "--quiet"},
-    out);
+  std::vector<std::string> argv{DS_DASHSTREAM_BIN, "bench",         name,
+                                "--scenario-dir",  DS_SCENARIO_DIR, "--json",
+                                "--quiet"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto child = ds::bench::child_process::spawn(argv, out);
   REQUIRE(child);
   auto ex = (*child)->wait(std::chrono::seconds(90));
   REQUIRE(ex);
@@ -68,7 +72,9 @@ TEST_CASE("dashstream bench smoke reports consistent JSON", "[bench]") {
 // one pair; every bad record ends up durable in the DLQ and the ratio is
 // reported. Its value is not judged.
 TEST_CASE("dashstream bench smoke-bad reports the bad/clean ratio", "[bench]") {
-  auto doc = run_scenario("smoke-bad");
+  auto samples =
+    "/tmp/bench_smoke_bad_samples-" + std::to_string(::getpid()) + ".csv";
+  auto doc = run_scenario("smoke-bad", {"--samples-file", samples});
   const auto& s = doc["summary"];
   const auto clean = doc["produce"]["sent"].get<double>();
   const auto bad = doc["produce_bad"]["sent"].get<double>();
@@ -87,4 +93,43 @@ TEST_CASE("dashstream bench smoke-bad reports the bad/clean ratio", "[bench]") {
   CHECK(doc["rounds"].size() == 1);
   CHECK(doc["rounds"][0]["bad"]["measured_on"] == "dlq_records");
   CHECK(doc["rounds"][0]["clean"]["measured_on"] == "processed");
+  // --samples-file: every scrape of both rounds, in order; each round's
+  // counters only grow and its last scrape has everything.
+  std::ifstream in{samples};
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  CHECK(line == "phase,t_seconds,processed,dlq_records,dlq_spooled,"
+                "cpu_seconds,rss_bytes");
+  std::map<std::string, std::vector<std::vector<double>>> rows;
+  while (std::getline(in, line)) {
+    auto close = line.find("\",");
+    REQUIRE(line.front() == '"');
+    REQUIRE(close != std::string::npos);
+    std::vector<double> cols;
+    std::istringstream rest{line.substr(close + 2)};
+    for (std::string cell; std::getline(rest, cell, ',');) {
+      cols.push_back(std::stod(cell));
+    }
+    REQUIRE(cols.size() == 6);
+    rows[line.substr(1, close - 1)].push_back(cols);
+  }
+  std::remove(samples.c_str());
+  REQUIRE(rows.size() == 2); // the clean round and the bad one
+  bool saw_bad = false;
+  for (const auto& [phase, rs] : rows) {
+    INFO(phase);
+    REQUIRE_FALSE(rs.empty());
+    for (size_t i = 1; i < rs.size(); ++i) {
+      CHECK(rs[i][0] > rs[i - 1][0]);  // time
+      CHECK(rs[i][1] >= rs[i - 1][1]); // processed
+      CHECK(rs[i][2] >= rs[i - 1][2]); // DLQ records
+    }
+    if (rs.back()[2] > 0) {
+      saw_bad = true;
+      CHECK(rs.back()[2] == bad);
+    } else {
+      CHECK(rs.back()[1] == clean);
+    }
+  }
+  CHECK(saw_bad);
 }
