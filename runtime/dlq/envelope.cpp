@@ -316,7 +316,7 @@ bool is_ascii(std::string_view s) {
 
 // The envelope's JSON object, one "key": value pair per call, written
 // through a pointer into room the caller reserved (envelope_room()). Keys are
-// the fixed literals of append_envelope (never escaped) and almost every
+// the fixed literals of write_envelope_at (never escaped) and almost every
 // value is plain ASCII, which is copied; only a value with bytes to escape
 // goes through a JSON library. RapidJSON's writer for the whole object
 // checked every byte of every key and value one at a time and was 15 % of
@@ -582,8 +582,10 @@ dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
     {"dashstream.dlq.record_id", id},
   };
   auto json = write_envelope_scratch(r, id, settings, timestamp);
-  size_t size =
-    20 + topic.size() + r.key.size() + json.size() + r.error_type.size() + 4;
+  // Exactly what is appended below: [u32 format], four [u32 size][bytes]
+  // fields, [u32 n], then n headers of two fields each.
+  size_t size = 4 + 4 * 4 + topic.size() + r.key.size() + json.size() +
+                r.error_type.size() + 4;
   for (const auto& [name, value] : connect) {
     size += 8 + name.size() + value.size();
   }
