@@ -208,7 +208,7 @@ void reject(self_ptr self, int64_t offset, const dlq::rejected_record& r) {
     it->second = std::move(rec);
   }
   st.dlq_outbox.push_back(offset);
-  schedule_flush(self); // sends the outbox once this message is handled
+  schedule_flush(self); // sends what on_batch itself does not (replies)
 }
 
 // One validator has answered for the record at `offset`.
@@ -351,6 +351,9 @@ void on_batch(self_ptr self, const record_batch& batch) {
       send_batch(self, idx, std::move(b));
     }
   }
+  // Now, not at the flush: the flush is a message queued behind every batch
+  // already in the mailbox, and the DLQ records waited for all of them.
+  send_dlq(self);
 }
 
 // What a restarted validator gets again: the unanswered batches, without

@@ -275,3 +275,40 @@ TEST_CASE_METHOD(reader_fixture,
   self->send_exit(writer, caf::exit_reason::user_shutdown);
   run();
 }
+
+TEST_CASE_METHOD(reader_fixture,
+                 "a batch's rejected records reach the DLQ writer before the "
+                 "reader handles the batches queued behind it") {
+  // Under load a reader's mailbox holds many batches; the DLQ records of
+  // the first must not wait for all of them (they are held in memory and
+  // their offsets stay uncommitted meanwhile).
+  std::size_t submitted = 0;
+  dlq_port port;
+  port.submit = [&](std::span<ds::dlq::sink::submission> batch) {
+    submitted += batch.size();
+  };
+  port.status = [] { return ds::dlq::sink_status{}; };
+  auto writer = sys.spawn(dlq_writer, port, dlq_publisher{}, caf::timespan{1s});
+  partition_reader_config cfg;
+  cfg.partition = 0;
+  cfg.validators = validators;
+  cfg.validator_names = names;
+  cfg.validators_supervisor = validators_sup;
+  cfg.dlq = [writer] { return writer; };
+  auto reader = sys.spawn(partition_reader, cfg, rprobe);
+  run();
+  const std::string garbage(100, '\x07');
+  self->send(reader, make_batch(0, 0, {garbage, garbage}));
+  self->send(reader, make_batch(0, 2, {encode_record({{"a", 1}})}));
+  // One message of the reader: the first batch only.
+  REQUIRE(sched.prioritize(reader));
+  sched.run_once();
+  REQUIRE(sched.prioritize(writer));
+  sched.run_once();
+  CHECK(submitted == 2);
+  CHECK(sched.prioritize(reader)); // the second batch still waits
+  run();
+  CHECK(stats(reader).received == 3);
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
+  run();
+}
