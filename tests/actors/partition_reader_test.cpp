@@ -98,13 +98,18 @@ struct reader_fixture : ds::test::caf_fixture {
     }
   }
 
-  partition_reader_actor spawn_reader(int32_t partition) {
+  /// Without a DLQ writer, rejected records are simply done.
+  partition_reader_actor spawn_reader(int32_t partition,
+                                      dlq_actor writer = {}) {
     partition_reader_config cfg;
     cfg.partition = partition;
     cfg.validators = validators;
     cfg.validator_names = names;
     cfg.validators_supervisor = validators_sup;
     cfg.progress_to = caf::actor_cast<caf::actor>(self);
+    if (writer) {
+      cfg.dlq = [writer] { return writer; };
+    }
     return sys.spawn(partition_reader, cfg, rprobe);
   }
 
@@ -248,14 +253,7 @@ TEST_CASE_METHOD(reader_fixture,
   };
   port.status = [] { return ds::dlq::sink_status{}; };
   auto writer = sys.spawn(dlq_writer, port, dlq_publisher{}, caf::timespan{1s});
-  partition_reader_config cfg;
-  cfg.partition = 0;
-  cfg.validators = validators;
-  cfg.validator_names = names;
-  cfg.validators_supervisor = validators_sup;
-  cfg.progress_to = caf::actor_cast<caf::actor>(self);
-  cfg.dlq = [writer] { return writer; };
-  auto reader = sys.spawn(partition_reader, cfg, rprobe);
+  auto reader = spawn_reader(0, writer);
   const std::string garbage(700, '\x07');
   self->send(reader, make_batch(0, 0, {garbage, garbage, garbage}));
   run();
@@ -289,13 +287,7 @@ TEST_CASE_METHOD(reader_fixture,
   };
   port.status = [] { return ds::dlq::sink_status{}; };
   auto writer = sys.spawn(dlq_writer, port, dlq_publisher{}, caf::timespan{1s});
-  partition_reader_config cfg;
-  cfg.partition = 0;
-  cfg.validators = validators;
-  cfg.validator_names = names;
-  cfg.validators_supervisor = validators_sup;
-  cfg.dlq = [writer] { return writer; };
-  auto reader = sys.spawn(partition_reader, cfg, rprobe);
+  auto reader = spawn_reader(0, writer);
   run();
   const std::string garbage(100, '\x07');
   self->send(reader, make_batch(0, 0, {garbage, garbage}));
