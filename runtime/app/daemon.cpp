@@ -16,6 +16,7 @@
 #include "proto/errc.hpp"
 #include "runtime/app/health_monitor.hpp"
 #include "runtime/app/kafka_record_source.hpp"
+#include "runtime/app/memory_plan.hpp"
 #include "runtime/dlq/envelope.hpp"
 #include "runtime/dlq/errc.hpp"
 #include "runtime/http/metrics_endpoint.hpp"
@@ -55,32 +56,6 @@ actors::supervisor_config supervision(const config::daemon_config& cfg,
     std::chrono::milliseconds(cfg.supervision.backoff_initial_ms);
   s.backoff_max = std::chrono::milliseconds(cfg.supervision.backoff_max_ms);
   return s;
-}
-
-/// How pipeline.memory_budget_bytes is spent. Only records in flight grow
-/// with the producers' rate, so those are what the budget bounds: a
-/// quarter for records held between poll and commit, rejected ones with
-/// their DLQ records until the DLQ has them (dlq_record::held_bytes; the
-/// consumer pauses partitions at that mark), an eighth each for librdkafka's
-/// prefetch queue and for one fetch response, and the rest for what does
-/// not scale with traffic (threads, validator tables, HTTP). The split is
-/// measured in tests/runtime/app/daemon_process_test.cpp.
-struct memory_plan {
-  std::size_t held_max;
-  std::size_t held_low;
-  std::size_t prefetch_kbytes;
-  std::size_t fetch_bytes;
-};
-
-memory_plan plan_memory(uint64_t budget) {
-  memory_plan m{};
-  m.held_max = budget / 4;
-  m.held_low = budget / 8;
-  // librdkafka's defaults (64 MiB queue, 50 MiB fetch) are the ceiling.
-  m.prefetch_kbytes = std::clamp<std::size_t>(budget / 8 / 1024, 1, 65536);
-  m.fetch_bytes =
-    std::clamp<std::size_t>(budget / 8, 1 << 20, std::size_t{52428800});
-  return m;
 }
 
 /// What the consumer thread tells the breaker actor: every poll with
@@ -194,6 +169,8 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   // Explicit kafka.properties win over the plan.
   cs.client.properties.try_emplace("queued.max.messages.kbytes",
                                    std::to_string(memory.prefetch_kbytes));
+  cs.client.properties.try_emplace("queued.min.messages",
+                                   std::to_string(memory.prefetch_messages));
   cs.client.properties.try_emplace("fetch.max.bytes",
                                    std::to_string(memory.fetch_bytes));
   // Bad Kafka settings surface here, before any actor starts.

@@ -167,15 +167,19 @@ TEST_CASE("kill -9 mid-stream, then restart: nothing is lost", "[kafka]") {
 TEST_CASE("a producer faster than the daemon: partitions pause and resume, "
           "and the peak RSS stays within the memory budget",
           "[kafka]") {
+  // 128 MiB for the whole process, and a backlog already waiting: the
+  // fastest producer there is. The record-count budget is set high so that
+  // only the byte budget can pause partitions.
+  const long long budget = 128ll << 20;
+  // 250 MB of 1 KiB records; and 100 B records, where librdkafka's own
+  // cost per queued message outweighs the record (memory_plan.hpp).
+  auto [count, size] = GENERATE(std::pair<uint64_t, uint32_t>{250'000, 1024},
+                                std::pair<uint64_t, uint32_t>{1'000'000, 100});
+  CAPTURE(count, size);
   cluster_setup s;
   REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 6, 1, 30s));
-  // 128 MiB for the whole process, and 250 MB of 1 KiB records already
-  // waiting: the fastest producer there is, a backlog. The record-count
-  // budget is set high so that only the byte budget can pause partitions.
-  const long long budget = 128ll << 20;
-  const uint64_t count = 250'000;
   std::atomic<bool> produced{false};
-  produce_async(s, count, 0, produced, 1024).join();
+  produce_async(s, count, 0, produced, size).join();
   REQUIRE(produced);
   auto a =
     start_daemon(s, "mem",
@@ -193,8 +197,12 @@ TEST_CASE("a producer faster than the daemon: partitions pause and resume, "
                             static_cast<double>(budget))
                         << " %), pauses " << pauses << ", resumes " << resumes);
   CHECK(scrape(*a, "dashstream_records_total") >= static_cast<double>(count));
-  CHECK(pauses > 0);
-  CHECK(resumes > 0);
+  if (size == 1024) {
+    // At 100 B librdkafka's prefetch limit (52k messages at this budget)
+    // throttles intake before the readers hold a quarter of the budget.
+    CHECK(pauses > 0);
+    CHECK(resumes > 0);
+  }
   CHECK(peak > 0);
   CHECK(peak <= budget);
   a->signal(SIGTERM);
