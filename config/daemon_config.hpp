@@ -138,7 +138,7 @@ struct pipeline_settings {
   uint32_t partition_inflight_max = 30'000;
   /// Unless set, the loader makes this half of partition_inflight_max.
   uint32_t partition_inflight_low_water = 15'000;
-  uint64_t memory_budget_bytes = 512ull << 20;
+  uint64_t memory_budget_bytes = 2ull << 30;
   uint32_t shutdown_timeout_secs = 10;
 
   bool operator==(const pipeline_settings&) const = default;

@@ -335,11 +335,14 @@ std::vector<setting> make_table() {
     {
       DS_KEY(pipeline, memory_budget_bytes),
       .kind = value_kind::size,
-      .default_value = int64_t{512 * mib},
+      .default_value = int64_t{2 * gib},
       .min = mib,
       .max = tib,
-      .description = "Bytes all in-flight records may hold together; "
-                     "partitions pause when it is reached.",
+      .description =
+        "The process's memory budget: a quarter bounds the records "
+        "held from poll to commit (partitions pause there), a "
+        "quarter librdkafka's prefetch queue, an eighth one "
+        "fetch; docs/tuning.md.",
     },
     {
       DS_KEY(pipeline, shutdown_timeout_secs),

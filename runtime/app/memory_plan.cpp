@@ -8,11 +8,13 @@ memory_plan plan_memory(uint64_t budget) {
   memory_plan m{};
   m.held_max = budget / 4;
   m.held_low = budget / 8;
-  // librdkafka's defaults (64 MiB queue, 50 MiB fetch) are the ceiling.
-  m.prefetch_kbytes = std::clamp<std::size_t>(budget / 8 / 1024, 1, 65536);
-  // librdkafka accepts 1..10 000 000.
+  // Within what librdkafka accepts. The prefetch grows with the budget
+  // past librdkafka's defaults: it is what keeps the pipeline fed through
+  // librdkafka's one-second fetch backoff.
+  m.prefetch_kbytes = std::clamp<std::size_t>(budget / 8 / 1024, 1, 2097151);
   m.prefetch_messages = std::clamp<std::size_t>(
     budget / 8 / librdkafka_message_overhead, 1, 10'000'000);
+  // librdkafka's default (50 MiB) is the ceiling of one response.
   m.fetch_bytes =
     std::clamp<std::size_t>(budget / 8, 1 << 20, std::size_t{52428800});
   return m;

@@ -1,5 +1,7 @@
 #include "runtime/app/memory_plan.hpp"
 
+#include "config/daemon_config.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace ds::app;
@@ -33,13 +35,20 @@ TEST_CASE("the memory plan's shares fit the budget") {
 
 TEST_CASE("the prefetch count limit grows with the budget instead of "
           "librdkafka's fixed 100 000") {
-  // At the default budget small records are limited by memory, not by a
-  // count they reach within a fraction of a second.
-  auto m = plan_memory(512ull << 20);
-  CHECK(m.prefetch_messages == (64ull << 20) / librdkafka_message_overhead);
-  CHECK(m.prefetch_messages > 100'000);
-  CHECK(m.prefetch_kbytes == 65536);
-  // A small budget admits fewer than the default.
+  // At the default budget the prefetch holds most of a second of 100 B
+  // records at this machine's rate (~1.2 M/s): librdkafka's one-second
+  // fetch backoff no longer idles the pipeline (docs/tuning.md).
+  auto budget = ds::config::pipeline_settings{}.memory_budget_bytes;
+  CHECK(budget == (2ull << 30));
+  auto m = plan_memory(budget);
+  CHECK(m.prefetch_messages == (256ull << 20) / librdkafka_message_overhead);
+  CHECK(m.prefetch_messages > 800'000);
+  CHECK(m.prefetch_kbytes == 256u * 1024);
+  // Both limits follow the budget: half of it, half of each.
+  auto half = plan_memory(budget / 2);
+  CHECK(half.prefetch_messages == m.prefetch_messages / 2);
+  CHECK(half.prefetch_kbytes == m.prefetch_kbytes / 2);
+  // A small budget admits fewer than librdkafka's default.
   CHECK(plan_memory(128ull << 20).prefetch_messages < 100'000);
 }
 
@@ -50,6 +59,6 @@ TEST_CASE("the prefetch limits stay inside librdkafka's ranges at the edges") {
   CHECK(tiny.fetch_bytes == (1u << 20));
   auto huge = plan_memory(1ull << 40); // the largest
   CHECK(huge.prefetch_messages == 10'000'000);
-  CHECK(huge.prefetch_kbytes == 65536);
+  CHECK(huge.prefetch_kbytes == 2097151);
   CHECK(huge.fetch_bytes == 52428800);
 }
