@@ -173,6 +173,17 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
                                    std::to_string(memory.prefetch_messages));
   cs.client.properties.try_emplace("fetch.max.bytes",
                                    std::to_string(memory.fetch_bytes));
+  // What the budget bought, as librdkafka gets it: a slow backlog is
+  // explained by these (docs/tuning.md, pipeline.memory_budget_bytes).
+  const auto& props = cs.client.properties;
+  log_event(
+    spdlog::level::info,
+    {{"event", "memory_plan"},
+     {"budget_bytes", c.pipeline.memory_budget_bytes},
+     {"in_flight_bytes_max", memory.held_max},
+     {"queued.min.messages", props.at("queued.min.messages")},
+     {"queued.max.messages.kbytes", props.at("queued.max.messages.kbytes")},
+     {"fetch.max.bytes", props.at("fetch.max.bytes")}});
   // Bad Kafka settings surface here, before any actor starts.
   auto first = kafka::group_consumer::make(cs);
   if (!first) {

@@ -209,6 +209,51 @@ TEST_CASE("a producer faster than the daemon: partitions pause and resume, "
   CHECK(a->wait_exit(20s) == 0);
 }
 
+TEST_CASE("librdkafka's prefetch limits come from the memory budget, and "
+          "kafka.properties overrides them",
+          "[kafka]") {
+  cluster_setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 1, 1, 30s));
+  // The line where the daemon logs what it hands librdkafka.
+  auto plan_line = [](const test::child_process& p) {
+    std::string line;
+    eventually([&] {
+      auto text = p.log();
+      auto at = text.find("\"event\":\"memory_plan\"");
+      if (at == std::string::npos) {
+        return false;
+      }
+      auto begin = text.rfind('\n', at);
+      line = text.substr(begin == std::string::npos ? 0 : begin + 1,
+                         text.find('\n', at) - begin);
+      return true;
+    });
+    return line;
+  };
+  // 64 MiB: a quarter for the prefetch, half of it for keys and values
+  // (8192 KiB) and half for 320 B per message (26 214 messages).
+  auto a = start_daemon(s, "plan", {"pipeline.memory_budget_bytes=64MiB"});
+  auto line = plan_line(*a);
+  INFO(line);
+  CHECK(line.find("\"queued.min.messages\":\"26214\"") != std::string::npos);
+  CHECK(line.find("\"queued.max.messages.kbytes\":\"8192\"") !=
+        std::string::npos);
+  CHECK(line.find("\"fetch.max.bytes\":\"8388608\"") != std::string::npos);
+  a->signal(SIGTERM);
+  CHECK(a->wait_exit(20s) == 0);
+  auto b =
+    start_daemon(s, "override",
+                 {"pipeline.memory_budget_bytes=64MiB",
+                  "kafka.properties={\"queued.min.messages\" = \"5000\"}"});
+  line = plan_line(*b);
+  INFO(line);
+  CHECK(line.find("\"queued.min.messages\":\"5000\"") != std::string::npos);
+  CHECK(line.find("\"queued.max.messages.kbytes\":\"8192\"") !=
+        std::string::npos);
+  b->signal(SIGTERM);
+  CHECK(b->wait_exit(20s) == 0);
+}
+
 TEST_CASE("SIGTERM while the broker is frozen: the daemon still exits by "
           "pipeline.shutdown_timeout_secs",
           "[kafka]") {
