@@ -112,7 +112,11 @@ void print_summary(const json& r, std::ostream& out) {
   if (r.contains("live")) {
     const auto& l = r["live"];
     const auto& lat = s["latency"];
-    out << "  live at " << num(d(l, "load_fraction") * 100) << "% of "
+    out << "  max with the producer running "
+        << num(d(l, "max_records_per_second"))
+        << " rec/s (backlog alone: " << num(d(l, "backlog_records_per_second"))
+        << " rec/s)\n"
+        << "  live at " << num(d(l, "load_fraction") * 100) << "% of "
         << num(d(l, "max_records_per_second")) << " rec/s: sent "
         << l["produce"]["sent"] << " at "
         << num(d(l["produce"], "records_per_second")) << " rec/s, processed "

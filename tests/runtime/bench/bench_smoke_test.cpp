@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -66,6 +67,30 @@ TEST_CASE("dashstream bench smoke reports consistent JSON", "[bench]") {
   CHECK(doc["rounds"].size() == 1);
   CHECK(doc["rounds"][0]["raw"]["records"].get<double>() == produced);
   CHECK_FALSE(doc["timeline"].empty());
+}
+
+// The latency mode end to end: the backlog pair, the maximum measured
+// while the producer runs, then live at a fraction of that maximum, every
+// record processed and its latency observed. The values are not judged.
+TEST_CASE("dashstream bench smoke-latency calibrates on the producer-loaded "
+          "maximum and runs live",
+          "[bench]") {
+  auto doc = run_scenario("smoke-latency");
+  const auto& l = doc["live"];
+  CHECK(l["backlog_records_per_second"].get<double>() > 0);
+  // The maximum is the daemon's rate over the whole stream the producer
+  // sent at full speed meanwhile.
+  CHECK(l["max_produce"]["sent"].get<double>() == 3000);
+  CHECK(l["max_pipeline"]["processed"].get<double>() == 3000);
+  const auto max_rate = l["max_records_per_second"].get<double>();
+  CHECK(max_rate > 0);
+  CHECK(max_rate == l["max_pipeline"]["records_per_second"].get<double>());
+  CHECK(l["target_records_per_second"].get<double>() ==
+        Approx(std::max(1.0, max_rate * 0.2)));
+  CHECK(doc["summary"]["live_processed_equals_produced"].get<bool>());
+  CHECK(l["produce"]["sent"].get<double>() > 0);
+  CHECK(doc["summary"]["latency"]["observed"].get<double>() ==
+        l["produce"]["sent"].get<double>());
 }
 
 // The bad_records mode end to end: a clean backlog and an all-corrupt one,
