@@ -165,6 +165,10 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   cs.auto_offset_reset =
     std::string{config::to_string(c.kafka.auto_offset_reset)};
   cs.session_timeout_ms = static_cast<int>(c.kafka.session_timeout_ms);
+  if (d->embedded_) {
+    cs.client.properties.try_emplace(
+      "fetch.wait.max.ms", kafka::mock_cluster::consumer_fetch_wait_max_ms);
+  }
   auto memory = plan_memory(c.pipeline.memory_budget_bytes);
   // Explicit kafka.properties win over the plan.
   cs.client.properties.try_emplace("queued.max.messages.kbytes",

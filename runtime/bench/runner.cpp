@@ -442,7 +442,7 @@ private:
                                   std::to_string(count),
                                   "--timeout",
                                   std::to_string(sc_.round_timeout_secs)};
-    for (const auto& [k, v] : sc_.consumer_properties) {
+    for (const auto& [k, v] : consumer_properties()) {
       argv.push_back("--property");
       argv.push_back(k + "=" + v);
     }
@@ -486,6 +486,18 @@ private:
     double cpu_us_per_record = 0;
   };
 
+  /// What both consumers get: the scenario's properties, and on the
+  /// embedded broker the setting it needs (mock_cluster.hpp), the same for
+  /// the raw floor and the daemon.
+  std::map<std::string, std::string> consumer_properties() const {
+    auto props = sc_.consumer_properties;
+    if (mock_) {
+      props.try_emplace("fetch.wait.max.ms",
+                        kafka::mock_cluster::consumer_fetch_wait_max_ms);
+    }
+    return props;
+  }
+
   std::vector<std::string> daemon_argv(const std::string& topic,
                                        const std::string& group,
                                        const std::vector<std::string>& sets) {
@@ -504,9 +516,9 @@ private:
     // left over would be drained by the next run).
     spool_dir_ = opts_.work_dir + "/spool-" + std::to_string(++seq_);
     set("dlq.spool_dir=" + spool_dir_);
-    if (!sc_.consumer_properties.empty()) {
+    if (auto cp = consumer_properties(); !cp.empty()) {
       std::string props = "{";
-      for (const auto& [k, v] : sc_.consumer_properties) {
+      for (const auto& [k, v] : cp) {
         props += (props.size() > 1 ? ", \"" : "\"") + k + "\" = \"" + v + "\"";
       }
       set("kafka.properties=" + props + "}");
