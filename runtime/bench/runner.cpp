@@ -913,6 +913,43 @@ private:
     return {};
   }
 
+  struct live_result {
+    pipeline_result pipe;
+    /// What the producer reported.
+    json produced;
+  };
+
+  /// The daemon on a fresh topic while `wcfg` is produced into it at
+  /// `rate` (0 = full speed), until it has processed all of it.
+  caf::expected<live_result> live_round(const workload::workload_config& wcfg,
+                                        double rate, const std::string& tag,
+                                        const std::string& phase) {
+    auto topic = new_topic(tag);
+    if (auto err = create_topic(topic)) {
+      return err;
+    }
+    json produced;
+    auto producer = [&]() -> uint64_t {
+      auto stop = [this] { return live_abort_.load() || stopping(); };
+      auto p = produce(wcfg, topic, rate, stop);
+      if (!p) {
+        produced = {{"error", proto::describe(p.error())}};
+        return 0;
+      }
+      produced = *p;
+      return (*p)["sent"].get<uint64_t>();
+    };
+    auto pipe = pipeline_round(topic, wcfg.count, {}, phase, producer);
+    if (!pipe) {
+      return pipe.error();
+    }
+    if (produced.contains("error")) {
+      return make_error(errc::setup_failed,
+                        phase + ": producer: " + produced["error"].dump());
+    }
+    return live_result{std::move(*pipe), std::move(produced)};
+  }
+
   caf::error run_latency(const workload::workload_config& wcfg, json& result) {
     // 1. The maximum: one raw/pipeline pair over a backlog.
     std::string topic;
@@ -933,31 +970,11 @@ private:
     // rate alone, measured without the producer, overstated it about
     // twofold once it passed 1 M records/s: a live run at half of it fell
     // behind for good.
-    auto max_topic = new_topic("max");
-    if (auto err = create_topic(max_topic)) {
-      return err;
-    }
-    json max_prod;
-    auto max_producer = [&]() -> uint64_t {
-      auto stop = [this] { return live_abort_.load() || stopping(); };
-      auto p = produce(wcfg, max_topic, 0, stop);
-      if (!p) {
-        max_prod = {{"error", proto::describe(p.error())}};
-        return 0;
-      }
-      max_prod = *p;
-      return (*p)["sent"].get<uint64_t>();
-    };
-    auto max_round = pipeline_round(max_topic, count, {},
-                                    "max, producer running", max_producer);
+    auto max_round = live_round(wcfg, 0, "max", "max, producer running");
     if (!max_round) {
       return max_round.error();
     }
-    if (max_prod.contains("error")) {
-      return make_error(errc::setup_failed,
-                        "max producer: " + max_prod["error"].dump());
-    }
-    double max_rate = max_round->records_per_second;
+    double max_rate = max_round->pipe.records_per_second;
     double rate = std::max(1.0, max_rate * sc_.load_fraction);
     // 3. Live at a fraction of it: a fresh topic, the daemon first.
     auto live_cfg = wcfg;
@@ -976,48 +993,30 @@ private:
       live_cfg.reorders = refit->reorders;
       live_cfg.corrupt = refit->corrupt;
     }
-    auto live_topic = new_topic("live");
-    if (auto err = create_topic(live_topic)) {
-      return err;
-    }
-    json live_prod;
-    auto producer = [&]() -> uint64_t {
-      auto stop = [this] { return live_abort_.load() || stopping(); };
-      auto p = produce(live_cfg, live_topic, rate, stop);
-      if (!p) {
-        live_prod = {{"error", proto::describe(p.error())}};
-        return 0;
-      }
-      live_prod = *p;
-      return (*p)["sent"].get<uint64_t>();
-    };
-    auto pipe = pipeline_round(
-      live_topic, live_cfg.count, {},
+    auto live = live_round(
+      live_cfg, rate, "live",
       "live at " + std::to_string(static_cast<int>(sc_.load_fraction * 100)) +
-        "% of max",
-      producer);
-    if (!pipe) {
-      return pipe.error();
+        "% of max");
+    if (!live) {
+      return live.error();
     }
-    if (live_prod.contains("error")) {
-      return make_error(errc::setup_failed,
-                        "live producer: " + live_prod["error"].dump());
-    }
+    const auto& pipe = live->pipe;
+    const auto& live_prod = live->produced;
     result["live"] = {{"max_records_per_second", max_rate},
                       {"backlog_records_per_second", backlog_rate},
-                      {"max_produce", max_prod},
-                      {"max_pipeline", max_round->summary},
+                      {"max_produce", max_round->produced},
+                      {"max_pipeline", max_round->pipe.summary},
                       {"load_fraction", sc_.load_fraction},
                       {"target_records_per_second", rate},
                       {"produce", live_prod},
-                      {"pipeline", pipe->summary}};
-    result["summary"]["latency"] = pipe->summary["latency"];
+                      {"pipeline", pipe.summary}};
+    result["summary"]["latency"] = pipe.summary["latency"];
     result["summary"]["live_records_per_second"] =
       live_prod["records_per_second"];
     result["summary"]["live_processed_equals_produced"] =
-      pipe->summary["processed"].get<double>() ==
+      pipe.summary["processed"].get<double>() ==
       live_prod["sent"].get<double>();
-    result["timeline"] = timeline(pipe->samples);
+    result["timeline"] = timeline(pipe.samples);
     return {};
   }
 
