@@ -6,6 +6,8 @@ find_package(Protobuf 3.21 REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
+# Intel ISA-L: CRC32C of the DLQ spool's frames.
+pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
 find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)

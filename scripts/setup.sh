@@ -12,7 +12,7 @@ packages=(
   libcaf-dev librdkafka-dev libprotobuf-dev protobuf-compiler libzstd-dev
   liburing-dev prometheus-cpp-dev libboost-dev libboost-system-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
-  libssl-dev libjemalloc-dev rapidjson-dev
+  libssl-dev libjemalloc-dev rapidjson-dev libisal-dev
   # tests and benchmarks
   catch2 libbenchmark-dev kcat python3 gnuplot-nox
   # the real Kafka broker for integration tests (scripts/kafka-broker.sh)

@@ -3,14 +3,22 @@
 #include <random>
 #include <string>
 
+#include <boost/crc.hpp>
 #include <catch2/catch.hpp>
 
 using namespace ds::spool;
 
 namespace {
 
-uint32_t crc_of(const std::string& s) {
+uint32_t crc_of(std::string_view s) {
   return crc32c_final(crc32c_extend(crc32c_init, s.data(), s.size()));
+}
+
+// Boost.CRC's byte-at-a-time table: an implementation independent of ISA-L.
+uint32_t reference_crc(std::string_view s) {
+  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
+  crc.process_bytes(s.data(), s.size());
+  return crc.checksum();
 }
 
 } // namespace
@@ -23,31 +31,27 @@ TEST_CASE("crc32c matches the published check values") {
   CHECK(crc_of("") == 0u);
 }
 
-TEST_CASE("crc32c: the fast and the table path agree, in any split") {
+TEST_CASE("crc32c agrees with an independent table, whole or in pieces") {
   std::mt19937_64 rng{42};
-  for (int round = 0; round < 200; ++round) {
-    std::string data(rng() % 300, '\0');
+  // Sizes on both sides of ISA-L's switch from byte steps to folding.
+  for (int round = 0; round < 400; ++round) {
+    std::string data(rng() % (round < 200 ? 300 : 9000), '\0');
     for (auto& c : data) {
       c = static_cast<char>(rng());
     }
-    auto cut = data.empty() ? 0 : rng() % data.size();
-    // Unaligned starts too: the fast path reads 8 bytes at a time.
-    auto offset = data.empty() ? 0 : rng() % (data.size() - cut + 1);
     std::string_view view{data};
+    auto whole = crc_of(view);
+    REQUIRE(whole == reference_crc(view));
+    // Resuming from a piece's state gives the same value (the spool feeds
+    // a frame's header fields and payload separately).
+    auto cut = data.empty() ? 0 : rng() % data.size();
     auto a = view.substr(0, cut);
     auto b = view.substr(cut);
-    auto whole_fast = crc32c_extend(crc32c_init, data.data(), data.size());
-    auto whole_table =
-      crc32c_extend_table(crc32c_init, data.data(), data.size());
-    REQUIRE(whole_fast == whole_table);
     auto split = crc32c_extend(crc32c_extend(crc32c_init, a.data(), a.size()),
                                b.data(), b.size());
-    auto split_table = crc32c_extend_table(
-      crc32c_extend_table(crc32c_init, a.data(), a.size()), b.data(), b.size());
-    REQUIRE(split == whole_fast);
-    REQUIRE(split_table == whole_fast);
-    auto tail = view.substr(offset);
-    REQUIRE(crc32c_extend(crc32c_init, tail.data(), tail.size()) ==
-            crc32c_extend_table(crc32c_init, tail.data(), tail.size()));
+    REQUIRE(crc32c_final(split) == whole);
+    // Unaligned starts.
+    auto tail = view.substr(data.empty() ? 0 : rng() % data.size());
+    REQUIRE(crc_of(tail) == reference_crc(tail));
   }
 }
