@@ -50,7 +50,7 @@ dlq_probe::dlq_probe(prometheus::Registry& reg)
   }
 }
 
-void dlq_probe::record_stored(std::string_view error_type) {
+void dlq_probe::record_stored(std::string_view error_type, uint64_t count) {
   std::lock_guard guard{mu_};
   auto it = records_by_type_.find(error_type);
   if (it == records_by_type_.end()) {
@@ -58,7 +58,7 @@ void dlq_probe::record_stored(std::string_view error_type) {
     it = records_by_type_.emplace(label, &records_.Add({{"error_type", label}}))
            .first;
   }
-  it->second->Increment();
+  it->second->Increment(static_cast<double>(count));
 }
 
 void dlq_probe::write_failed(const std::string& reason) {

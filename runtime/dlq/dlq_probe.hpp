@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -18,8 +19,8 @@ class dlq_probe {
 public:
   explicit dlq_probe(prometheus::Registry& registry);
 
-  /// A record became durable in the DLQ (Kafka ack or spool fsync).
-  void record_stored(std::string_view error_type);
+  /// `count` records became durable in the DLQ (Kafka ack or spool fsync).
+  void record_stored(std::string_view error_type, uint64_t count = 1);
   /// A write attempt failed; `reason` is one of delivery_failed,
   /// produce_failed, spool_full, disk_full, fsync_failed, io_error.
   void write_failed(const std::string& reason);

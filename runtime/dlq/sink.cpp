@@ -1,5 +1,6 @@
 #include "runtime/dlq/sink.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -380,8 +381,24 @@ struct sink::impl {
           std::lock_guard guard{mu};
           reason.clear();
         }
+        // One counter update per error type, not per record: each takes
+        // the probe's lock and looks the series up. The types are few.
+        std::vector<std::pair<std::string_view, uint64_t>> tally;
+        for (const auto& p : batch) {
+          auto type = p.rec->error_type();
+          auto it =
+            std::find_if(tally.begin(), tally.end(),
+                         [&](const auto& t) { return t.first == type; });
+          if (it == tally.end()) {
+            tally.emplace_back(type, 1);
+          } else {
+            ++it->second;
+          }
+        }
+        for (const auto& [type, n] : tally) {
+          probe.record_stored(type, n);
+        }
         for (auto& p : batch) {
-          probe.record_stored(p.rec->error_type());
           p.done(caf::error{});
         }
       } else {

@@ -415,7 +415,13 @@ spool::append(std::span<const std::string_view> records) {
       return err;
     }
   }
-  std::string buf;
+  // Reused: a fresh buffer per batch faulted in new pages every time. One
+  // that grew past a normal batch (huge records) is given back.
+  auto& buf = frames_;
+  buf.clear();
+  if (buf.capacity() > 2 * total && buf.capacity() > (8u << 20)) {
+    buf.shrink_to_fit();
+  }
   buf.reserve(total);
   auto ms = now_ms();
   for (auto rec : records) {

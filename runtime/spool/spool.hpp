@@ -136,6 +136,7 @@ private:
   recovery_report recovery_;
 
   std::mutex write_mu_;   // serialises append() and retiring the active segment
+  std::string frames_;    // append()'s buffer, reused (under write_mu_)
   mutable std::mutex mu_; // protects everything below
   std::vector<std::unique_ptr<segment>> segments_;
   int active_fd_ = -1; // last segment, open for appends; -1 = none
