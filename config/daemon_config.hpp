@@ -201,6 +201,9 @@ struct dlq_settings {
   uint64_t spool_segment_bytes = 64ull << 20;
   /// Most appends that share one fsync (group commit).
   uint32_t spool_fsync_batch = 1'024;
+  /// Spool writes bypass the page cache (O_DIRECT) where the filesystem
+  /// allows it.
+  bool spool_direct_io = true;
   /// How often the drainer retries Kafka while records are spooled.
   uint32_t drain_interval_ms = 1000;
   /// Crashes of a validator on the same record before it is quarantined to

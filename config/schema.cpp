@@ -608,6 +608,16 @@ std::vector<setting> make_table() {
                      "commit); 1 = one fsync per record.",
     },
     {
+      DS_KEY(dlq, spool_direct_io),
+      .kind = value_kind::boolean,
+      .default_value = true,
+      .description =
+        "Write spool segments with O_DIRECT, skipping the kernel's copy into "
+        "the page cache; each fsync batch is then padded to a 4 KiB boundary. "
+        "Filesystems without O_DIRECT (ramfs; tmpfs before Linux 6.6) get "
+        "buffered writes anyway.",
+    },
+    {
       DS_KEY(dlq, drain_interval_ms),
       .kind = value_kind::integer,
       .default_value = int64_t{1'000},

@@ -352,8 +352,11 @@ struct sink::impl {
       }
       // Group commit: everything queued while the previous fsync ran shares
       // the next one. Take only what fits the budget; the rest waits its
-      // turn (and fails with "full" if it still does not fit).
+      // turn (and fails with "full" if it still does not fit). Direct I/O
+      // pads every append to a block boundary: room is kept for that.
       auto free = sp->free_bytes();
+      auto pad = sp->direct_io() ? spool::max_append_padding : 0;
+      free = free > pad ? free - pad : 0;
       std::vector<std::string_view> views;
       views.reserve(batch.size());
       uint64_t used = 0;
@@ -438,6 +441,7 @@ sink::open(const config::daemon_config& cfg, const kafka::client_config& kafka,
   sc.dir = cfg.dlq.spool_dir;
   sc.segment_bytes = cfg.dlq.spool_segment_bytes;
   sc.budget_bytes = cfg.dlq.spool_budget_bytes;
+  sc.direct_io = cfg.dlq.spool_direct_io;
   auto sp = spool::spool::open(sc);
   if (!sp) {
     return sp.error();
@@ -452,6 +456,13 @@ sink::open(const config::daemon_config& cfg, const kafka::client_config& kafka,
   for (const auto& note : rep.notes) {
     log_event(spdlog::level::warn,
               {{"event", "dlq_spool_truncated"}, {"detail", note}});
+  }
+  if (cfg.dlq.spool_direct_io && !state->sp->direct_io()) {
+    log_event(spdlog::level::info,
+              {{"event", "dlq_spool_buffered"},
+               {"dir", cfg.dlq.spool_dir},
+               {"detail", "the filesystem refuses O_DIRECT; the spool uses "
+                          "buffered writes"}});
   }
   if (rep.records > 0) {
     log_event(spdlog::level::info, {{"event", "dlq_spool_recovered"},

@@ -31,6 +31,8 @@ enum class errc : uint8_t {
   read_only,
   /// A settings value cannot work (zero sizes, empty directory).
   invalid_config,
+  /// A record longer than max_record_bytes.
+  record_too_large,
 };
 
 constexpr std::string_view to_string(errc x) noexcept {
@@ -53,6 +55,8 @@ constexpr std::string_view to_string(errc x) noexcept {
       return "read_only";
     case errc::invalid_config:
       return "invalid_config";
+    case errc::record_too_large:
+      return "record_too_large";
   }
   return "unknown";
 }

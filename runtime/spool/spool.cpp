@@ -37,8 +37,11 @@ uint32_t frame_crc(uint32_t length, int64_t ms, std::string_view payload) {
   return crc32c_final(crc);
 }
 
-void append_frame(std::string& out, std::string_view payload, int64_t ms) {
-  auto length = static_cast<uint32_t>(payload.size());
+constexpr uint32_t padding_flag = 0x8000'0000u;
+
+void append_frame(std::string& out, std::string_view payload, int64_t ms,
+                  uint32_t flags = 0) {
+  auto length = static_cast<uint32_t>(payload.size()) | flags;
   auto crc = frame_crc(length, ms, payload);
   char header[header_size];
   std::memcpy(header, &length, 4);
@@ -46,6 +49,20 @@ void append_frame(std::string& out, std::string_view payload, int64_t ms) {
   std::memcpy(header + 8, &ms, 8);
   out.append(header, header_size);
   out.append(payload);
+}
+
+// Zeros for padding frames: at most a block plus 15 bytes of payload.
+constexpr char zeros[max_append_padding] = {};
+
+// Can the filesystem of `probe_file` take O_DIRECT? ramfs (and tmpfs before
+// Linux 6.6) refuses it with EINVAL.
+bool supports_direct_io(const std::string& probe_file) {
+  int fd = ::open(probe_file.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  ::close(fd);
+  return true;
 }
 
 int64_t now_ms() {
@@ -132,18 +149,21 @@ caf::expected<scan_result> scan_segment(const std::string& path) {
     std::memcpy(&length, data.data() + off, 4);
     std::memcpy(&crc, data.data() + off + 4, 4);
     std::memcpy(&ms, data.data() + off + 8, 8);
-    if (length > data.size() - off - header_size) {
-      res.why = "torn record (length " + std::to_string(length) +
+    auto size = length & ~padding_flag;
+    if (size > data.size() - off - header_size) {
+      res.why = "torn record (length " + std::to_string(size) +
                 " past the end of the file)";
       break;
     }
-    std::string_view payload{data.data() + off + header_size, length};
+    std::string_view payload{data.data() + off + header_size, size};
     if (frame_crc(length, ms, payload) != crc) {
       res.why = "CRC mismatch";
       break;
     }
-    res.records.push_back(record_pos{off, length, ms});
-    off += header_size + length;
+    if ((length & padding_flag) == 0) {
+      res.records.push_back(record_pos{off, length, ms});
+    }
+    off += header_size + size;
   }
   res.good_end = off;
   return res;
@@ -219,6 +239,7 @@ caf::expected<std::unique_ptr<spool>> spool::open(const spool_config& cfg) {
   if (::flock(sp->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     return make_error(errc::locked, cfg.dir + " is used by another process");
   }
+  sp->direct_ = cfg.direct_io && supports_direct_io(lock_path);
   sp->dir_fd_ = ::open(cfg.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (sp->dir_fd_ < 0) {
     return io_error("open " + cfg.dir, errno);
@@ -353,7 +374,9 @@ void spool::drop_empty_last_locked() {
 
 caf::error spool::open_new_segment() {
   auto path = cfg_.dir + "/" + segment_name(next_seq_);
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(
+    path.c_str(),
+    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (direct_ ? O_DIRECT : 0), 0644);
   if (fd < 0) {
     auto err = errno;
     if (is_space_error(err)) {
@@ -388,10 +411,19 @@ spool::append(std::span<const std::string_view> records) {
     return next_seq();
   }
   std::lock_guard writer{write_mu_};
-  uint64_t total = 0;
+  uint64_t framed = 0;
   for (auto rec : records) {
-    total += framed_size(rec.size());
+    if (rec.size() > max_record_bytes) {
+      return make_error(errc::record_too_large,
+                        "a spool record holds at most " +
+                          std::to_string(max_record_bytes) + " bytes, not " +
+                          std::to_string(rec.size()));
+    }
+    framed += framed_size(rec.size());
   }
+  // With direct I/O every append starts on a block boundary (the previous
+  // one ended there) and is padded to end on one.
+  auto total = append_size(framed, direct_);
   uint64_t active_bytes = 0;
   {
     std::lock_guard guard{mu_};
@@ -416,17 +448,27 @@ spool::append(std::span<const std::string_view> records) {
     }
   }
   // Reused: a fresh buffer per batch faulted in new pages every time. One
-  // that grew past a normal batch (huge records) is given back.
+  // that grew past a normal batch (huge records) is given back. Direct I/O
+  // needs the frames to start at a block-aligned address: `lead` bytes of
+  // the buffer are skipped to get there.
   auto& buf = frames_;
   buf.clear();
   if (buf.capacity() > 2 * total && buf.capacity() > (8u << 20)) {
     buf.shrink_to_fit();
   }
-  buf.reserve(total);
+  auto align = direct_ ? direct_io_block : 1;
+  buf.reserve(total + align);
+  auto lead = static_cast<size_t>(
+    (align - reinterpret_cast<uintptr_t>(buf.data()) % align) % align);
+  buf.append(lead, '\0');
   auto ms = now_ms();
   for (auto rec : records) {
     append_frame(buf, rec, ms);
   }
+  if (total > framed) {
+    append_frame(buf, {zeros, total - framed - header_size}, ms, padding_flag);
+  }
+  std::string_view out{buf.data() + lead, buf.size() - lead};
   // One WRITE linked to one FDATASYNC: the sync is issued only after the
   // write completed in full; a failed or short write cancels it.
   int sync_fd = active_fd_;
@@ -440,8 +482,8 @@ spool::append(std::span<const std::string_view> records) {
   if (wsqe == nullptr || fsqe == nullptr) {
     return make_error(errc::uring_failed, "no free submission entries");
   }
-  io_uring_prep_write(wsqe, active_fd_, buf.data(),
-                      static_cast<unsigned>(buf.size()), active_bytes);
+  io_uring_prep_write(wsqe, active_fd_, out.data(),
+                      static_cast<unsigned>(out.size()), active_bytes);
   wsqe->flags |= IOSQE_IO_LINK;
   io_uring_sqe_set_data64(wsqe, 1);
   io_uring_prep_fsync(fsqe, sync_fd, IORING_FSYNC_DATASYNC);
@@ -467,7 +509,7 @@ spool::append(std::span<const std::string_view> records) {
     io_uring_cqe_seen(ring, cqe);
   }
   auto seg_path = segments_.back()->path;
-  if (write_res < 0 || static_cast<uint64_t>(write_res) < buf.size()) {
+  if (write_res < 0 || static_cast<uint64_t>(write_res) < out.size()) {
     // Nothing of this batch counts: cut the file back to where it was so
     // the segment stays a clean sequence of frames.
     int err = write_res < 0 ? -write_res : ENOSPC;
@@ -480,7 +522,7 @@ spool::append(std::span<const std::string_view> records) {
       "write " + seg_path + ": " +
       (write_res < 0 ? errno_text(err)
                      : "short write (" + std::to_string(write_res) + " of " +
-                         std::to_string(buf.size()) + " bytes)");
+                         std::to_string(out.size()) + " bytes)");
     if (is_space_error(err)) {
       return make_error(errc::disk_full, std::move(what));
     }
@@ -507,7 +549,7 @@ spool::append(std::span<const std::string_view> records) {
       record_pos{off, static_cast<uint32_t>(rec.size()), ms});
     off += framed_size(rec.size());
   }
-  seg.bytes = off;
+  seg.bytes = active_bytes + total;
   next_seq_ += records.size();
   return first;
 }

@@ -51,18 +51,44 @@ constexpr uint64_t framed_size(uint64_t payload_size) noexcept {
   return payload_size + 16;
 }
 
+/// With direct I/O, every append starts and ends on this boundary.
+constexpr uint64_t direct_io_block = 4096;
+
+/// Bytes an append of records taking `framed` bytes occupies on disk: with
+/// direct I/O, rounded up by a padding frame (at least its 16-byte header)
+/// to the next block boundary.
+constexpr uint64_t append_size(uint64_t framed, bool direct) noexcept {
+  if (!direct || framed % direct_io_block == 0) {
+    return framed;
+  }
+  auto padded =
+    (framed + direct_io_block - 1) / direct_io_block * direct_io_block;
+  return padded - framed < 16 ? padded + direct_io_block : padded;
+}
+
+/// Most padding one append adds (what a caller filling the budget keeps
+/// free).
+constexpr uint64_t max_append_padding = direct_io_block + 15;
+
+/// Largest record: the high bit of a frame's length marks padding.
+constexpr uint64_t max_record_bytes = 0x7fff'ffffu;
+
 /// An append-only spool of opaque records on local disk.
 ///
 /// Layout: a directory of segment files named after the sequence number of
 /// their first record ("00000000000000000042.seg"); each record is framed as
 /// [u32 length][u32 crc32c][i64 append time ms][payload], little-endian, the
-/// CRC (Castagnoli, via Boost.CRC) covering length, time and payload.
+/// CRC (Castagnoli, ISA-L) covering length, time and payload. A frame whose
+/// length has the high bit set is padding (direct I/O): checked like any
+/// other, never a record.
 ///
 /// Writes go through io_uring: one append() (a group of records) is one
 /// WRITE linked (IOSQE_IO_LINK) to one FDATASYNC, so the sync starts only
 /// after the write completed and a failed or short write cancels it. An
 /// fsync failure seals the segment (no further appends go there; the batch
-/// is not durable and is never re-synced) and the error surfaces.
+/// is not durable and is never re-synced) and the error surfaces. With
+/// direct I/O (spool_config::direct_io, where the filesystem supports it) the
+/// write goes from a block-aligned buffer straight to the device.
 ///
 /// Threading: append() from one writer thread at a time; read(), ack() and
 /// status() from any thread.
@@ -110,6 +136,9 @@ public:
 
   const recovery_report& recovery() const noexcept { return recovery_; }
 
+  /// Appends use O_DIRECT: asked for, and the filesystem supports it.
+  bool direct_io() const noexcept { return direct_; }
+
 #ifdef DS_TEST_HOOKS
   /// The next append's linked fsync fails (it targets a closed descriptor),
   /// exercising the real CQE error path.
@@ -135,8 +164,9 @@ private:
   std::unique_ptr<io_uring> ring_;
   recovery_report recovery_;
 
-  std::mutex write_mu_;   // serialises append() and retiring the active segment
-  std::string frames_;    // append()'s buffer, reused (under write_mu_)
+  std::mutex write_mu_; // serialises append() and retiring the active segment
+  std::string frames_;  // append()'s buffer, reused (under write_mu_)
+  bool direct_ = false;
   mutable std::mutex mu_; // protects everything below
   std::vector<std::unique_ptr<segment>> segments_;
   int active_fd_ = -1; // last segment, open for appends; -1 = none
