@@ -1,5 +1,7 @@
 #include "runtime/app/daemon.hpp"
 
+#include "build_info.hpp" // generated: DS_GIT_SHA, DS_BUILD_DATE
+
 #include <algorithm>
 
 #include <caf/actor_cast.hpp>
