@@ -10,7 +10,7 @@ shift || true
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   names=(ingest-100b ingest-100b-zstd ingest-1k ingest-1k-zstd zstd-4k
-         threads-1m faults latency-50pct sweep bad-records)
+         threads-1m faults latency-50pct sweep bad-records bad-records-500k)
 fi
 mkdir -p "$root/docs/bench"
 for n in "${names[@]}"; do

@@ -612,9 +612,18 @@ private:
     pipeline_result out;
     caf::error err;
     auto limit = std::chrono::seconds(sc_.round_timeout_secs);
-    for (auto next = steady::now();; next += opts_.scrape_interval) {
+    // Scrape times and progress: when to scrape next (fine near the end).
+    std::vector<progress_point> seen;
+    const auto coarse =
+      std::chrono::duration<double>(opts_.scrape_interval).count();
+    const auto fine =
+      std::chrono::duration<double>(opts_.fine_scrape_interval).count();
+    auto delay = coarse;
+    for (auto next = steady::now();;) {
       std::this_thread::sleep_until(next);
       auto now = steady::now();
+      next = now + std::chrono::duration_cast<steady::duration>(
+                     std::chrono::duration<double>(delay));
       auto text = http_get(port, "/metrics");
       auto proc = sample_process(d.pid());
       if (!text || !proc) {
@@ -631,6 +640,10 @@ private:
       auto done = [by_dlq](const sample& x) {
         return by_dlq ? x.m.dlq_records : x.m.processed();
       };
+      seen.push_back({s.t, done(s), 0});
+      delay = next_scrape_delay(seen, static_cast<double>(goal), coarse, fine);
+      next = now + std::chrono::duration_cast<steady::duration>(
+                     std::chrono::duration<double>(delay));
       double rate = 0;
       if (out.samples.size() > 10) {
         const auto& old = out.samples[out.samples.size() - 11];

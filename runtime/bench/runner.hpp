@@ -24,6 +24,9 @@ struct run_options {
   /// Asked often; true stops the run (errc::interrupted).
   std::function<bool()> should_stop;
   std::chrono::milliseconds scrape_interval{50};
+  /// Near the end of a run (next_scrape_delay()): the resolution of its
+  /// finish time.
+  std::chrono::milliseconds fine_scrape_interval{5};
   /// When set, every scrape of every daemon round goes to this CSV file
   /// (phase, seconds since the daemon started, processed, DLQ records,
   /// spooled now, daemon CPU seconds, RSS): the timeline at full

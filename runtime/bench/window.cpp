@@ -30,4 +30,20 @@ throughput_window estimate_window(const std::vector<progress_point>& ps) {
           last.cpu_seconds - s0.cpu_seconds};
 }
 
+double next_scrape_delay(const std::vector<progress_point>& ps, double goal,
+                         double coarse, double fine) {
+  if (ps.size() < 2) {
+    return coarse;
+  }
+  const auto& last = ps.back();
+  const auto& prev = ps[ps.size() - 2];
+  auto step = last.t - prev.t;
+  auto done = last.processed - prev.processed;
+  if (step <= 0 || done <= 0) {
+    return coarse;
+  }
+  auto left = goal - last.processed;
+  return left / (done / step) < 2 * coarse ? fine : coarse;
+}
+
 } // namespace ds::bench

@@ -34,4 +34,14 @@ struct throughput_window {
 /// lower bound rather than no figure. Empty input gives an empty window.
 throughput_window estimate_window(const std::vector<progress_point>& points);
 
+/// How long to wait before the next scrape of a run that must reach `goal`
+/// records: `coarse` normally, `fine` once the records left would be done
+/// within two coarse intervals at the rate of the last one. The finish of a
+/// run is known only to the scrape interval: a 100k backlog done in 0.1 s
+/// measured as 0.10 or 0.15 s at 50 ms (a third apart), so fine scrapes,
+/// kept to the end of a run, pin it down without the CPU of scraping often
+/// throughout. `points` are the scrapes so far.
+double next_scrape_delay(const std::vector<progress_point>& points, double goal,
+                         double coarse, double fine);
+
 } // namespace ds::bench

@@ -44,3 +44,21 @@ TEST_CASE("no points or no records give an empty window, not a division by 0",
   auto one = estimate_window({{0.05, 10, 0.001}});
   CHECK(one.records_per_second() == 0);
 }
+
+TEST_CASE("scrapes turn fine once the run would end within two intervals",
+          "[bench][window]") {
+  using ds::bench::next_scrape_delay;
+  const double coarse = 0.05;
+  const double fine = 0.005;
+  // Too few points, or no progress yet: coarse.
+  CHECK(next_scrape_delay({}, 1000, coarse, fine) == coarse);
+  CHECK(next_scrape_delay({{0.0, 0, 0}}, 1000, coarse, fine) == coarse);
+  CHECK(next_scrape_delay({{0.0, 0, 0}, {0.05, 0, 0}}, 1000, coarse, fine) ==
+        coarse);
+  // 100 records per 0.05 s: 2 intervals are 200 records.
+  std::vector<progress_point> ps{{0.0, 0, 0}, {0.05, 100, 0}};
+  CHECK(next_scrape_delay(ps, 301, coarse, fine) == coarse); // 201 left
+  CHECK(next_scrape_delay(ps, 299, coarse, fine) == fine);   // 199 left
+  // A goal not known yet (a live run) never turns fine.
+  CHECK(next_scrape_delay(ps, 1e300, coarse, fine) == coarse);
+}
