@@ -95,6 +95,24 @@ std::string payload(int i, size_t size = 40) {
   return s;
 }
 
+// A filesystem of `type` mounted on `dir/name` for one test, unmounted
+// when it goes. The spool tests run as root; without it they fail, they do
+// not skip.
+struct scoped_mount {
+  fs::path path;
+  scoped_mount(const temp_dir& dir, const char* type, const char* options) {
+    path = dir.path / type;
+    fs::create_directories(path);
+    if (::mount(type, path.c_str(), type, 0, options) != 0) {
+      FAIL("mount " << type << " on " << path << ": " << std::strerror(errno)
+                    << " (the spool tests run as root)");
+    }
+  }
+  ~scoped_mount() { ::umount2(path.c_str(), MNT_DETACH); }
+  scoped_mount(const scoped_mount&) = delete;
+  scoped_mount& operator=(const scoped_mount&) = delete;
+};
+
 } // namespace
 
 TEST_CASE("appends survive a reopen and read back in order") {
@@ -365,18 +383,9 @@ TEST_CASE("disk full is an error value and nothing is lost") {
   auto direct = GENERATE(false, true);
   INFO("direct I/O asked for: " << direct);
   temp_dir dir;
-  auto mnt = dir.path / "mnt";
-  fs::create_directories(mnt);
-  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) {
-    FAIL("mount tmpfs on " << mnt << ": " << std::strerror(errno)
-                           << " (the spool tests run as root)");
-  }
-  struct unmount {
-    fs::path p;
-    ~unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } guard{mnt};
+  scoped_mount mnt{dir, "tmpfs", "size=1m"};
   spool_config cfg;
-  cfg.dir = (mnt / "spool").string();
+  cfg.dir = (mnt.path / "spool").string();
   cfg.segment_bytes = 256 << 10;
   cfg.budget_bytes = 1ull << 30; // far above the filesystem
   cfg.direct_io = direct;
@@ -607,18 +616,9 @@ TEST_CASE("with direct I/O the budget counts the padding") {
 TEST_CASE("a filesystem without O_DIRECT gets buffered writes") {
   // ramfs refuses O_DIRECT (EINVAL); tmpfs does too before Linux 6.6.
   temp_dir dir;
-  auto mnt = dir.path / "ramfs";
-  fs::create_directories(mnt);
-  if (::mount("ramfs", mnt.c_str(), "ramfs", 0, nullptr) != 0) {
-    FAIL("mount ramfs on " << mnt << ": " << std::strerror(errno)
-                           << " (the spool tests run as root)");
-  }
-  struct unmount {
-    fs::path p;
-    ~unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } guard{mnt};
+  scoped_mount mnt{dir, "ramfs", nullptr};
   spool_config cfg;
-  cfg.dir = (mnt / "spool").string();
+  cfg.dir = (mnt.path / "spool").string();
   cfg.direct_io = true;
   {
     auto sp = open_ok(cfg);
