@@ -619,11 +619,14 @@ private:
     const auto fine =
       std::chrono::duration<double>(opts_.fine_scrape_interval).count();
     auto delay = coarse;
+    auto after = [](steady::time_point t, double seconds) {
+      return t + std::chrono::duration_cast<steady::duration>(
+                   std::chrono::duration<double>(seconds));
+    };
     for (auto next = steady::now();;) {
       std::this_thread::sleep_until(next);
       auto now = steady::now();
-      next = now + std::chrono::duration_cast<steady::duration>(
-                     std::chrono::duration<double>(delay));
+      next = after(now, delay); // a failed scrape keeps the last delay
       auto text = http_get(port, "/metrics");
       auto proc = sample_process(d.pid());
       if (!text || !proc) {
@@ -642,8 +645,7 @@ private:
       };
       seen.push_back({s.t, done(s), 0});
       delay = next_scrape_delay(seen, static_cast<double>(goal), coarse, fine);
-      next = now + std::chrono::duration_cast<steady::duration>(
-                     std::chrono::duration<double>(delay));
+      next = after(now, delay);
       double rate = 0;
       if (out.samples.size() > 10) {
         const auto& old = out.samples[out.samples.size() - 11];
