@@ -1,5 +1,7 @@
 #include "actors/dlq_writer.hpp"
 
+#include <atomic>
+
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
@@ -28,28 +30,55 @@ void set_refusal(self_ptr self, std::string why) {
   }
 }
 
-// One hand-over to the sink for all of `ids`. Success is counted down per
-// request on the sink's threads; only failures come back one by one.
+// Counts a request's records down on the sink's threads: the last success
+// tells the writer that the whole request is durable, a failure tells it
+// which record to keep and retry.
+class request_listener final : public dlq::sink::listener {
+public:
+  request_listener(caf::actor_addr writer, uint64_t first, std::size_t size)
+    : writer_{std::move(writer)}, first_{first}, left_{size} {}
+
+  void done(std::size_t index, caf::error err) override {
+    if (err) {
+      caf::anon_send(caf::actor_cast<dlq_actor>(writer_), dlq_done_atom::value,
+                     first_ + index, std::move(err));
+    } else if (left_.fetch_sub(1) == 1) {
+      caf::anon_send(caf::actor_cast<dlq_actor>(writer_), dlq_done_atom::value,
+                     first_);
+    }
+  }
+
+private:
+  caf::actor_addr writer_; // weak: a dead writer's requests are resent
+  uint64_t first_;
+  std::atomic<std::size_t> left_;
+};
+
+using request_map = std::map<uint64_t, dlq_writer_state::request>;
+
+// The request holding the record with this id, or end().
+request_map::iterator request_of(request_map& requests, uint64_t id) {
+  auto it = requests.upper_bound(id);
+  if (it == requests.begin()) {
+    return requests.end();
+  }
+  --it;
+  return id - it->first < it->second.records.size() ? it : requests.end();
+}
+
+// One hand-over to the sink for all of `ids` (refused before, or fresh).
 void submit(self_ptr self, const std::vector<uint64_t>& ids) {
   auto& st = self->state;
-  auto me = caf::actor_cast<caf::actor>(self);
   std::vector<dlq::sink::submission> out;
   out.reserve(ids.size());
   for (auto id : ids) {
-    auto it = st.submitted.find(id);
-    if (it == st.submitted.end()) {
+    auto it = request_of(st.requests, id);
+    if (it == st.requests.end()) {
       continue;
     }
+    auto index = id - it->first;
     // Shared with the sink; kept here for a retry.
-    out.push_back(
-      {it->second.record, [me, id, left = it->second.left](caf::error err) {
-         auto h = caf::actor_cast<dlq_actor>(me);
-         if (err) {
-           caf::anon_send(h, dlq_done_atom::value, id, std::move(err));
-         } else if (left->left.fetch_sub(1) == 1) {
-           caf::anon_send(h, dlq_done_atom::value, left->first_id);
-         }
-       }});
+    out.push_back({it->second.records[index], it->second.listener, index});
   }
   if (!out.empty()) {
     st.port.submit(out);
@@ -74,51 +103,50 @@ dlq_writer(dlq_actor::stateful_pointer<dlq_writer_state> self, dlq_port port,
   init.publish = std::move(publish);
   init.retry_interval = retry_interval;
   return {
-    [self](dlq_atom, const dlq_batch& batch) -> caf::result<bool> {
+    [self](dlq_atom, dlq_batch& batch) -> caf::result<bool> {
       auto& st = self->state;
-      if (batch.records.empty()) {
+      const auto n = batch.records.size();
+      if (n == 0) {
         return true;
       }
       auto first = st.next_id;
-      auto left = std::make_shared<dlq_writer_state::countdown>();
-      left->left = batch.records.size();
-      left->first_id = first;
-      auto& group = st.batches[first];
-      group.promise = self->make_response_promise<bool>();
-      group.size = batch.records.size();
-      std::vector<uint64_t> now;
-      for (const auto& r : batch.records) {
-        auto id = st.next_id++;
-        st.submitted.emplace(id, dlq_writer_state::waiting{r, left});
-        if (!st.refused.empty()) {
-          // Keep order behind what is already waiting for space.
+      st.next_id += n;
+      auto& req = st.requests[first];
+      req.promise = self->make_response_promise<bool>();
+      req.records = std::move(batch.records);
+      req.listener =
+        std::make_shared<request_listener>(self->address(), first, n);
+      if (!st.refused.empty()) {
+        // Keep order behind what is already waiting for space.
+        for (uint64_t id = first; id < first + n; ++id) {
           st.refused.push_back(id);
-          schedule_retry(self);
-        } else {
-          now.push_back(id);
         }
+        schedule_retry(self);
+        return req.promise;
       }
-      submit(self, now);
-      return group.promise;
+      std::vector<dlq::sink::submission> out;
+      out.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        out.push_back({req.records[i], req.listener, i});
+      }
+      st.port.submit(out);
+      return req.promise;
     },
     [self](dlq_done_atom, uint64_t first_id) {
       auto& st = self->state;
-      auto it = st.batches.find(first_id);
-      if (it == st.batches.end()) {
+      auto it = st.requests.find(first_id);
+      if (it == st.requests.end()) {
         return;
       }
-      for (uint64_t id = first_id; id < first_id + it->second.size; ++id) {
-        st.submitted.erase(id);
-      }
       it->second.promise.deliver(true);
-      st.batches.erase(it);
+      st.requests.erase(it);
       if (st.refused.empty()) {
         set_refusal(self, "");
       }
     },
     [self](dlq_done_atom, uint64_t id, const caf::error& err) {
       auto& st = self->state;
-      if (!err || st.submitted.count(id) == 0) {
+      if (!err || request_of(st.requests, id) == st.requests.end()) {
         return;
       }
       // Neither Kafka nor the spool took it: keep it and try again later.

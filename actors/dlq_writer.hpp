@@ -1,14 +1,14 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include <caf/replies_to.hpp>
 #include <caf/stateful_actor.hpp>
@@ -67,29 +67,21 @@ using dlq_publisher = std::function<void(const std::string& refusal)>;
 
 struct dlq_writer_state {
   static inline const char* name = "dlq_writer";
-  /// Records of one request not yet durable; the sink's threads count it
-  /// down, and the one reaching zero tells the writer.
-  struct countdown {
-    std::atomic<std::size_t> left;
-    uint64_t first_id;
-  };
-  /// One request: answered once its last record is durable. Its records
-  /// have the ids first_id .. first_id + size - 1.
-  struct batch_promise {
+  /// One request: its records have the ids first .. first + size - 1 (the
+  /// key of `requests`, then one per record), and it is answered once the
+  /// last of them is durable. The sink's threads count it down through
+  /// `listener`; only the last success and each failure come back here.
+  struct request {
     caf::typed_response_promise<bool> promise;
-    std::size_t size = 0;
-  };
-  struct waiting {
-    std::shared_ptr<const dlq::dlq_record> record;
-    std::shared_ptr<countdown> left;
+    std::vector<std::shared_ptr<const dlq::dlq_record>> records;
+    std::shared_ptr<dlq::sink::listener> listener;
   };
   dlq_port port;
   dlq_publisher publish;
   caf::timespan retry_interval{};
   uint64_t next_id = 0;
-  std::unordered_map<uint64_t, waiting> submitted;
   /// By first id.
-  std::unordered_map<uint64_t, batch_promise> batches;
+  std::map<uint64_t, request> requests;
   /// Refused by the sink, oldest first: retried every retry_interval.
   std::deque<uint64_t> refused;
   bool retry_scheduled = false;

@@ -40,7 +40,20 @@ int64_t unix_ms_now() {
 
 struct pending {
   std::shared_ptr<const dlq_record> rec;
-  sink::done_fn done;
+  std::shared_ptr<sink::listener> to;
+  std::size_t index = 0;
+
+  void done(caf::error err) const { to->done(index, std::move(err)); }
+};
+
+// The single-record submit()'s callback as a listener.
+class function_listener final : public sink::listener {
+public:
+  explicit function_listener(sink::done_fn fn) : fn_{std::move(fn)} {}
+  void done(std::size_t, caf::error err) override { fn_(std::move(err)); }
+
+private:
+  sink::done_fn fn_;
 };
 
 // Metric label and /health text of a spool failure.
@@ -490,7 +503,7 @@ sink::open(const config::daemon_config& cfg, const kafka::client_config& kafka,
 void sink::submit(const rejected_record& r, done_fn done) {
   submission one{std::make_shared<const dlq_record>(impl_->format.make(
                    r, rfc3339(std::chrono::system_clock::now()))),
-                 std::move(done)};
+                 std::make_shared<function_listener>(std::move(done)), 0};
   submit(std::span<submission>{&one, 1});
 }
 
@@ -498,7 +511,7 @@ void sink::submit(std::span<submission> batch) {
   std::vector<pending> ready;
   ready.reserve(batch.size());
   for (auto& s : batch) {
-    ready.push_back(pending{std::move(s.record), std::move(s.done)});
+    ready.push_back(pending{std::move(s.record), std::move(s.to), s.index});
   }
   {
     std::lock_guard guard{impl_->mu};

@@ -93,12 +93,24 @@ public:
   /// (spool full, disk full, fsync failed, stopped): the caller keeps the
   /// record and retries later.
   void submit(const rejected_record& r, done_fn done);
+  /// Told when submitted records are durable, like `done`. One listener
+  /// serves a whole batch: a std::function per record cost an allocation
+  /// and two atomic reference counts per rejected record on the all-bad
+  /// path (docs/benchmarks.md, session 12).
+  class listener {
+  public:
+    virtual ~listener() = default;
+    /// Runs exactly once per submission, on an internal thread, with the
+    /// submission's `index` and what `done` would get.
+    virtual void done(std::size_t index, caf::error err) = 0;
+  };
   /// The same for many records already built (record_format::make): one
   /// hand-over to the sender thread instead of one per record. The sink
   /// shares the records until they are durable; nothing is copied.
   struct submission {
     std::shared_ptr<const dlq_record> record;
-    done_fn done;
+    std::shared_ptr<listener> to;
+    std::size_t index = 0;
   };
   void submit(std::span<submission> batch);
 

@@ -242,13 +242,13 @@ TEST_CASE_METHOD(reader_fixture,
                  "until the DLQ holds them durably") {
   // The consumer's memory budget adds these bytes: an all-bad burst holds
   // a DLQ record (envelope, key, headers) per record until it is durable.
-  std::vector<ds::dlq::sink::done_fn> pending;
+  std::vector<ds::dlq::sink::submission> pending;
   std::size_t submitted_bytes = 0;
   dlq_port port;
   port.submit = [&](std::span<ds::dlq::sink::submission> batch) {
     for (auto& s : batch) {
       submitted_bytes += s.record->held_bytes();
-      pending.push_back(std::move(s.done));
+      pending.push_back(std::move(s));
     }
   };
   port.status = [] { return ds::dlq::sink_status{}; };
@@ -263,13 +263,60 @@ TEST_CASE_METHOD(reader_fixture,
   // Exactly what the three DLQ records hold, each more than its envelope.
   CHECK(held.dlq_bytes == submitted_bytes);
   CHECK(held.dlq_bytes > 3 * 700);
-  for (auto& done : pending) {
-    done(caf::error{});
+  for (auto& s : pending) {
+    s.to->done(s.index, caf::error{});
   }
   run();
   auto after = last_progress();
   CHECK(after.commit_offset == 3);
   CHECK(after.dlq_bytes == 0);
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
+  run();
+}
+
+TEST_CASE_METHOD(reader_fixture,
+                 "a DLQ record the sink refuses is kept and retried after the "
+                 "interval, and the batch's offsets commit only once it "
+                 "is durable") {
+  std::vector<ds::dlq::sink::submission> pending;
+  dlq_port port;
+  port.submit = [&](std::span<ds::dlq::sink::submission> batch) {
+    for (auto& s : batch) {
+      pending.push_back(std::move(s));
+    }
+  };
+  port.status = [] { return ds::dlq::sink_status{}; };
+  std::vector<std::string> refusals;
+  auto writer = sys.spawn(
+    dlq_writer, port,
+    dlq_publisher{[&](const std::string& why) { refusals.push_back(why); }},
+    caf::timespan{1s});
+  auto reader = spawn_reader(0, writer);
+  const std::string garbage(100, '\x07');
+  self->send(reader, make_batch(0, 0, {garbage, garbage, garbage}));
+  run();
+  REQUIRE(pending.size() == 3);
+  pending[0].to->done(pending[0].index, caf::error{});
+  pending[1].to->done(pending[1].index,
+                      caf::make_error(caf::sec::runtime_error, "disk full"));
+  pending[2].to->done(pending[2].index, caf::error{});
+  run();
+  CHECK(last_progress().commit_offset <= 0);
+  REQUIRE(refusals.size() == 1);
+  CHECK_FALSE(refusals[0].empty());
+  // Only the refused record goes again, and only after the interval.
+  advance(500ms);
+  CHECK(pending.size() == 3);
+  advance(500ms);
+  run();
+  REQUIRE(pending.size() == 4);
+  CHECK(pending[3].record == pending[1].record);
+  CHECK(pending[3].index == pending[1].index);
+  pending[3].to->done(pending[3].index, caf::error{});
+  run();
+  CHECK(last_progress().commit_offset == 3);
+  REQUIRE(refusals.size() == 2);
+  CHECK(refusals[1].empty());
   self->send_exit(writer, caf::exit_reason::user_shutdown);
   run();
 }
