@@ -90,46 +90,6 @@ void finish(self_ptr self, int64_t offset, int64_t header_ts_us,
   complete(self, offset);
 }
 
-// What the DLQ envelope needs about a rejected record. Thread and tenant
-// come from the record's own header when it decodes (a halted or poison
-// record); an undecodable one has none to offer.
-dlq::rejected_record make_rejection(self_ptr self, const source_record& rec,
-                                    std::string error_type, std::string error,
-                                    std::string stage,
-                                    std::string exception_class) {
-  auto& st = self->state;
-  dlq::rejected_record r;
-  r.source_topic = st.cfg.topic;
-  r.partition = st.cfg.partition;
-  r.offset = rec.offset;
-  r.consumer_group = st.cfg.group_id;
-  r.key = std::string{rec.key};
-  r.headers = rec.headers();
-  r.payload = std::string{rec.value};
-  r.payload_missing = rec.value.data() == nullptr;
-  r.error_type = std::move(error_type);
-  r.error = std::move(error);
-  r.stage = std::move(stage);
-  r.exception_class = std::move(exception_class);
-  r.kafka_timestamp_ms = rec.timestamp_ms;
-  for (const auto& [name, value] : r.headers) {
-    if (name == "traceparent") {
-      r.traceparent = value;
-    }
-  }
-  if (r.stage != "decode") {
-    proto::message msg;
-    if (proto::decode(rec.value, st.cfg.decode, msg)) {
-      if (const auto* h = proto::top_header(msg)) {
-        r.thread_id = h->thread_id();
-        r.tenant_id = h->tenant_id();
-        r.received_sequence = h->sequence();
-      }
-    }
-  }
-  return r;
-}
-
 // RFC 3339 "now" for the envelopes, formatted at most once per millisecond.
 std::string_view dlq_timestamp(self_ptr self) {
   auto& st = self->state;
@@ -192,20 +152,54 @@ void send_dlq(self_ptr self) {
 }
 
 // A rejected record is done only once the DLQ holds it durably. Its DLQ
-// record is built here: the readers write envelopes in parallel.
-void reject(self_ptr self, int64_t offset, const dlq::rejected_record& r) {
+// record is built here, so the readers write envelopes in parallel, and
+// straight from the polled batch: thread and tenant come from the record's
+// own header when it decodes (a halted or poison record); an undecodable
+// one has none to offer.
+void reject(self_ptr self, const source_record& rec,
+            std::string_view error_type, std::string_view error,
+            std::string_view stage, std::string_view exception_class) {
   auto& st = self->state;
+  const auto offset = rec.offset;
   if (!st.cfg.dlq) {
     complete(self, offset);
     return;
   }
-  auto rec = std::make_shared<const dlq::dlq_record>(
+  const auto headers = rec.headers();
+  dlq::rejected_view r;
+  r.source_topic = st.cfg.topic;
+  r.partition = st.cfg.partition;
+  r.offset = offset;
+  r.consumer_group = st.cfg.group_id;
+  r.key = rec.key;
+  r.headers = headers;
+  r.payload = rec.value;
+  r.payload_missing = rec.value.data() == nullptr;
+  r.error_type = error_type;
+  r.error = error;
+  r.stage = stage;
+  r.exception_class = exception_class;
+  r.kafka_timestamp_ms = rec.timestamp_ms;
+  for (const auto& [name, value] : headers) {
+    if (name == "traceparent") {
+      r.traceparent = value;
+    }
+  }
+  proto::message msg; // the views below point into it
+  if (stage != "decode" && proto::decode(rec.value, st.cfg.decode, msg)) {
+    if (const auto* h = proto::top_header(msg)) {
+      r.thread_id = h->thread_id();
+      r.tenant_id = h->tenant_id();
+      r.received_sequence = h->sequence();
+    }
+  }
+  auto record = std::make_shared<const dlq::dlq_record>(
     st.cfg.dlq_format.make(r, dlq_timestamp(self)));
-  st.dlq_bytes += rec->held_bytes();
-  auto [it, added] = st.dlq_waiting.try_emplace(offset, rec);
+  st.dlq_bytes += record->held_bytes();
+  auto [it, added] = st.dlq_waiting.try_emplace(offset, record);
   if (!added) {
     st.dlq_bytes -= it->second->held_bytes();
-    it->second = std::move(rec);
+    it->second = std::move(record);
   }
   st.dlq_outbox.push_back(offset);
   schedule_flush(self); // sends what on_batch itself does not (replies)
@@ -231,12 +225,10 @@ void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items) {
     }
     // Policy halt: the thread is quarantined; the record goes to the DLQ.
     account(self, offset, ts, true);
-    reject(self, offset,
-           make_rejection(self, rec, "halted_thread",
-                          "thread halted by a sequence gap "
-                          "(validation.policy = halt); reset it with "
-                          "`dashstream thread reset`",
-                          "validate", "ds::actors::sequence_halted"));
+    reject(self, rec, "halted_thread",
+           "thread halted by a sequence gap (validation.policy = halt); "
+           "reset it with `dashstream thread reset`",
+           "validate", "ds::actors::sequence_halted");
   }
 }
 
@@ -311,11 +303,9 @@ void on_batch(self_ptr self, const record_batch& batch) {
       p.decode_error.Increment();
       auto code = proto::to_errc(info.error());
       p.decode_errors_for(code).Increment();
-      reject(self, rec.offset,
-             make_rejection(
-               self, rec, std::string{proto::contract_error_type(code)},
-               proto::describe(info.error()), "decode",
-               "ds::proto::errc::" + std::string{proto::to_string(code)}));
+      reject(self, rec, proto::contract_error_type(code),
+             proto::describe(info.error()), "decode",
+             "ds::proto::errc::" + std::string{proto::to_string(code)});
       continue;
     }
     routed.clear();
@@ -438,12 +428,10 @@ void on_validator_crash(self_ptr self, const caf::error& reason) {
   spdlog::error(
     line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   account(self, offset, ts, true);
-  reject(self, offset,
-         make_rejection(self, rec, "poison",
-                        "crashed its validator " +
-                          std::to_string(st.crashes[offset]) +
-                          " times: " + ctx.get_as<std::string>(0),
-                        "poison", "ds::actors::errc::validator_crashed"));
+  reject(self, rec, "poison",
+         "crashed its validator " + std::to_string(st.crashes[offset]) +
+           " times: " + ctx.get_as<std::string>(0),
+         "poison", "ds::actors::errc::validator_crashed");
 }
 
 } // namespace

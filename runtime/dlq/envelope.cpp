@@ -277,18 +277,56 @@ parse_rfc3339(std::string_view text) {
     std::chrono::milliseconds{static_cast<int64_t>(secs) * 1000 + ms}};
 }
 
+rejected_view view_of(const rejected_record& r) {
+  auto opt = [](const std::optional<std::string>& s) {
+    return s ? std::optional<std::string_view>{*s} : std::nullopt;
+  };
+  rejected_view v;
+  v.source_topic = r.source_topic;
+  v.partition = r.partition;
+  v.offset = r.offset;
+  v.consumer_group = r.consumer_group;
+  v.key = r.key;
+  v.headers = r.headers;
+  v.payload = r.payload;
+  v.payload_missing = r.payload_missing;
+  v.error_type = r.error_type;
+  v.error = r.error;
+  v.stage = r.stage;
+  v.exception_class = r.exception_class;
+  v.thread_id = opt(r.thread_id);
+  v.tenant_id = opt(r.tenant_id);
+  v.traceparent = opt(r.traceparent);
+  v.expected_sequence = r.expected_sequence;
+  v.received_sequence = r.received_sequence;
+  v.kafka_timestamp_ms = r.kafka_timestamp_ms;
+  return v;
+}
+
+namespace {
+
+// "<topic>/<partition>/<offset>" written at `p`, which has room for the
+// topic plus 2 x 24 bytes; returns its end.
+char* write_record_id(char* p, const rejected_view& r) {
+  char num[24];
+  std::memcpy(p, r.source_topic.data(), r.source_topic.size());
+  p += r.source_topic.size();
+  *p++ = '/';
+  auto part = decimal(num, r.partition);
+  std::memcpy(p, part.data(), part.size());
+  p += part.size();
+  *p++ = '/';
+  auto off = decimal(num, r.offset);
+  std::memcpy(p, off.data(), off.size());
+  return p + off.size();
+}
+
+} // namespace
+
 std::string record_id(const rejected_record& r) {
-  char p[24];
-  char o[24];
-  std::string id;
-  auto part = decimal(p, r.partition);
-  auto off = decimal(o, r.offset);
-  id.reserve(r.source_topic.size() + part.size() + off.size() + 2);
-  id.append(r.source_topic)
-    .append(1, '/')
-    .append(part)
-    .append(1, '/')
-    .append(off);
+  auto v = view_of(r);
+  std::string id(v.source_topic.size() + 48, '\0');
+  id.resize(static_cast<size_t>(write_record_id(id.data(), v) - id.data()));
   return id;
 }
 
@@ -371,7 +409,8 @@ public:
   }
 
   template<size_t N>
-  void text_or_null(const char (&key)[N], const std::optional<std::string>& s) {
+  void text_or_null(const char (&key)[N],
+                    const std::optional<std::string_view>& s) {
     if (s) {
       text(key, *s);
     } else {
@@ -432,11 +471,11 @@ private:
 // bytes; a text value at most 6 bytes per byte (\u00XX) plus quotes; the
 // payload its base64. Only the reused scratch buffer is this large, so the
 // bound need not be tight: the texts are not scanned twice.
-size_t envelope_room(const rejected_record& r, std::string_view id,
+size_t envelope_room(const rejected_view& r, std::string_view id,
                      const envelope_settings& settings,
                      std::string_view timestamp) {
   auto text = [](std::string_view s) { return 6 * s.size() + 2; };
-  auto opt = [&text](const std::optional<std::string>& s) {
+  auto opt = [&text](const std::optional<std::string_view>& s) {
     return s ? text(*s) : 0;
   };
   size_t room = 1024 + 2 * text(r.consumer_group) + text(r.error) +
@@ -456,12 +495,12 @@ size_t envelope_room(const rejected_record& r, std::string_view id,
 // sorted order (the order nlohmann's std::map gave, so the bytes did not
 // change): building a JSON DOM and dumping it was most of the DLQ writer's
 // time per record (docs/benchmarks.md, session 4).
-char* write_envelope_at(char* at, const rejected_record& r, std::string_view id,
+char* write_envelope_at(char* at, const rejected_view& r, std::string_view id,
                         const envelope_settings& settings,
                         std::string_view timestamp) {
-  const auto& p = r.payload;
-  auto head = std::string_view{p}.substr(0, 16);
-  auto tail = std::string_view{p}.substr(p.size() > 16 ? p.size() - 16 : 0);
+  const auto p = r.payload;
+  auto head = p.substr(0, 16);
+  auto tail = p.substr(p.size() > 16 ? p.size() - 16 : 0);
   bool embed = settings.include_payload && !r.payload_missing;
   auto keep =
     embed ? std::min<uint64_t>(p.size(), settings.payload_truncate_bytes) : 0;
@@ -482,9 +521,8 @@ char* write_envelope_at(char* at, const rejected_record& r, std::string_view id,
   out.hex("last_bytes_hex", tail);
   out.number("message_size", p.size());
   if (embed) {
-    out.plain(
-      "original_payload_base64",
-      base64_encode(std::string_view{p}.substr(0, static_cast<size_t>(keep))));
+    out.plain("original_payload_base64",
+              base64_encode(p.substr(0, static_cast<size_t>(keep))));
     out.number("original_payload_size", p.size());
     out.flag("original_payload_truncated", keep < p.size());
   }
@@ -519,7 +557,7 @@ char* write_envelope_at(char* at, const rejected_record& r, std::string_view id,
 // and hold twice the memory it needs, and the page faults on that fresh
 // memory were a quarter of an all-bad round's reader CPU (perf, session 7).
 // Kept per thread and never shrunk: its pages stay hot.
-std::string_view write_envelope_scratch(const rejected_record& r,
+std::string_view write_envelope_scratch(const rejected_view& r,
                                         std::string_view id,
                                         const envelope_settings& settings,
                                         std::string_view timestamp) {
@@ -543,7 +581,8 @@ std::string write_envelope(const rejected_record& r,
                            const envelope_settings& settings,
                            std::string_view timestamp) {
   auto id = record_id(r);
-  return std::string{write_envelope_scratch(r, id, settings, timestamp)};
+  return std::string{
+    write_envelope_scratch(view_of(r), id, settings, timestamp)};
 }
 
 std::string write_envelope(const rejected_record& r,
@@ -567,7 +606,22 @@ dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
 dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
                            const envelope_settings& settings,
                            std::string_view timestamp) {
-  auto id = record_id(r);
+  return make_dlq_record(view_of(r), topic, settings, timestamp);
+}
+
+dlq_record make_dlq_record(const rejected_view& r, std::string_view topic,
+                           const envelope_settings& settings,
+                           std::string_view timestamp) {
+  // The id on the stack: most topic names are short.
+  char stack_id[256];
+  std::string heap_id;
+  char* id_at = stack_id;
+  if (r.source_topic.size() + 48 > sizeof(stack_id)) {
+    heap_id.resize(r.source_topic.size() + 48);
+    id_at = heap_id.data();
+  }
+  const std::string_view id{
+    id_at, static_cast<size_t>(write_record_id(id_at, r) - id_at)};
   char part[24];
   char off[24];
   // (name, value) of the Kafka Connect set, then the original headers.

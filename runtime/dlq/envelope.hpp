@@ -52,7 +52,7 @@ public:
   std::size_t held_bytes() const { return sizeof(*this) + bytes_.capacity(); }
 
 private:
-  friend dlq_record make_dlq_record(const rejected_record&, std::string_view,
+  friend dlq_record make_dlq_record(const rejected_view&, std::string_view,
                                     const envelope_settings&, std::string_view);
   struct field {
     uint32_t at = 0;
@@ -98,6 +98,10 @@ dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
 dlq_record make_dlq_record(const rejected_record& r, std::string_view topic,
                            const envelope_settings& settings,
                            std::string_view timestamp);
+/// The same from views (the reader's path: nothing copied first).
+dlq_record make_dlq_record(const rejected_view& r, std::string_view topic,
+                           const envelope_settings& settings,
+                           std::string_view timestamp);
 
 /// What turns rejected records into DLQ records besides the records
 /// themselves. The readers build DLQ records with it, in parallel; the sink
@@ -108,6 +112,9 @@ struct record_format {
   envelope_settings envelope;
 
   dlq_record make(const rejected_record& r, std::string_view timestamp) const {
+    return make_dlq_record(r, topic, envelope, timestamp);
+  }
+  dlq_record make(const rejected_view& r, std::string_view timestamp) const {
     return make_dlq_record(r, topic, envelope, timestamp);
   }
 };

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -54,6 +55,34 @@ struct rejected_record {
   std::optional<uint64_t> received_sequence;
   int64_t kafka_timestamp_ms = 0;
 };
+
+/// The same fields as views into memory the caller keeps alive while it
+/// builds the DLQ record (a reader's polled batch, its config): the reader
+/// builds one per rejected record without first copying the original key,
+/// payload and names into a rejected_record.
+struct rejected_view {
+  std::string_view source_topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string_view consumer_group;
+  std::string_view key;
+  std::span<const std::pair<std::string, std::string>> headers;
+  std::string_view payload;
+  bool payload_missing = false;
+  std::string_view error_type;
+  std::string_view error;
+  std::string_view stage;
+  std::string_view exception_class;
+  std::optional<std::string_view> thread_id;
+  std::optional<std::string_view> tenant_id;
+  std::optional<std::string_view> traceparent;
+  std::optional<uint64_t> expected_sequence;
+  std::optional<uint64_t> received_sequence;
+  int64_t kafka_timestamp_ms = 0;
+};
+
+/// `r` as views into it.
+rejected_view view_of(const rejected_record& r);
 
 class dlq_record;
 
