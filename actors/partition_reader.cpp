@@ -273,6 +273,20 @@ void send_batch(self_ptr self, uint32_t idx,
       });
 }
 
+// "ds::proto::errc::<reason>", the envelope's exception_class for a decode
+// error: built once per reason, not per rejected record.
+std::string_view exception_class_of(proto::errc code) {
+  static const auto names = [] {
+    std::array<std::string, 256> out;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i] = "ds::proto::errc::" +
+               std::string{proto::to_string(static_cast<proto::errc>(i))};
+    }
+    return out;
+  }();
+  return names[static_cast<uint8_t>(code)];
+}
+
 // A batch's decode errors, added to the counters once when the batch is
 // done (or a test hook throws): every reader shares those counters, and an
 // increment per record made their cache lines bounce between the cores in
@@ -342,8 +356,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
       auto code = proto::to_errc(info.error());
       decode_errors.add(code);
       reject(self, rec, proto::contract_error_type(code),
-             proto::describe(info.error()), "decode",
-             "ds::proto::errc::" + std::string{proto::to_string(code)});
+             proto::describe(info.error()), "decode", exception_class_of(code));
       continue;
     }
     routed.clear();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -181,13 +182,17 @@ struct source_record {
   std::string_view key;
   std::string_view value;
   std::shared_ptr<const void> owner;
-  /// Copies the Kafka headers out of `owner` (null: the source has none).
-  /// Only the DLQ path calls it, so the hot path carries one pointer.
-  header_list (*read_headers)(const void* owner) = nullptr;
+  /// The Kafka headers kept in `owner` (null: the source has none). Only
+  /// the DLQ path reads them, so the hot path carries one pointer.
+  const header_list* (*read_headers)(const void* owner) = nullptr;
 
-  header_list headers() const {
-    return read_headers != nullptr && owner ? read_headers(owner.get())
-                                            : header_list{};
+  /// Valid while `owner` is.
+  std::span<const std::pair<std::string, std::string>> headers() const {
+    const header_list* h =
+      read_headers != nullptr && owner ? read_headers(owner.get()) : nullptr;
+    return h != nullptr
+             ? std::span{*h}
+             : std::span<const std::pair<std::string, std::string>>{};
   }
 };
 

@@ -19,8 +19,8 @@ struct partition_run {
   std::vector<header_list> headers;
 };
 
-header_list read_headers(const void* owner) {
-  return *static_cast<const header_list*>(owner);
+const header_list* read_headers(const void* owner) {
+  return static_cast<const header_list*>(owner);
 }
 
 } // namespace
