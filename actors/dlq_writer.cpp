@@ -66,7 +66,8 @@ request_map::iterator request_of(request_map& requests, uint64_t id) {
   return id - it->first < it->second.records.size() ? it : requests.end();
 }
 
-// One hand-over to the sink for all of `ids` (refused before, or fresh).
+// One hand-over to the sink for the records of `ids`, which it refused
+// before (a fresh request builds its submissions in the dlq_atom handler).
 void submit(self_ptr self, const std::vector<uint64_t>& ids) {
   auto& st = self->state;
   std::vector<dlq::sink::submission> out;
