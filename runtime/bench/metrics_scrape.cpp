@@ -185,6 +185,8 @@ daemon_metrics parse_metrics(std::string_view text) {
       m.decode_errors += value;
     } else if (name == "dashstream_actor_restarts_total") {
       m.restarts += value;
+    } else if (name == "dashstream_partition_pauses_total") {
+      m.partition_pauses += value;
     } else if (name == "dashstream_process_cpu_seconds_total") {
       m.process_cpu_seconds = value;
     } else if (name == "dashstream_process_resident_memory_bytes") {

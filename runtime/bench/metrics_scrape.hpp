@@ -58,6 +58,8 @@ struct daemon_metrics {
   double reorders = 0;
   double decode_errors = 0;
   double restarts = 0;
+  /// Partitions paused by the in-flight budget (backpressure), so far.
+  double partition_pauses = 0;
   double process_cpu_seconds = 0;
   double resident_bytes = 0;
   histogram e2e_latency;

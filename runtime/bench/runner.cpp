@@ -740,6 +740,7 @@ private:
         {"reorders", m.reorders},
         {"decode_errors", m.decode_errors}}},
       {"restarts", m.restarts},
+      {"partition_pauses", m.partition_pauses},
       {"daemon_cpu_seconds", ex ? ex->cpu_seconds : last.proc.cpu_seconds},
       {"peak_rss_bytes",
        std::max<uint64_t>(final_proc ? final_proc->peak_rss_bytes : 0,
