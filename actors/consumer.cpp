@@ -59,6 +59,9 @@ public:
       if (!running_) {
         break;
       }
+      if (window_full()) {
+        continue;
+      }
       auto timeout =
         in_flight() > 0 ? std::chrono::milliseconds(5) : cfg_.poll_timeout;
       auto res = deps_->source->poll(cfg_.max_batch, timeout, revoke);
@@ -78,6 +81,25 @@ public:
   }
 
 private:
+  // True while the dispatch window is full and no poll is due: waits
+  // (briefly) for a reader's progress instead. Other messages stay queued
+  // for serve_mailbox.
+  bool window_full() {
+    auto now = std::chrono::steady_clock::now();
+    if (cfg_.dispatch_window_bytes == 0 ||
+        held_total() < cfg_.dispatch_window_bytes || now >= next_window_poll_) {
+      next_window_poll_ = now + cfg_.window_poll_interval;
+      return false;
+    }
+    self_->receive(
+      [&](progress_atom, const partition_progress& x) { on_progress(x); },
+      caf::after(std::chrono::milliseconds(1)) >> [] {});
+    deps_->probe->window_wait_seconds.Increment(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - now)
+        .count());
+    return true;
+  }
+
   uint64_t in_flight() const {
     uint64_t n = 0;
     for (const auto& [p, e] : parts_) {
@@ -378,6 +400,8 @@ private:
   std::size_t held_total() const { return held_bytes_ + dlq_bytes_; }
   consumer_stats stats_;
   bool running_ = true;
+  /// When a poll is due although the dispatch window is full.
+  std::chrono::steady_clock::time_point next_window_poll_{};
 };
 
 } // namespace

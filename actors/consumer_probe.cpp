@@ -39,6 +39,10 @@ consumer_probe::consumer_probe(prometheus::Registry& reg)
     pauses(counter(reg, "dashstream_partition_pauses_total",
                    "Partitions paused because their in-flight budget "
                    "(records or bytes) was spent")),
+    window_wait_seconds(
+      counter(reg, "dashstream_dispatch_window_wait_seconds_total",
+              "Time the consumer waited for the pipeline instead of "
+              "polling: it held pipeline.dispatch_window_bytes")),
     resumes(counter(reg, "dashstream_partition_resumes_total",
                     "Paused partitions resumed below the low-water mark")),
     infra_errors(counter(reg, "dashstream_infrastructure_errors_total",

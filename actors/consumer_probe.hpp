@@ -21,6 +21,7 @@ struct consumer_probe {
   /// Bytes of records held between poll and commit (the memory budget).
   prometheus::Gauge& in_flight_bytes;
   prometheus::Counter& pauses;
+  prometheus::Counter& window_wait_seconds;
   prometheus::Counter& resumes;
   prometheus::Counter& infra_errors;
   prometheus::Counter& rebalances;

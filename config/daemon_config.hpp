@@ -139,6 +139,11 @@ struct pipeline_settings {
   /// Unless set, the loader makes this half of partition_inflight_max.
   uint32_t partition_inflight_low_water = 15'000;
   uint64_t memory_budget_bytes = 2ull << 30;
+  /// The consumer polls no more records while the pipeline holds this many
+  /// bytes of polled, unfinished ones; 0 = no window.
+  uint64_t dispatch_window_bytes = 32ull << 20;
+  /// While the window is full the consumer still polls this often.
+  uint32_t dispatch_window_poll_ms = 100;
   uint32_t shutdown_timeout_secs = 10;
 
   bool operator==(const pipeline_settings&) const = default;

@@ -345,6 +345,30 @@ std::vector<setting> make_table() {
         "fetch; docs/tuning.md.",
     },
     {
+      DS_KEY(pipeline, dispatch_window_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{32 * mib},
+      .default_note = "0 = no window",
+      .min = 0,
+      .max = tib,
+      .description =
+        "The consumer polls no more records while the pipeline holds this "
+        "many bytes of polled, unfinished records (rejected ones with their "
+        "DLQ record); librdkafka's prefetch keeps the rest. Takes effect "
+        "below a quarter of memory_budget_bytes; docs/tuning.md.",
+    },
+    {
+      DS_KEY(pipeline, dispatch_window_poll_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{100},
+      .min = 1,
+      .max = 60'000,
+      .description =
+        "While the dispatch window is full the consumer still polls this "
+        "often, so that group events are served and a stuck pipeline meets "
+        "the partition pauses.",
+    },
+    {
       DS_KEY(pipeline, shutdown_timeout_secs),
       .kind = value_kind::integer,
       .default_value = int64_t{10},

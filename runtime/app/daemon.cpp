@@ -269,6 +269,9 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
   ccfg.inflight_low = c.pipeline.partition_inflight_low_water;
   ccfg.inflight_bytes_max = memory.held_max;
   ccfg.inflight_bytes_low = memory.held_low;
+  ccfg.dispatch_window_bytes = c.pipeline.dispatch_window_bytes;
+  ccfg.window_poll_interval =
+    std::chrono::milliseconds(c.pipeline.dispatch_window_poll_ms);
   ccfg.drain_timeout = std::chrono::seconds(c.pipeline.shutdown_timeout_secs);
   ccfg.lag_interval = std::chrono::seconds(c.kafka.lag_check_interval_secs);
   ccfg.watermark_timeout =

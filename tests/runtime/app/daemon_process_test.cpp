@@ -209,6 +209,56 @@ TEST_CASE("a producer faster than the daemon: partitions pause and resume, "
   CHECK(a->wait_exit(20s) == 0);
 }
 
+TEST_CASE("the dispatch window: the consumer stops polling while the "
+          "pipeline holds pipeline.dispatch_window_bytes, and the backlog "
+          "still completes",
+          "[kafka]") {
+  // 30k records of 1 KiB, about 38 MB as the consumer counts held bytes
+  // (value, key, 256 B per record): far more than a 1 MiB window.
+  const uint64_t count = 30'000;
+  const uint32_t size = 1024;
+  const auto window = GENERATE(0ull, 1ull << 20);
+  CAPTURE(window);
+  cluster_setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 4, 1, 30s));
+  std::atomic<bool> produced{false};
+  produce_async(s, count, 0, produced, size).join();
+  REQUIRE(produced);
+  // Forced polls (one per interval while the window is full) made rare, so
+  // that the bound below is the window plus the poll that filled it.
+  auto a =
+    start_daemon(s, "window",
+                 {"pipeline.dispatch_window_bytes=" + std::to_string(window),
+                  "pipeline.dispatch_window_poll_ms=5000"});
+  // The gauge is sampled every few milliseconds (the offsets, a slower
+  // question to the broker, every 50th time) so that the run is seen.
+  double peak = 0;
+  int n = 0;
+  REQUIRE(eventually(
+    [&] {
+      peak = std::max(peak, scrape(*a, "dashstream_records_in_flight_bytes"));
+      return ++n % 50 == 0 &&
+             ds::test::committed_to_end(s.client, s.group, s.topic);
+    },
+    120s, 2ms));
+  auto waited = scrape(*a, "dashstream_dispatch_window_wait_seconds_total");
+  WARN("window " << window << " B: peak in-flight bytes seen " << peak
+                 << ", consumer waited " << waited << " s");
+  CHECK(scrape(*a, "dashstream_records_total") >= static_cast<double>(count));
+  CHECK(peak > 0); // the samples saw records in flight
+  if (window == 0) {
+    CHECK(waited == 0);
+  } else {
+    CHECK(waited > 0);
+    // One poll (at most 1000 records) may cross the window; a second only
+    // after dispatch_window_poll_ms. Keys are under 64 B.
+    const double one_poll = 1000.0 * (size + 64 + 256);
+    CHECK(peak <= static_cast<double>(window) + 2 * one_poll);
+  }
+  a->signal(SIGTERM);
+  CHECK(a->wait_exit(20s) == 0);
+}
+
 TEST_CASE("librdkafka's prefetch limits come from the memory budget, and "
           "kafka.properties overrides them",
           "[kafka]") {
