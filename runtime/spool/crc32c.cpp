@@ -3,9 +3,27 @@
 #include <algorithm>
 #include <climits>
 
+#include <immintrin.h>
 #include <isa-l/crc.h>
 
 namespace ds::spool {
+
+namespace {
+
+// ISA-L's AVX-512 kernel (crc32_iscsi_by16_10) returns with the upper
+// halves of the vector registers dirty and no VZEROUPPER, so every
+// legacy-SSE instruction the calling thread runs afterwards pays a
+// transition penalty until something clears them: an SSE copy loop after
+// a 1.25 KB CRC took 374 ns instead of 228 (bench/spool_bench,
+// docs/benchmarks.md, session 14). Only a CPU with AVX can be in that
+// state, and only there is the instruction legal.
+__attribute__((target("avx"))) void clear_upper_state() {
+  _mm256_zeroupper();
+}
+
+const bool has_avx = __builtin_cpu_supports("avx");
+
+} // namespace
 
 uint32_t crc32c_extend(uint32_t state, const void* data, std::size_t size) {
   // ISA-L takes the running remainder as it is (no inversion of its own)
@@ -18,6 +36,9 @@ uint32_t crc32c_extend(uint32_t state, const void* data, std::size_t size) {
     p += n;
     size -= n;
   } while (size > 0);
+  if (has_avx) {
+    clear_upper_state();
+  }
   return state;
 }
 
