@@ -13,8 +13,8 @@ namespace {
 // ISA-L's AVX-512 kernel (crc32_iscsi_by16_10) returns with the upper
 // halves of the vector registers dirty and no VZEROUPPER, so every
 // legacy-SSE instruction the calling thread runs afterwards pays a
-// transition penalty until something clears them: an SSE copy loop after
-// a 1.25 KB CRC took 374 ns instead of 228 (bench/spool_bench,
+// transition penalty until something clears them: a 1.25 KB CRC and an
+// SSE copy loop took 193 ns instead of 76 (bench/spool_bench crc_then_sse,
 // docs/benchmarks.md, session 14). Only a CPU with AVX can be in that
 // state, and only there is the instruction legal.
 __attribute__((target("avx"))) void clear_upper_state() {
