@@ -8,11 +8,44 @@
 #   scripts/test.sh            everything (what CI runs)
 #   DS_FUZZ_SECONDS=0 ...      skip the fuzz run (local loop)
 #   DS_SKIP_ASAN=1 ...         skip the sanitizer pass (local loop)
+#   scripts/test.sh --contended
+#                              the same, with two busy loops competing for
+#                              the CPU while the tests run (not the builds):
+#                              a production daemon is overloaded exactly
+#                              when it is short of CPU, and CI machines are
+#                              shared, so no test may need a quiet machine
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${DS_JOBS:-$(nproc)}
 
+contended=
+for arg in "$@"; do
+  case "$arg" in
+    --contended) contended=1 ;;
+    *) echo "test.sh: unknown argument '$arg' (see the header)" >&2; exit 2 ;;
+  esac
+done
+
 step() { printf '\n== %s\n' "$*"; }
+
+# Two processes that never sleep, for as long as the tests run.
+busy_pids=()
+start_contention() {
+  [[ -n "$contended" ]] || return 0
+  local i
+  for i in 1 2; do
+    bash -c 'while :; do :; done' &
+    busy_pids+=("$!")
+  done
+  echo "contention: busy loops ${busy_pids[*]}"
+}
+stop_contention() {
+  ((${#busy_pids[@]})) || return 0
+  kill "${busy_pids[@]}" 2>/dev/null || true
+  wait "${busy_pids[@]}" 2>/dev/null || true
+  busy_pids=()
+}
+trap stop_contention EXIT
 
 step "setup"
 scripts/setup.sh
@@ -29,18 +62,23 @@ if ((fuzz_seconds > 0)) && command -v clang++ >/dev/null; then
   step "fuzz: decode for ${fuzz_seconds} s (clang, libFuzzer, ASan+UBSan)"
   cmake --preset fuzz >/dev/null
   cmake --build --preset fuzz -j "$jobs" --target decode_fuzz
+  start_contention
   DS_FUZZ_SECONDS=$fuzz_seconds ctest --test-dir build/fuzz -L fuzz \
     --output-on-failure
+  stop_contention
 fi
 
 if [[ -z "${DS_SKIP_ASAN:-}" ]]; then
   step "unit tests under ASan+UBSan"
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j "$jobs"
+  start_contention
   ctest --test-dir build/asan -L unit --output-on-failure -j "$jobs"
+  stop_contention
 fi
 
 step "dev build: every test (unit + integration on a real Kafka broker)"
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"
+start_contention
 ctest --test-dir build/dev -LE fuzz --output-on-failure
