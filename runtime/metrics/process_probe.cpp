@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include "runtime/metrics/errc.hpp"
@@ -51,6 +52,28 @@ caf::expected<proc_reading> read_proc_self() {
 }
 
 } // namespace
+
+caf::expected<double> parse_status_kb(const std::string& status,
+                                      std::string_view name) {
+  std::istringstream lines{status};
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() <= name.size() || line.compare(0, name.size(), name) != 0 ||
+        line[name.size()] != ':') {
+      continue;
+    }
+    std::istringstream in{line.substr(name.size() + 1)};
+    double kb = 0;
+    std::string unit;
+    if (!(in >> kb >> unit) || unit != "kB") {
+      return make_error(errc::proc_unreadable,
+                        "/proc/self/status: " + std::string{name} +
+                          " is not a number of kB");
+    }
+    return kb * 1024;
+  }
+  return make_error(errc::proc_unreadable,
+                    "/proc/self/status has no " + std::string{name});
+}
 
 caf::expected<proc_reading> parse_proc(const std::string& stat,
                                        const std::string& statm,
@@ -111,12 +134,29 @@ process_probe::process_probe(prometheus::Registry& reg, const build_info& info)
                   "Seconds since the process started")),
     resident_memory_(gauge(reg, "dashstream_process_resident_memory_bytes",
                            "Resident set size")),
+    resident_memory_max_(
+      gauge(reg, "dashstream_process_resident_memory_max_bytes",
+            "Peak resident set size since the start (VmHWM): what "
+            "pipeline.memory_budget_bytes bounds")),
     cpu_seconds_(prometheus::BuildCounter()
                    .Name("dashstream_process_cpu_seconds_total")
                    .Help("User and system CPU time spent")
                    .Register(reg)
                    .Add({})) {
   build_info_.Set(1);
+  mallctl_ = reinterpret_cast<mallctl_fn>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl_ != nullptr) {
+    auto& family = prometheus::BuildGauge()
+                     .Name("dashstream_allocator_bytes")
+                     .Help("jemalloc's statistics: allocated (in use by the "
+                           "program), active (in pages with allocations), "
+                           "resident (in RAM, freed pages not yet returned "
+                           "included), retained (address space kept)")
+                     .Register(reg);
+    for (const char* state : {"allocated", "active", "resident", "retained"}) {
+      allocator_.emplace_back(state, &family.Add({{"state", state}}));
+    }
+  }
   // The kernel's start time is exact even when the probe is created late;
   // the construction time is the fallback without /proc.
   if (auto r = read_proc_self()) {
@@ -126,13 +166,40 @@ process_probe::process_probe(prometheus::Registry& reg, const build_info& info)
   static_cast<void>(collect_process(*this));
 }
 
+void process_probe::collect_allocator() {
+  if (mallctl_ == nullptr) {
+    return;
+  }
+  // jemalloc's statistics are a snapshot refreshed by writing "epoch".
+  uint64_t epoch = 1;
+  auto len = sizeof(epoch);
+  if (mallctl_("epoch", &epoch, &len, &epoch, len) != 0) {
+    return;
+  }
+  for (auto& [state, g] : allocator_) {
+    std::size_t value = 0;
+    len = sizeof(value);
+    auto name = std::string{"stats."} + state;
+    if (mallctl_(name.c_str(), &value, &len, nullptr, 0) == 0) {
+      g->Set(static_cast<double>(value));
+    }
+  }
+}
+
 caf::error collect_process(process_probe& probe) {
   probe.uptime_.Set(std::max(0.0, now_seconds() - probe.start_time_));
+  probe.collect_allocator();
   auto r = read_proc_self();
   if (!r) {
     return std::move(r.error());
   }
   probe.resident_memory_.Set(r->resident_bytes);
+  std::string status;
+  if (read_file("/proc/self/status", status)) {
+    if (auto peak = parse_status_kb(status, "VmHWM")) {
+      probe.resident_memory_max_.Set(*peak);
+    }
+  }
   // A counter only moves forward: advance it by what was spent since the
   // last scrape. The lock keeps two concurrent scrapes from both adding.
   std::lock_guard<std::mutex> guard{probe.mtx_};

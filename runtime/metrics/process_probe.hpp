@@ -2,6 +2,9 @@
 
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -33,20 +36,35 @@ public:
   /// Seconds since the Unix epoch when the process started.
   double start_time_seconds() const noexcept { return start_time_; }
 
+  /// True when the process runs on jemalloc (linked or preloaded) and
+  /// `dashstream_allocator_bytes` is exported.
+  bool has_allocator_stats() const noexcept { return mallctl_ != nullptr; }
+
 private:
   friend caf::error collect_process(process_probe& probe);
+  using mallctl_fn = int (*)(const char*, void*, std::size_t*, void*,
+                             std::size_t);
+
+  void collect_allocator();
 
   double start_time_;
   prometheus::Gauge& build_info_;
   prometheus::Gauge& start_time_gauge_;
   prometheus::Gauge& uptime_;
   prometheus::Gauge& resident_memory_;
+  prometheus::Gauge& resident_memory_max_;
   prometheus::Counter& cpu_seconds_;
+  /// jemalloc's mallctl, looked up at run time so that this module does not
+  /// depend on jemalloc; null without it.
+  mallctl_fn mallctl_ = nullptr;
+  /// By jemalloc statistic: stats.allocated, .active, .resident, .retained.
+  std::vector<std::pair<const char*, prometheus::Gauge*>> allocator_;
   std::mutex mtx_;
   double cpu_reported_ = 0; // what cpu_seconds_ has been advanced to
 };
 
-/// Refreshes uptime, resident memory and CPU time from /proc/self. Call from
+/// Refreshes uptime, resident memory (now and peak) and CPU time from
+/// /proc/self, and the allocator's statistics when it has them. Call from
 /// the /metrics handler before render_text(). On failure (no /proc) the
 /// values keep what they had and the error says what could not be read; the
 /// scrape should go on.
@@ -58,6 +76,10 @@ struct proc_reading {
   double resident_bytes = 0;     // statm resident pages * page size
   double start_time_seconds = 0; // boot time + starttime ticks
 };
+
+/// The value of a "Name:   N kB" line of /proc/self/status, in bytes.
+caf::expected<double> parse_status_kb(const std::string& status,
+                                      std::string_view name);
 
 /// Parses the text of /proc/self/stat, /proc/self/statm and /proc/stat.
 caf::expected<proc_reading> parse_proc(const std::string& stat,

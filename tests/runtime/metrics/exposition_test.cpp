@@ -77,7 +77,26 @@ TEST_CASE("one registry exports build info, process metrics and the rest") {
   CHECK(uptime >= 0);
   CHECK(uptime < 24 * 3600);
   CHECK(sample(text, "dashstream_process_resident_memory_bytes") > 1 << 20);
+  CHECK(sample(text, "dashstream_process_resident_memory_max_bytes") >=
+        sample(text, "dashstream_process_resident_memory_bytes"));
   CHECK(sample(text, "dashstream_process_cpu_seconds_total") >= 0);
+  // Tests run on the system allocator: no jemalloc statistics to export.
+  CHECK_FALSE(process.has_allocator_stats());
+  CHECK_THAT(text, !Catch::Contains("dashstream_allocator_bytes"));
+}
+
+TEST_CASE("/proc/self/status values are read in bytes, junk is refused") {
+  const std::string status = "Name:\tdashstream\nVmPeak:\t  300 kB\n"
+                             "VmHWM:\t    1024 kB\nVmRSS:\t   512 kB\n";
+  auto hwm = parse_status_kb(status, "VmHWM");
+  REQUIRE(hwm);
+  CHECK(*hwm == 1024.0 * 1024);
+  CHECK(*parse_status_kb(status, "VmRSS") == 512.0 * 1024);
+  // A prefix of another name is not that name.
+  CHECK_FALSE(parse_status_kb(status, "VmH"));
+  CHECK_FALSE(parse_status_kb("VmHWM:\tmany kB\n", "VmHWM"));
+  CHECK_FALSE(parse_status_kb("VmHWM:\t12 pages\n", "VmHWM"));
+  CHECK_FALSE(parse_status_kb("", "VmHWM"));
 }
 
 TEST_CASE("CPU time and uptime move forward between scrapes") {
