@@ -7,9 +7,9 @@
 #include <sstream>
 #include <vector>
 
-#include <dlfcn.h>
 #include <unistd.h>
 
+#include "runtime/metrics/allocator.hpp"
 #include "runtime/metrics/errc.hpp"
 
 namespace ds::metrics {
@@ -144,17 +144,18 @@ process_probe::process_probe(prometheus::Registry& reg, const build_info& info)
                    .Register(reg)
                    .Add({})) {
   build_info_.Set(1);
-  mallctl_ = reinterpret_cast<mallctl_fn>(dlsym(RTLD_DEFAULT, "mallctl"));
-  if (mallctl_ != nullptr) {
+  if (allocator::get().available()) {
     auto& family = prometheus::BuildGauge()
                      .Name("dashstream_allocator_bytes")
                      .Help("jemalloc's statistics: allocated (in use by the "
                            "program), active (in pages with allocations), "
-                           "resident (in RAM, freed pages not yet returned "
-                           "included), retained (address space kept)")
+                           "resident (in RAM, kept free pages included), "
+                           "retained (address space kept, not in RAM), dirty "
+                           "(freed pages not yet handed back)")
                      .Register(reg);
-    for (const char* state : {"allocated", "active", "resident", "retained"}) {
-      allocator_.emplace_back(state, &family.Add({{"state", state}}));
+    for (const char* state :
+         {"allocated", "active", "resident", "retained", "dirty"}) {
+      allocator_.push_back(&family.Add({{"state", state}}));
     }
   }
   // The kernel's start time is exact even when the probe is created late;
@@ -167,21 +168,14 @@ process_probe::process_probe(prometheus::Registry& reg, const build_info& info)
 }
 
 void process_probe::collect_allocator() {
-  if (mallctl_ == nullptr) {
+  if (allocator_.empty()) {
     return;
   }
-  // jemalloc's statistics are a snapshot refreshed by writing "epoch".
-  uint64_t epoch = 1;
-  auto len = sizeof(epoch);
-  if (mallctl_("epoch", &epoch, &len, &epoch, len) != 0) {
-    return;
-  }
-  for (auto& [state, g] : allocator_) {
-    std::size_t value = 0;
-    len = sizeof(value);
-    auto name = std::string{"stats."} + state;
-    if (mallctl_(name.c_str(), &value, &len, nullptr, 0) == 0) {
-      g->Set(static_cast<double>(value));
+  if (auto st = allocator::get().read()) {
+    const std::size_t values[] = {st->allocated, st->active, st->resident,
+                                  st->retained, st->dirty};
+    for (std::size_t i = 0; i < allocator_.size(); ++i) {
+      allocator_[i]->Set(static_cast<double>(values[i]));
     }
   }
 }

@@ -3,7 +3,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -38,12 +37,10 @@ public:
 
   /// True when the process runs on jemalloc (linked or preloaded) and
   /// `dashstream_allocator_bytes` is exported.
-  bool has_allocator_stats() const noexcept { return mallctl_ != nullptr; }
+  bool has_allocator_stats() const noexcept { return !allocator_.empty(); }
 
 private:
   friend caf::error collect_process(process_probe& probe);
-  using mallctl_fn = int (*)(const char*, void*, std::size_t*, void*,
-                             std::size_t);
 
   void collect_allocator();
 
@@ -54,11 +51,9 @@ private:
   prometheus::Gauge& resident_memory_;
   prometheus::Gauge& resident_memory_max_;
   prometheus::Counter& cpu_seconds_;
-  /// jemalloc's mallctl, looked up at run time so that this module does not
-  /// depend on jemalloc; null without it.
-  mallctl_fn mallctl_ = nullptr;
-  /// By jemalloc statistic: stats.allocated, .active, .resident, .retained.
-  std::vector<std::pair<const char*, prometheus::Gauge*>> allocator_;
+  /// dashstream_allocator_bytes by state (allocator::stats' members, in
+  /// their order); empty without jemalloc.
+  std::vector<prometheus::Gauge*> allocator_;
   std::mutex mtx_;
   double cpu_reported_ = 0; // what cpu_seconds_ has been advanced to
 };
