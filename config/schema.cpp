@@ -336,13 +336,17 @@ std::vector<setting> make_table() {
       DS_KEY(pipeline, memory_budget_bytes),
       .kind = value_kind::size,
       .default_value = int64_t{2 * gib},
-      .min = mib,
+      // Twice the process's fixed cost (app::memory_budget_min; a test
+      // keeps the two equal).
+      .min = 96 * mib,
       .max = tib,
       .description =
-        "The process's memory budget: a quarter bounds the records "
-        "held from poll to commit (partitions pause there), a "
-        "quarter librdkafka's prefetch queue, an eighth one "
-        "fetch; docs/tuning.md.",
+        "The process's peak RSS limit. 48 MiB of it is the process's fixed "
+        "cost; of the rest, a quarter bounds the records held from poll to "
+        "commit (partitions pause there), a quarter librdkafka's prefetch "
+        "queue, an eighth one fetch, an eighth the free pages the allocator "
+        "may keep, and a quarter is its slack; "
+        "docs/tuning.md.",
     },
     {
       DS_KEY(pipeline, dispatch_window_bytes),
@@ -355,7 +359,8 @@ std::vector<setting> make_table() {
         "The consumer polls no more records while the pipeline holds this "
         "many bytes of polled, unfinished records (rejected ones with their "
         "DLQ record); librdkafka's prefetch keeps the rest. Takes effect "
-        "below a quarter of memory_budget_bytes; docs/tuning.md.",
+        "below the in-flight limit that memory_budget_bytes sets; "
+        "docs/tuning.md.",
     },
     {
       DS_KEY(pipeline, dispatch_window_poll_ms),

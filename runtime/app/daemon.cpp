@@ -16,6 +16,7 @@
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
 #include "proto/errc.hpp"
+#include "runtime/app/allocator_governor.hpp"
 #include "runtime/app/health_monitor.hpp"
 #include "runtime/app/kafka_record_source.hpp"
 #include "runtime/app/memory_plan.hpp"
@@ -172,6 +173,8 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
       "fetch.wait.max.ms", kafka::mock_cluster::consumer_fetch_wait_max_ms);
   }
   auto memory = plan_memory(c.pipeline.memory_budget_bytes);
+  d->allocator_ = std::make_unique<allocator_governor>(
+    memory.allocator_kept_max, allocator_check_interval, d->registry_.get());
   // Explicit kafka.properties win over the plan.
   cs.client.properties.try_emplace("queued.max.messages.kbytes",
                                    std::to_string(memory.prefetch_kbytes));
@@ -186,7 +189,9 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
     spdlog::level::info,
     {{"event", "memory_plan"},
      {"budget_bytes", c.pipeline.memory_budget_bytes},
+     {"fixed_bytes", process_fixed_bytes},
      {"in_flight_bytes_max", memory.held_max},
+     {"allocator_kept_max", memory.allocator_kept_max},
      {"queued.min.messages", props.at("queued.min.messages")},
      {"queued.max.messages.kbytes", props.at("queued.max.messages.kbytes")},
      {"fetch.max.bytes", props.at("fetch.max.bytes")}});

@@ -83,6 +83,7 @@ private:
   // embedded broker outlive the actor system that uses them.
   metrics::registry registry_;
   std::unique_ptr<metrics::process_probe> process_;
+  std::unique_ptr<class allocator_governor> allocator_;
   std::unique_ptr<kafka::mock_cluster> embedded_;
   std::unique_ptr<class health_monitor> health_;
   // Outlives the actor system: the DLQ writer submits to it until the end.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -11,18 +12,34 @@ namespace ds::app {
 /// 612 B and 1035 B of key and value; docs/tuning.md).
 inline constexpr std::size_t librdkafka_message_overhead = 320;
 
-/// How pipeline.memory_budget_bytes is spent. Only records in flight grow
-/// with the producers' rate, so those are what the budget bounds:
+/// What the process holds whatever the traffic: mapped code and libraries,
+/// thread stacks, the actor system, HTTP, the DLQ producer and spool, the
+/// readers of an assignment. Measured as the peak RSS of an idle daemon
+/// with its partitions assigned (daemon_process_test checks that it stays
+/// below this), with room for the validators' thread tables.
+inline constexpr std::size_t process_fixed_bytes = std::size_t{48} << 20;
+
+/// The smallest pipeline.memory_budget_bytes: the fixed cost and as much
+/// again for records.
+inline constexpr std::size_t memory_budget_min = 2 * process_fixed_bytes;
+
+/// How pipeline.memory_budget_bytes is spent. The fixed cost comes off
+/// first; of what remains, the part that grows with the producers' rate:
 /// - a quarter for records held between poll and commit, rejected ones with
 ///   their DLQ records until the DLQ has them (dlq_record::held_bytes; the
 ///   consumer pauses partitions at that mark);
 /// - a quarter for librdkafka's prefetch queue: half for the records' bytes,
 ///   half for librdkafka's own cost per message;
 /// - an eighth for one fetch response;
-/// - the rest for what does not scale with traffic (threads, validator
-///   tables, HTTP).
-/// The split is measured in tests/runtime/app/daemon_process_test.cpp.
+/// - an eighth for freed pages the allocator keeps (allocator_governor
+///   hands them back past that);
+/// - the rest (1/4) for what the allocator cannot hand back at all: partly
+///   used slabs and thread caches, which grow with the churn of records.
+/// docs/tuning.md explains the accounting; daemon_process_test measures it
+/// at the edge.
 struct memory_plan {
+  /// What the budget leaves once the fixed cost is off.
+  std::size_t variable;
   std::size_t held_max;
   std::size_t held_low;
   /// queued.max.messages.kbytes
@@ -36,7 +53,14 @@ struct memory_plan {
   std::size_t prefetch_messages;
   /// fetch.max.bytes
   std::size_t fetch_bytes;
+  /// Free pages the allocator may keep before they are handed back.
+  std::size_t allocator_kept_max;
 };
+
+/// How often allocator_governor looks at the allocator's free pages: a
+/// burst of records cannot leave much more than the cap behind between two
+/// looks.
+inline constexpr std::chrono::milliseconds allocator_check_interval{10};
 
 memory_plan plan_memory(uint64_t budget);
 
