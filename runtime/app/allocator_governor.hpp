@@ -14,10 +14,12 @@ namespace ds::app {
 /// Caps what the allocator keeps of freed memory, the one part of the
 /// process's RSS that no record count describes: every `interval` it reads
 /// jemalloc's dirty pages and, past `limit` bytes, hands them all back to
-/// the kernel. jemalloc's own decay (allocator_config.cpp) returns freed
-/// pages within about 100 ms, so at ordinary rates this rarely acts; the
-/// cap holds however fast records churn, which a decay time alone does not.
-/// Inert where the process does not run on jemalloc (tests, sanitizers).
+/// the kernel. jemalloc keeps freed pages for its decay time (10 s), and
+/// what it keeps then grows with the rate at which records churn; a
+/// shorter decay bounded it by time only, and cost CPU on every budget
+/// (docs/tuning.md, "The memory budget"). The cap costs nothing until it is
+/// reached. Inert where the process does not run on jemalloc (tests,
+/// sanitizers).
 class allocator_governor {
 public:
   allocator_governor(std::size_t limit, std::chrono::milliseconds interval,
