@@ -34,7 +34,7 @@ struct consumer_config {
   /// inflight_bytes_max; 0 = no window), except one every
   /// `window_poll_interval`. Polled records are copied into the process;
   /// beyond the window they only grow its working set, which librdkafka's
-  /// prefetch holds anyway (docs/benchmarks.md, session 13).
+  /// prefetch holds anyway (docs/bench/history.md, session 13).
   std::size_t dispatch_window_bytes = 0;
   std::chrono::milliseconds window_poll_interval{100};
   /// How long a revoked partition's reader may take to finish.

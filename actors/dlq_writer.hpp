@@ -28,7 +28,7 @@ namespace ds::actors {
 /// never copied between actors. One request per batch, not per record: CAF
 /// 0.17 keeps an actor's pending responses in a flat map searched linearly,
 /// so thousands of per-record requests made the all-bad path quadratic
-/// (docs/benchmarks.md).
+/// (docs/bench/history.md, session 3).
 struct dlq_batch {
   std::vector<std::shared_ptr<const dlq::dlq_record>> records;
 };

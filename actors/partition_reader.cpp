@@ -255,7 +255,7 @@ void on_batch_reply(self_ptr self, uint32_t idx,
 
 // One message per validator for all of a batch's records routed there:
 // the actor runtime's per-message cost dominated when every record was its
-// own request (docs/benchmarks.md, profile).
+// own request (docs/bench/history.md, session 1).
 void send_batch(self_ptr self, uint32_t idx,
                 std::shared_ptr<const validation_batch> b) {
   const auto& v = self->state.cfg.validators[idx];
@@ -290,7 +290,7 @@ std::string_view exception_class_of(proto::errc code) {
 // A batch's decode errors, added to the counters once when the batch is
 // done (or a test hook throws): every reader shares those counters, and an
 // increment per record made their cache lines bounce between the cores in
-// an all-bad round (docs/benchmarks.md, session 12).
+// an all-bad round (docs/bench/history.md, session 12).
 class decode_error_tally {
 public:
   explicit decode_error_tally(partition_reader_probe& p) : probe_{p} {}

@@ -68,7 +68,8 @@ typename Inspector::result_type inspect(Inspector& f, validation_reply& x) {
 /// builds it once, shares it with the validator (no copy) and keeps it
 /// until answered, so a restarted validator gets exactly the same again.
 /// Per record this costs no allocation: the per-record requests it replaced
-/// spent about a quarter of the reader's time in malloc (docs/benchmarks.md).
+/// spent about a quarter of the reader's time in malloc
+/// (docs/bench/history.md, session 2).
 struct validation_batch {
   struct item {
     int64_t offset = 0;

@@ -1,7 +1,7 @@
 // Spool append throughput (1 KiB records) by group-commit size, the DLQ
 // sink's Kafka-path write rate against the embedded mock broker, and what a
 // frame's CRC32C costs the code that runs after it.
-// Results: docs/benchmarks.md, "Spool" and session 14.
+// Results: docs/benchmarks.md, "Spool".
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>

@@ -48,7 +48,7 @@ struct memory_plan {
   /// (rd_kafka_max_block_ms; fetch.queue.backoff.ms only came in 2.2) once
   /// its queue holds this many messages or prefetch_kbytes. Its default,
   /// 100 000, is reached long before the bytes with small records: the
-  /// pipeline sat idle for most of that second (docs/benchmarks.md,
+  /// pipeline sat idle for most of that second (docs/bench/history.md,
   /// session 9), so the count is sized from memory, like the bytes.
   std::size_t prefetch_messages;
   /// fetch.max.bytes

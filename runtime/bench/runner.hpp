@@ -35,8 +35,8 @@ struct run_options {
 };
 
 /// Runs a scenario end to end and returns its result document (see
-/// docs/benchmarks.md for the fields). Runs on the calling thread; spawns
-/// the daemon and the raw floor as child processes.
+/// docs/benchmarks.md, "Method", for the fields). Runs on the calling
+/// thread; spawns the daemon and the raw floor as child processes.
 caf::expected<nlohmann::json> run_scenario(const scenario& sc,
                                            const run_options& opts);
 

@@ -336,7 +336,7 @@ namespace {
 // No early exit, and the tests OR-ed as integers: GCC 12 vectorizes this
 // form (16 bytes per step) but not `plain &= a && b && ...`, which
 // scanned a byte at a time and was 9 % of a reader's CPU in an all-bad
-// round (docs/benchmarks.md, session 12).
+// round (docs/bench/history.md, session 12).
 bool needs_no_escape(std::string_view s) {
   unsigned bad = 0;
   for (auto c : s) {
@@ -362,7 +362,7 @@ bool is_ascii(std::string_view s) {
 // value is plain ASCII, which is copied; only a value with bytes to escape
 // goes through a JSON library. RapidJSON's writer for the whole object
 // checked every byte of every key and value one at a time and was 15 % of
-// the CPU of an all-bad run (docs/benchmarks.md, session 5).
+// the CPU of an all-bad run (docs/bench/history.md, session 5).
 class envelope_writer {
 public:
   explicit envelope_writer(char* out) : p_{out} { *p_++ = '{'; }
@@ -498,7 +498,7 @@ size_t envelope_room(const rejected_view& r, std::string_view id,
 // (envelope_room()); returns its end. Written field by field, keys in
 // sorted order (the order nlohmann's std::map gave, so the bytes did not
 // change): building a JSON DOM and dumping it was most of the DLQ writer's
-// time per record (docs/benchmarks.md, session 4).
+// time per record (docs/bench/history.md, session 4).
 char* write_envelope_at(char* at, const rejected_view& r, std::string_view id,
                         const envelope_settings& settings,
                         std::string_view timestamp) {
@@ -559,7 +559,8 @@ char* write_envelope_at(char* at, const rejected_view& r, std::string_view id,
 // record lives until the DLQ has it durably: reserving the room in the
 // record itself (zero-filled by resize) made every rejected record touch
 // and hold twice the memory it needs, and the page faults on that fresh
-// memory were a quarter of an all-bad round's reader CPU (perf, session 7).
+// memory were a quarter of an all-bad round's reader CPU (perf,
+// docs/bench/history.md, session 7).
 // Kept per thread and never shrunk: its pages stay hot.
 std::string_view write_envelope_scratch(const rejected_view& r,
                                         std::string_view id,

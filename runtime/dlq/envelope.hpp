@@ -29,7 +29,8 @@ struct envelope_settings {
 /// [u32 n] n x (name value), each [u32 size][bytes], little-endian) and views
 /// into it. Built once per rejected record: the spool appends bytes() as they
 /// are and the Kafka path produces from the views, so nothing is copied or
-/// re-encoded between the writer and the disk (docs/benchmarks.md, session 5).
+/// re-encoded between the writer and the disk (docs/bench/history.md,
+/// session 5).
 class dlq_record {
 public:
   dlq_record() = default;

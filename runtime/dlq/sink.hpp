@@ -125,7 +125,7 @@ public:
   /// Told when submitted records are durable, like `done`. One listener
   /// serves a whole batch: a std::function per record cost an allocation
   /// and two atomic reference counts per rejected record on the all-bad
-  /// path (docs/benchmarks.md, session 12).
+  /// path (docs/bench/history.md, session 12).
   class listener {
   public:
     virtual ~listener() = default;

@@ -24,7 +24,7 @@ public:
   /// default), even when records arrive meanwhile; a real broker answers
   /// as soon as they do. Live records waited for it: e2e p50 262 ms on the
   /// mock against 4.7 ms on the real broker at the same rate, 12 ms with
-  /// this (docs/benchmarks.md, session 9).
+  /// this (docs/bench/history.md, session 9).
   static constexpr const char* consumer_fetch_wait_max_ms = "10";
 
   /// Starts `brokers` mock brokers on 127.0.0.1 with ephemeral ports.

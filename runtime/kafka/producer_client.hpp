@@ -60,7 +60,8 @@ struct producer_settings {
   /// Topics to look up as soon as the client starts. librdkafka learns a
   /// topic's partitions on its first produce() otherwise, and that first
   /// record then waits up to a second for its periodic topic scan: the DLQ's
-  /// first write of a run took 0.9 s on the embedded broker (session 7).
+  /// first write of a run took 0.9 s on the embedded broker
+  /// (docs/bench/history.md, session 7).
   std::vector<std::string> topics;
 };
 

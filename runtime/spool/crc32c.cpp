@@ -15,7 +15,7 @@ namespace {
 // legacy-SSE instruction the calling thread runs afterwards pays a
 // transition penalty until something clears them: a 1.25 KB CRC and an
 // SSE copy loop took 193 ns instead of 76 (bench/spool_bench crc_then_sse,
-// docs/benchmarks.md, session 14). Only a CPU with AVX can be in that
+// docs/benchmarks.md, "Spool"). Only a CPU with AVX can be in that
 // state, and only there is the instruction legal.
 __attribute__((target("avx"))) void clear_upper_state() {
   _mm256_zeroupper();
