@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -50,6 +51,14 @@ caf::expected<proc_reading> read_proc_self() {
   return parse_proc(stat, statm, system_stat, sysconf(_SC_CLK_TCK),
                     sysconf(_SC_PAGESIZE));
 }
+
+// dashstream_allocator_bytes' label values, in the order of allocator_.
+constexpr std::pair<const char*, std::size_t allocator::stats::*>
+  allocator_states[] = {{"allocated", &allocator::stats::allocated},
+                        {"active", &allocator::stats::active},
+                        {"resident", &allocator::stats::resident},
+                        {"retained", &allocator::stats::retained},
+                        {"dirty", &allocator::stats::dirty}};
 
 } // namespace
 
@@ -153,9 +162,8 @@ process_probe::process_probe(prometheus::Registry& reg, const build_info& info)
                            "retained (address space kept, not in RAM), dirty "
                            "(freed pages not yet handed back)")
                      .Register(reg);
-    for (const char* state :
-         {"allocated", "active", "resident", "retained", "dirty"}) {
-      allocator_.push_back(&family.Add({{"state", state}}));
+    for (const auto& state : allocator_states) {
+      allocator_.push_back(&family.Add({{"state", state.first}}));
     }
   }
   // The kernel's start time is exact even when the probe is created late;
@@ -172,10 +180,9 @@ void process_probe::collect_allocator() {
     return;
   }
   if (auto st = allocator::get().read()) {
-    const std::size_t values[] = {st->allocated, st->active, st->resident,
-                                  st->retained, st->dirty};
     for (std::size_t i = 0; i < allocator_.size(); ++i) {
-      allocator_[i]->Set(static_cast<double>(values[i]));
+      allocator_[i]->Set(
+        static_cast<double>((*st).*allocator_states[i].second));
     }
   }
 }
