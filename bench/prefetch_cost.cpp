@@ -1,5 +1,5 @@
 // What librdkafka keeps per prefetched message besides its key and value:
-// the constant behind runtime/app/memory_plan.hpp's queued.min.messages.
+// the constant behind app/memory_plan.hpp's queued.min.messages.
 //
 //   dashstream kafka-mock --topic qm --partitions 12     # prints BROKERS
 //   dashstream produce --brokers BROKERS --topic qm --count 200000 --size 100

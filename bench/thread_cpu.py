@@ -6,7 +6,7 @@ librdkafka). Samples /proc every 50 ms and keeps each thread's last value,
 so a thread that exits between samples loses its last 50 ms: io_uring
 workers (iou-wrk) come and go and are a lower bound.
 
-    python3 bench/thread_cpu.py build/release/runtime/app/dashstream \\
+    python3 bench/thread_cpu.py build/release/app/dashstream \\
         bench bad-records-300k
 """
 import collections

@@ -11,4 +11,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "${DS_JOBS:-$(nproc)}" --target dashstream
-exec build/dev/runtime/app/dashstream demo --set log.format=text "$@"
+exec build/dev/app/dashstream demo --set log.format=text "$@"

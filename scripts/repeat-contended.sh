@@ -5,7 +5,7 @@
 # like) and a closing "N passed, M failed". For tests that must hold on an
 # overloaded machine, e.g. the memory budget:
 #
-#   scripts/repeat-contended.sh 20 build/dev/tests/runtime/app/daemon_process_test \
+#   scripts/repeat-contended.sh 20 build/dev/tests/app/daemon_process_test \
 #     'a producer faster than the daemon*'
 #
 # Needs the dev build (cmake --preset dev && cmake --build --preset dev).

@@ -2,10 +2,10 @@
 # Runs every bench scenario (or those named) with the release build and
 # writes docs/bench/<name>.json and docs/bench/<name>.png.
 #   cmake --preset release && cmake --build build/release --target dashstream
-#   bench/scenarios/run_all.sh [build/release/runtime/app/dashstream] [NAME...]
+#   bench/scenarios/run_all.sh [build/release/app/dashstream] [NAME...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${1:-$root/build/release/runtime/app/dashstream}
+bin=${1:-$root/build/release/app/dashstream}
 shift || true
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then

@@ -1,0 +1,252 @@
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "app/command.hpp"
+#include "app/config_options.hpp"
+#include "app/daemon.hpp"
+#include "app/exit_code.hpp"
+#include "app/logging.hpp"
+#include "app/signals.hpp"
+#include "config/errc.hpp"
+#include "proto/errc.hpp"
+
+namespace ds::app {
+
+namespace {
+
+struct demo_options {
+  double rate = 200;     // messages per second from the synthetic producer
+  int duration_secs = 0; // 0: until Ctrl-C
+  int partitions = 6;
+};
+
+double metric(prometheus::Registry& reg, const std::string& name,
+              const std::string& label = {}, const std::string& value = {}) {
+  double total = 0;
+  for (const auto& fam : reg.Collect()) {
+    if (fam.name != name) {
+      continue;
+    }
+    for (const auto& m : fam.metric) {
+      bool match = label.empty();
+      for (const auto& lp : m.label) {
+        match = match || (lp.name == label && lp.value == value);
+      }
+      if (match) {
+        total += fam.type == prometheus::MetricType::Gauge ? m.gauge.value
+                                                           : m.counter.value;
+      }
+    }
+  }
+  return total;
+}
+
+// `produced` < 0: not known yet (the producer reports per round).
+void print_status(daemon& d, int64_t produced) {
+  auto& reg = d.registry();
+  if (produced >= 0) {
+    std::fprintf(stderr, "produced %lld | ", static_cast<long long>(produced));
+  }
+  std::fprintf(stderr,
+               "processed %.0f (ok %.0f, decode errors %.0f) "
+               "| gaps %.0f, duplicates %.0f, reorders %.0f | lag %.0f\n",
+               metric(reg, "dashstream_records_total"),
+               metric(reg, "dashstream_records_total", "outcome", "ok"),
+               metric(reg, "dashstream_decode_errors_total"),
+               metric(reg, "dashstream_sequence_gaps_total"),
+               metric(reg, "dashstream_sequence_duplicates_total"),
+               metric(reg, "dashstream_sequence_reorders_total"),
+               metric(reg, "dashstream_consumer_lag_messages"));
+}
+
+// Ends the process if shutdown has not finished by the deadline.
+class shutdown_watchdog {
+public:
+  explicit shutdown_watchdog(std::chrono::seconds limit)
+    : thread_([this, limit] {
+        std::unique_lock<std::mutex> guard{mtx_};
+        if (!cv_.wait_for(guard, limit, [this] { return done_; })) {
+          spdlog::error(R"({{"event":"shutdown_deadline_exceeded",)"
+                        R"("component":"run","limit_secs":{}}})",
+                        limit.count());
+          spdlog::default_logger()->flush();
+          std::_Exit(exit_failure);
+        }
+      }) {}
+
+  ~shutdown_watchdog() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  shutdown_watchdog(const shutdown_watchdog&) = delete;
+  shutdown_watchdog& operator=(const shutdown_watchdog&) = delete;
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// Runs the daemon until a stop signal, its own failure, or `duration`.
+// With `demo`, a synthetic producer feeds it meanwhile.
+int run_daemon(config::loaded_config loaded, const demo_options* demo,
+               const demo_traffic_fn& traffic) {
+  auto& cfg = loaded.config;
+  configure_logging(cfg.log);
+  for (const auto& w : loaded.warnings) {
+    spdlog::warn(R"({{"event":"config_warning","component":"run","msg":"{}"}})",
+                 w);
+  }
+  // Before any thread exists, so only our wait sees SIGINT/SIGTERM.
+  auto stop = stop_signals::block();
+  auto d = daemon::start(cfg, demo != nullptr ? demo->partitions : 6);
+  if (!d) {
+    std::cerr << "error: cannot start: " << proto::describe(d.error()) << '\n';
+    return exit_failure;
+  }
+  std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> produced{0};
+  std::thread producer_thread;
+  if (demo != nullptr) {
+    std::cerr << "DashStream demo: embedded Kafka at " << (*d)->brokers()
+              << ", topic " << cfg.kafka.topic << ", a synthetic producer at "
+              << demo->rate << " msg/s with a few injected faults per "
+              << "thousand.\nLook at http://" << cfg.http.host << ':'
+              << (*d)->http_port() << "/metrics, /health, /ready and "
+              << "/version. Ctrl-C stops it.\n";
+    producer_thread =
+      std::thread([&, brokers = (*d)->brokers(), topic = cfg.kafka.topic] {
+        traffic(brokers, topic, demo->rate, stopping, produced);
+      });
+  }
+  int rc = exit_ok;
+  auto started = std::chrono::steady_clock::now();
+  auto next_status = started + std::chrono::seconds(5);
+  for (;;) {
+    if (auto sig = stop.poll(); sig != 0) {
+      spdlog::info(R"({{"event":"signal","component":"run","signal":{}}})",
+                   sig);
+      break;
+    }
+    if ((*d)->failed()) {
+      std::cerr << "error: the pipeline gave up: " << (*d)->failure() << '\n';
+      rc = exit_failure;
+      break;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (demo != nullptr && now >= next_status) {
+      print_status(**d, -1);
+      next_status = now + std::chrono::seconds(5);
+    }
+    if (demo != nullptr && demo->duration_secs > 0 &&
+        now - started >= std::chrono::seconds(demo->duration_secs)) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Contract: stop within pipeline.shutdown_timeout_secs. The daemon bounds
+  // each step, but a broker that stops answering can still hold librdkafka's
+  // close; past the deadline the process leaves anyway. Nothing is lost by
+  // that: uncommitted offsets are simply read again (at-least-once).
+  auto stop_began = std::chrono::steady_clock::now();
+  auto deadline = std::chrono::seconds(cfg.pipeline.shutdown_timeout_secs);
+  shutdown_watchdog watchdog{deadline};
+  stopping = true;
+  if (producer_thread.joinable()) {
+    producer_thread.join();
+  }
+  if (demo != nullptr) {
+    print_status(**d, static_cast<int64_t>(produced.load()));
+  }
+  (*d)->stop();
+  d->reset(); // the actor system joins its threads here
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - stop_began);
+  spdlog::info(
+    R"({{"event":"shutdown_complete","component":"run","elapsed_ms":{}}})",
+    elapsed.count());
+  return rc;
+}
+
+caf::expected<config::loaded_config> load(const config_options& opts, int& rc) {
+  auto req = opts.request();
+  if (!req) {
+    std::cerr << "error: " << config::describe(req.error()) << '\n';
+    rc = exit_usage;
+    return req.error();
+  }
+  auto loaded = config::load_with_sources(*req);
+  if (!loaded) {
+    std::cerr << config::describe(loaded.error()) << '\n';
+    rc = exit_config;
+  }
+  return loaded;
+}
+
+} // namespace
+
+void add_run_command(CLI::App& root, command_context& ctx) {
+  auto opts = std::make_shared<config_options>();
+  auto* run = root.add_subcommand(
+    "run", "Run the daemon: consume, validate and serve the DashStream topic "
+           "(with no brokers configured: the embedded demo)");
+  opts->add_to(*run);
+  run->callback([opts, &ctx] {
+    int rc = exit_ok;
+    auto loaded = load(*opts, rc);
+    if (!loaded) {
+      ctx.exit_status = rc;
+      return;
+    }
+    demo_options demo;
+    bool embedded = loaded->config.kafka.brokers.empty();
+    ctx.exit_status =
+      run_daemon(std::move(*loaded), embedded ? &demo : nullptr, ctx.demo);
+  });
+
+  auto dopts = std::make_shared<config_options>();
+  auto demo = std::make_shared<demo_options>();
+  auto* dcmd = root.add_subcommand(
+    "demo", "Start an embedded Kafka broker, a synthetic producer with a few "
+            "injected faults, and the daemon; print what it sees");
+  dopts->add_to(*dcmd);
+  dcmd->add_option("--rate", demo->rate, "Synthetic messages per second")
+    ->check(CLI::Range(1.0, 1e6))
+    ->capture_default_str();
+  dcmd
+    ->add_option("--duration", demo->duration_secs,
+                 "Stop after this many seconds (0: until Ctrl-C)")
+    ->check(CLI::Range(0, 86400))
+    ->capture_default_str();
+  dcmd
+    ->add_option("--partitions", demo->partitions,
+                 "Partitions of the embedded topic")
+    ->check(CLI::Range(1, 64))
+    ->capture_default_str();
+  dcmd->callback([dopts, demo, &ctx] {
+    int rc = exit_ok;
+    auto loaded = load(*dopts, rc);
+    if (!loaded) {
+      ctx.exit_status = rc;
+      return;
+    }
+    loaded->config.kafka.brokers.clear(); // always embedded
+    ctx.exit_status = run_daemon(std::move(*loaded), demo.get(), ctx.demo);
+  });
+}
+
+} // namespace ds::app

@@ -1,0 +1,158 @@
+// Injected crashes inside the running daemon (test-build hooks), against
+// the real broker: a validator and a partition reader are restarted by
+// their supervisors with nothing lost; unlimited crashes exceed the restart
+// intensity and escalate until the daemon reports that it gave up.
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <random>
+#include <thread>
+
+#include "actors/partition_reader.hpp"
+#include "actors/validator.hpp"
+#include "app/daemon.hpp"
+#include "runtime/dlq/dlq_reader.hpp"
+#include "runtime/kafka/admin.hpp"
+#include "tools/producer/producer.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/kafka_checks.hpp"
+#include "tests/support/kafka_env.hpp"
+#include "tests/support/metrics_reader.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace ds;
+using namespace std::chrono_literals;
+using ds::test::eventually;
+using ds::test::metric;
+
+namespace {
+
+struct setup {
+  std::string brokers = test::kafka_bootstrap();
+  std::string topic;
+  std::string group;
+  kafka::client_config client{brokers, {}};
+
+  setup() {
+    std::random_device rd;
+    topic = "crash-it-" + std::to_string(rd());
+    group = "crash-group-" + std::to_string(rd());
+  }
+};
+
+// Sends `per_thread` events for each thread id, interleaved.
+void send(const setup& s, const std::vector<std::string>& threads,
+          int per_thread) {
+  prometheus::Registry reg;
+  producer::producer_config pcfg;
+  pcfg.kafka.client = s.client;
+  pcfg.topic = s.topic;
+  auto p = producer::producer::make(pcfg, reg);
+  REQUIRE(p);
+  for (int i = 0; i < per_thread; ++i) {
+    for (const auto& t : threads) {
+      proto::message msg;
+      msg.mutable_event()->set_node_id("n");
+      REQUIRE((*p)->send(msg, t));
+    }
+  }
+  REQUIRE_FALSE((*p)->flush(30s));
+}
+
+config::daemon_config daemon_config(const setup& s) {
+  config::daemon_config c;
+  c.kafka.brokers = s.brokers;
+  c.kafka.topic = s.topic;
+  c.kafka.group_id = s.group;
+  c.http.port = 0;
+  c.pipeline.scheduler_threads = 2;
+  c.supervision.backoff_initial_ms = 50;
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("a crashed validator and a crashed partition reader are restarted "
+          "with nothing lost",
+          "[kafka]") {
+  setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 3, 1, 30s));
+  actors::crash_budget = 1;
+  actors::reader_crash_budget = 1;
+  std::vector<std::string> threads{
+    "a", "b", "c", "d", actors::crash_thread_id, actors::reader_crash_key};
+  send(s, threads, 50);
+  auto d = app::daemon::start(daemon_config(s));
+  REQUIRE(d);
+  CHECK(eventually(
+    [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
+  auto& reg = (*d)->registry();
+  CHECK(metric(reg, "dashstream_actor_restarts_total",
+               {{"actor", "validator"}}) == 1);
+  CHECK(metric(reg, "dashstream_actor_restarts_total",
+               {{"actor", "partition_reader"}}) == 1);
+  // Every record was processed at least once: 300 sent.
+  CHECK(metric(reg, "dashstream_records_total") >= 300);
+  CHECK(metric(reg, "dashstream_sequence_gaps_total") == 0);
+  CHECK_FALSE((*d)->failed());
+  (*d)->stop();
+  actors::crash_budget = -1;
+  actors::reader_crash_budget = -1;
+}
+
+TEST_CASE("a validator that keeps crashing exceeds the restart intensity "
+          "and the daemon gives up",
+          "[kafka]") {
+  setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 1, 1, 30s));
+  actors::crash_budget = -1; // every attempt crashes
+  send(s, {"a", actors::crash_thread_id}, 5);
+  auto cfg = daemon_config(s);
+  cfg.supervision.max_restarts = 2;
+  auto d = app::daemon::start(cfg);
+  REQUIRE(d);
+  CHECK(eventually([&] { return (*d)->failed(); }));
+  CHECK((*d)->failure().find("restart_intensity_exceeded") !=
+        std::string::npos);
+  CHECK(metric((*d)->registry(), "dashstream_supervisor_escalations_total",
+               {{"supervisor", "root"}}) == 1);
+  // Nothing past the poison record was committed.
+  CHECK_FALSE(ds::test::committed_to_end(s.client, s.group, s.topic));
+  (*d)->stop();
+}
+
+TEST_CASE("a record that keeps crashing its validator is quarantined to the "
+          "DLQ as poison instead of crash-looping the supervisor",
+          "[kafka]") {
+  setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 2, 1, 30s));
+  auto c = daemon_config(s);
+  c.supervision.max_restarts = 10; // above dlq.poison_max_crashes (3)
+  test::temp_dir spool{"crash-it-spool"};
+  c.dlq.spool_dir = spool.str();
+  actors::crash_budget = -1; // every attempt on that thread crashes
+  auto d = app::daemon::start(c);
+  REQUIRE(d);
+  send(s, {"healthy-a", actors::crash_thread_id, "healthy-b"}, 2);
+  REQUIRE(eventually(
+    [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
+  actors::crash_budget = -1;
+  auto& reg = (*d)->registry();
+  CHECK_FALSE((*d)->failed());
+  // Both crash-thread records crash their validator on every attempt:
+  // three crashes each, then each is poison. Everything else is fine.
+  CHECK(metric(reg, "dashstream_actor_restarts_total") == 2 * 3);
+  CHECK(metric(reg, "dashstream_records_total", {{"outcome", "ok"}}) == 4);
+  CHECK(metric(reg, "dashstream_records_total", {{"outcome", "rejected"}}) ==
+        2);
+  (*d)->stop();
+  dlq::dlq_filter poison;
+  poison.error_type = "poison";
+  auto listing = dlq::read_dlq(s.client, s.topic + "-dlq", poison, 30s);
+  REQUIRE(listing);
+  CHECK(listing->entries.size() == 2);
+  for (const auto& e : listing->entries) {
+    CHECK(e.envelope["thread_id"] == actors::crash_thread_id);
+    CHECK(e.envelope["stage"] == "poison");
+  }
+}

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+namespace ds::bench {
+
+/// What a scenario measures.
+enum class scenario_mode : uint8_t {
+  /// A backlog is produced first; then the raw floor and the pipeline read
+  /// all of it, alternating, each with a fresh consumer group.
+  throughput,
+  /// A throughput round finds the maximum; then a live run produces at
+  /// `load_fraction` of it while the daemon consumes, for the latency.
+  latency,
+  /// Throughput rounds over a grid of validators x scheduler threads.
+  sweep,
+  /// Two backlogs, one clean (the workload) and one where every record is
+  /// corrupt (`bad_corrupt`, so every record goes to the DLQ); pipeline
+  /// rounds over each, alternating, give the bad/clean throughput ratio.
+  /// A bad record counts as done once the DLQ holds it durably
+  /// (dashstream_dlq_records_total), as the daemon's commit does.
+  bad_records,
+};
+
+std::string_view to_string(scenario_mode x) noexcept;
+
+/// The synthetic traffic (see tools/workload/workload_config.hpp).
+struct scenario_workload {
+  uint64_t count = 100'000;
+  std::size_t size = 100;
+  uint32_t threads = 1000;
+  uint32_t tenants = 1;
+  int partitions = 6;
+  /// "text" or "random".
+  std::string payload = "text";
+  /// Empty: the workload's default mix.
+  std::string mix;
+  uint32_t batch_threads = 3;
+  /// Codec framing: zstd on or off, and the size above which it applies.
+  bool zstd = true;
+  std::size_t compression_threshold = 512;
+  /// Fault amounts, "N" or "N%" of count, and a corruption spec.
+  std::string gaps = "0";
+  std::string duplicates = "0";
+  std::string reorders = "0";
+  std::string corrupt;
+  uint64_t seed = 1;
+};
+
+/// One bench scenario, loaded from TOML (bench/scenarios/*.toml).
+struct scenario {
+  std::string name;
+  std::string description;
+  scenario_mode mode = scenario_mode::throughput;
+  /// Raw/pipeline pairs in a throughput run.
+  int rounds = 3;
+  scenario_workload workload;
+  /// Extra daemon settings, passed as --set key=value.
+  std::map<std::string, std::string> daemon;
+  /// Extra librdkafka consumer properties for both the daemon
+  /// (kafka.properties) and the raw floor: same settings on both sides.
+  std::map<std::string, std::string> consumer_properties;
+  /// latency mode
+  double load_fraction = 0.5;
+  int duration_secs = 20;
+  /// sweep mode
+  std::vector<int> sweep_validators{1, 2, 4, 8};
+  std::vector<int> sweep_scheduler_threads{1, 2, 4};
+  /// bad_records mode: the corruption spec of the all-bad backlog, amounts
+  /// relative to workload.count ("all:16.67%" is about count records).
+  std::string bad_corrupt = "all:16.67%";
+  /// Per-round limit; a round that does not finish in time fails the run.
+  int round_timeout_secs = 120;
+};
+
+/// Loads a scenario file. Unknown keys and bad values fail with
+/// errc::invalid_scenario naming the key.
+caf::expected<scenario> load_scenario(const std::string& path);
+
+/// Resolves a name ("ingest-100b") to bench/scenarios/<name>.toml under
+/// `scenario_dir`, or returns `arg` when it is an existing file.
+std::string resolve_scenario_path(const std::string& arg,
+                                  const std::string& scenario_dir);
+
+} // namespace ds::bench
