@@ -6,8 +6,9 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
-// The frame-header API is "experimental" in zstd but exported by the shared
-// library; we need it to read the declared size before allocating.
+// The frame-header API and ZSTD_decompressBound are "experimental" in zstd
+// but exported by the shared library; we need them to size the output
+// before allocating.
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -170,10 +171,13 @@ caf::error parse(std::string_view bytes, message& out) {
   return {};
 }
 
-// Decompresses exactly one zstd frame into `scratch`, refusing frames that
-// hide their size or declare more than `cap` before allocating anything.
-caf::error decompress(std::string_view frame, std::size_t cap,
-                      std::string& scratch) {
+// Decompresses exactly one zstd frame into `scratch` and returns the bytes it
+// held, never allocating more than `cap` bytes for them: a frame declaring
+// more is refused before anything is allocated. A frame that does not
+// declare its size is refused too, unless `legacy` (see below).
+caf::expected<std::string_view> decompress(std::string_view frame,
+                                           std::size_t cap, bool legacy,
+                                           std::string& scratch) {
   ZSTD_frameHeader fh;
   auto hres = ZSTD_getFrameHeader(&fh, frame.data(), frame.size());
   if (ZSTD_isError(hres)) {
@@ -185,11 +189,12 @@ caf::error decompress(std::string_view frame, std::size_t cap,
   if (fh.frameType != ZSTD_frame) {
     return make_error(errc::zstd_error, "skippable frame instead of data");
   }
-  if (fh.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN) {
+  bool sized = fh.frameContentSize != ZSTD_CONTENTSIZE_UNKNOWN;
+  if (!sized && !legacy) {
     return make_error(errc::zstd_missing_content_size,
                       "zstd frame does not declare its content size");
   }
-  if (fh.frameContentSize > cap) {
+  if (sized && fh.frameContentSize > cap) {
     return make_error(errc::too_large, "zstd frame declares " +
                                          std::to_string(fh.frameContentSize) +
                                          " bytes, limit is " +
@@ -207,31 +212,49 @@ caf::error decompress(std::string_view frame, std::size_t cap,
                       std::to_string(frame.size() - frame_size) +
                         " trailing bytes after the zstd frame");
   }
-  auto declared = static_cast<std::size_t>(fh.frameContentSize);
-  scratch.resize(declared);
-  auto n = ZSTD_decompressDCtx(contexts().dctx.get(), scratch.data(), declared,
+  // A bare frame from the old producer's streaming encoder declares no size
+  // (§1.3): decompress it into what its blocks could hold, but at most the
+  // cap, so a bomb fails there. One-shot rather than ZSTD_decompressStream:
+  // the streaming decoder also allocates a window buffer as large as the
+  // frame header asks (up to 128 MiB), whatever the cap.
+  auto room = sized ? static_cast<std::size_t>(fh.frameContentSize)
+                    : static_cast<std::size_t>(std::min<unsigned long long>(
+                        ZSTD_decompressBound(frame.data(), frame.size()), cap));
+  if (scratch.capacity() < room) {
+    std::string{}.swap(scratch); // so resize() allocates `room`, not double
+  }
+  if (scratch.size() < room) {
+    scratch.resize(room); // never shrunk: no zero-filling it again
+  }
+  auto n = ZSTD_decompressDCtx(contexts().dctx.get(), scratch.data(), room,
                                frame.data(), frame.size());
   if (ZSTD_isError(n)) {
+    if (!sized && ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall) {
+      return make_error(errc::too_large, "zstd frame holds more than " +
+                                           std::to_string(cap) + " bytes");
+    }
     return make_error(errc::zstd_error, ZSTD_getErrorName(n));
   }
-  if (n != declared) {
+  if (sized && n != room) {
     return make_error(errc::zstd_error,
-                      "frame declared " + std::to_string(declared) +
+                      "frame declared " + std::to_string(room) +
                         " bytes but held " + std::to_string(n));
   }
-  return {};
+  return std::string_view{scratch.data(), n};
 }
 
-caf::error decode_zstd(std::string_view frame, const decode_options& opts,
-                       message& out, std::size_t& decoded) {
+caf::error decode_zstd(std::string_view frame, bool legacy,
+                       const decode_options& opts, message& out,
+                       std::size_t& decoded) {
   // Reused per thread: the allocation survives between records, and its
   // size is bounded by the cap.
   thread_local std::string scratch;
-  if (auto err = decompress(frame, opts.max_decoded_bytes, scratch)) {
-    return err;
+  auto plain = decompress(frame, opts.max_decoded_bytes, legacy, scratch);
+  if (!plain) {
+    return plain.error();
   }
-  decoded = scratch.size();
-  auto err = parse(scratch, out);
+  decoded = plain->size();
+  auto err = parse(*plain, out);
   if (scratch.capacity() > (std::size_t{1} << 20)) {
     std::string{}.swap(scratch); // do not pin a rare large buffer
   }
@@ -362,7 +385,7 @@ caf::expected<decode_info> decode(std::string_view bytes,
     err = parse(payload, out);
   } else if (first == static_cast<uint8_t>(framing::zstd)) {
     info.how = framing::zstd;
-    err = decode_zstd(payload, opts, out, info.decoded_bytes);
+    err = decode_zstd(payload, false, opts, out, info.decoded_bytes);
   } else if (opts.mode == decode_mode::strict) {
     char buf[8];
     std::snprintf(buf, sizeof(buf), "0x%02x", first);
@@ -371,7 +394,7 @@ caf::expected<decode_info> decode(std::string_view bytes,
                                                 ", expected 0x00 or 0x01");
   } else if (starts_with_zstd_magic(bytes)) {
     info.how = framing::legacy_zstd;
-    err = decode_zstd(bytes, opts, out, info.decoded_bytes);
+    err = decode_zstd(bytes, true, opts, out, info.decoded_bytes);
   } else {
     info.how = framing::legacy_protobuf;
     if (bytes.size() > opts.max_decoded_bytes) {

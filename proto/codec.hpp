@@ -48,7 +48,8 @@ struct encode_options {
 struct decode_options {
   decode_mode mode = decode_mode::compatible;
   /// Cap on the protobuf bytes to parse, checked against a zstd frame's
-  /// declared size before anything is allocated.
+  /// declared size before anything is allocated. A legacy bare frame that
+  /// declares no size is decompressed into at most this many bytes.
   std::size_t max_decoded_bytes = std::size_t{10} << 20;
 };
 

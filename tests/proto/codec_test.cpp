@@ -588,18 +588,65 @@ TEST_CASE("a zstd bomb is refused before anything is allocated") {
   }
 }
 
-TEST_CASE("a zstd frame that does not declare its size is refused") {
-  auto payload = serialized(make_event(large_pad));
-  auto frame = zstd_streamed_without_size(payload);
+TEST_CASE("a zstd frame without a declared size is legacy-only") {
+  auto msg = make_event(large_pad);
+  auto frame = zstd_streamed_without_size(serialized(msg));
   REQUIRE(ZSTD_getFrameContentSize(frame.data(), frame.size()) ==
           ZSTD_CONTENTSIZE_UNKNOWN);
-  for (auto mode : {decode_mode::strict, decode_mode::compatible}) {
-    INFO(mode_name(mode));
-    CHECK(decode_error(framed(0x01, frame), mode) ==
-          errc::zstd_missing_content_size);
+  SECTION("bare, as the old producer wrote it, it decodes") {
+    message out;
+    auto info = decode(frame, {decode_mode::compatible}, out);
+    REQUIRE(info);
+    CHECK(info->how == framing::legacy_zstd);
+    CHECK(info->decoded_bytes == msg.ByteSizeLong());
+    CHECK(differences(out, msg) == "");
+    CHECK(decode_error(frame, decode_mode::strict) == errc::bad_framing_byte);
   }
-  CHECK(decode_error(frame, decode_mode::compatible) ==
-        errc::zstd_missing_content_size);
+  SECTION("behind the 0x01 framing byte it is refused in both modes") {
+    for (auto mode : {decode_mode::strict, decode_mode::compatible}) {
+      INFO(mode_name(mode));
+      CHECK(decode_error(framed(0x01, frame), mode) ==
+            errc::zstd_missing_content_size);
+    }
+  }
+  SECTION("bare and cut short, it is truncated") {
+    for (std::size_t len = 4; len < frame.size(); ++len) {
+      INFO("cut at " << len << " of " << frame.size());
+      auto cut = std::string_view{frame}.substr(0, len);
+      CHECK(decode_error(cut, decode_mode::compatible) == errc::truncated);
+    }
+  }
+}
+
+TEST_CASE("a legacy frame without a declared size decodes up to the cap") {
+  // One block (a few KiB) and several (zstd blocks hold at most 128 KiB).
+  for (std::size_t pad : {large_pad, std::size_t{300} << 10}) {
+    auto msg = make_event(pad);
+    auto frame = zstd_streamed_without_size(serialized(msg));
+    REQUIRE(ZSTD_getFrameContentSize(frame.data(), frame.size()) ==
+            ZSTD_CONTENTSIZE_UNKNOWN);
+    auto size = msg.ByteSizeLong();
+    INFO(size << " bytes");
+    CHECK(decode_error(frame, decode_mode::compatible, size) == errc::none);
+    CHECK(decode_error(frame, decode_mode::compatible, size - 1) ==
+          errc::too_large);
+  }
+}
+
+TEST_CASE("a legacy zstd bomb without a declared size stops at the cap") {
+  constexpr std::size_t cap = std::size_t{1} << 20;
+  auto frame = zstd_streamed_without_size(std::string(64u << 20, '\0'));
+  REQUIRE(frame.size() < (64u << 10));
+  REQUIRE(ZSTD_getFrameContentSize(frame.data(), frame.size()) ==
+          ZSTD_CONTENTSIZE_UNKNOWN);
+  message out;
+  largest_allocation = 0;
+  auto res = decode(frame, {decode_mode::compatible, cap}, out);
+  auto largest = largest_allocation.load();
+  REQUIRE_FALSE(res);
+  CHECK(to_errc(res.error()) == errc::too_large);
+  // The output buffer (plus its terminating NUL) is the largest allocation.
+  CHECK(largest <= cap + 1);
 }
 
 TEST_CASE("bytes after the zstd frame are zstd_error") {
