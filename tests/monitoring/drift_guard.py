@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 """The drift guard: names in our monitoring files against real exports.
 
-Starts `dashstream kafka-mock` and `dashstream run` on it, sends a
-workload with every fault the producer can inject (gaps, duplicates,
-reorders, each kind of corrupt record), then one record that crashes a
-partition reader through the test-build hook (DS_TEST_HOOKS) until its
-supervisor escalates, so that the restart and escalation families -- which
-have no series before their first event -- are in the scrape too. Then:
+Starts `dashstream kafka-mock` and `dashstream run` on it, and first
+scrapes the fresh daemon, before any traffic:
+
+0. every dashstream_* family the alert rules reference is in that scrape
+   (an alert on increase() or `unless ... offset` needs the series before
+   the first event), except the few in FRESH_EXEMPT.
+
+Then it sends a workload with every fault the producer can inject (gaps,
+duplicates, reorders, each kind of corrupt record), then one record that
+crashes a partition reader through the test-build hook (DS_TEST_HOOKS)
+until its supervisor escalates, so that the restart and escalation
+families have moved too. Then:
 
 1. every dashstream_* name in the alert rules and the Grafana dashboards
    is a family of that /metrics scrape;
@@ -32,6 +38,26 @@ from monlib import Child, eventually, fail, http_get, log  # noqa: E402
 
 CRASH_KEY = "ds-test-hook-crash-reader"  # actors/partition_reader.hpp
 TOPIC = "dashstream-quality"
+
+# Families the alert rules may reference although a fresh daemon has no
+# series of them yet, each with the reason.
+FRESH_EXEMPT = {
+    # One series per assigned partition: none before the group assigns one.
+    "dashstream_consumer_lag_messages": "needs a partition assignment",
+    "dashstream_consumer_lag_seconds": "needs a partition assignment",
+    # One series per error_type, created by the first durable DLQ record.
+    "dashstream_dlq_records_total": "needs a first DLQ record",
+}
+
+
+def check_fresh(fams):
+    """Phase 0: the rules' families in a scrape taken before any traffic."""
+    missing = set()
+    for t in monlib.metric_tokens(monlib.read(monlib.STRICT_FILES[0])):
+        name = monlib.family_of(t, fams)
+        if name not in fams and name not in FRESH_EXEMPT:
+            missing.add(name)
+    return sorted(missing)
 
 
 def main():
@@ -63,6 +89,20 @@ def main():
             "supervision.backoff_max_ms=4000"], tmp)
         children.append(daemon)
         metrics_url = f"http://127.0.0.1:{port}/metrics"
+
+        status, fresh_body = http_get(metrics_url)
+        if status != 200:
+            fail(f"/metrics answered {status}: {fresh_body[:200]}")
+        with open(os.path.join(tmp, "daemon-fresh.prom"), "w") as f:
+            f.write(fresh_body)
+        missing = check_fresh(monlib.exported_families(fresh_body))
+        if missing:
+            fail(f"{monlib.STRICT_FILES[0]} references families a fresh "
+                 "daemon does not export yet (create their series at 0 in "
+                 "the probe, or add them to FRESH_EXEMPT with the reason): "
+                 f"{', '.join(missing)}; scrape kept in {tmp}")
+        log("OK: a fresh daemon exports every family the alert rules use "
+            f"(exempt: {', '.join(sorted(FRESH_EXEMPT))})")
 
         producer_prom = os.path.join(tmp, "producer.prom")
         count = 3000
@@ -100,7 +140,8 @@ def main():
                 fail("the daemon exited before its escalation was scraped "
                      f"(is DS_TEST_HOOKS on?):\n{daemon.tail()}")
             fams, body = scrape()
-            if "dashstream_supervisor_escalations_total" in fams:
+            # Exported at 0 from the start: wait for the increment.
+            if monlib.value(fams, "dashstream_supervisor_escalations_total"):
                 return fams, body
             return None
         after, after_body = eventually(
