@@ -1,15 +1,14 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::actors {
 
+/// Failures of the supervision tree and the validators.
 enum class errc : uint8_t {
   none = 0,
   /// A supervisor saw more restarts than its intensity allows and gave up.
@@ -22,32 +21,29 @@ enum class errc : uint8_t {
   validator_crashed,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::restart_intensity_exceeded:
-      return "restart_intensity_exceeded";
-    case errc::duplicate_child:
-      return "duplicate_child";
-    case errc::validator_crashed:
-      return "validator_crashed";
-  }
-  return "unknown";
-}
+} // namespace ds::actors
 
-constexpr caf::atom_value error_category = caf::atom("ds_actors");
+template<>
+struct ds::diag::errc_traits<ds::actors::errc> {
+  static constexpr std::string_view name = "actors";
+  static constexpr caf::atom_value category = caf::atom("ds_actors");
+  static constexpr std::array<std::string_view, 4> labels{
+    "none", "restart_intensity_exceeded", "duplicate_child",
+    "validator_crashed"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::actors {
 
+using diag::make_error;
+using diag::to_string;
+
+/// The actors error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
+
+// Kept for actors/validator.cpp, which builds its crash error by hand;
+// make_error(errc, caf::message) does the same.
+constexpr caf::atom_value error_category = diag::errc_traits<errc>::category;
 
 } // namespace ds::actors

@@ -12,7 +12,7 @@
 #include "app/command.hpp"
 #include "app/exit_code.hpp"
 #include "app/signals.hpp"
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
 #include "tools/bench/child_process.hpp"
 #include "tools/bench/errc.hpp"
 #include "tools/bench/raw_floor.hpp"
@@ -46,20 +46,11 @@ struct raw_options {
   std::vector<std::string> properties;
 };
 
-std::string describe(const caf::error& err) {
-  if (err.category() == bench::error_category) {
-    auto detail = proto::error_detail(err);
-    auto reason = std::string{bench::to_string(bench::to_errc(err))};
-    return detail.empty() ? reason : reason + ": " + detail;
-  }
-  return proto::describe(err);
-}
-
 int run_bench(const bench_options& o) {
   auto path = bench::resolve_scenario_path(o.scenario, o.scenario_dir);
   auto sc = bench::load_scenario(path);
   if (!sc) {
-    std::cerr << "error: " << describe(sc.error())
+    std::cerr << "error: " << diag::describe(sc.error())
               << "\n(a scenario is a TOML file or a name under "
               << o.scenario_dir << ")\n";
     return exit_usage;
@@ -91,7 +82,7 @@ int run_bench(const bench_options& o) {
   }
   auto result = bench::run_scenario(*sc, ro);
   if (!result) {
-    std::cerr << "error: " << describe(result.error()) << '\n';
+    std::cerr << "error: " << diag::describe(result.error()) << '\n';
     return bench::to_errc(result.error()) == bench::errc::invalid_scenario
              ? exit_usage
              : exit_failure;
@@ -99,7 +90,7 @@ int run_bench(const bench_options& o) {
   int rc = exit_ok;
   if (!o.plot.empty()) {
     if (auto err = bench::write_plot(*result, o.plot)) {
-      std::cerr << "error: plot: " << describe(err) << '\n';
+      std::cerr << "error: plot: " << diag::describe(err) << '\n';
       rc = exit_failure;
     } else {
       (*result)["plot"] = o.plot;
@@ -140,7 +131,7 @@ int run_raw(const raw_options& o) {
   }
   auto r = bench::run_raw_floor(cfg);
   if (!r) {
-    std::cerr << "error: " << describe(r.error()) << '\n';
+    std::cerr << "error: " << diag::describe(r.error()) << '\n';
     return exit_failure;
   }
   std::cout << '\n' << bench::to_json(*r).dump() << std::endl;

@@ -3,7 +3,8 @@
 #include "app/command.hpp"
 #include "app/config_options.hpp"
 #include "app/exit_code.hpp"
-#include "config/errc.hpp"
+#include "config/loader.hpp"
+#include "diag/errc.hpp"
 
 namespace ds::app {
 
@@ -39,13 +40,13 @@ void add_config_command(CLI::App& root, command_context& ctx) {
   print->callback([opts, &ctx] {
     auto req = opts->request();
     if (!req) {
-      std::cerr << "error: " << config::describe(req.error()) << '\n';
+      std::cerr << "error: " << diag::describe(req.error()) << '\n';
       ctx.exit_status = exit_usage;
       return;
     }
     auto cfg = config::load_with_sources(*req);
     if (!cfg) {
-      std::cerr << config::describe(cfg.error()) << '\n';
+      std::cerr << "error: " << diag::describe(cfg.error()) << '\n';
       ctx.exit_status = exit_config;
       return;
     }

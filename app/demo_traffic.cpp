@@ -4,7 +4,7 @@
 #include <prometheus/registry.h>
 
 #include "app/command.hpp"
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
 #include "tools/producer/producer.hpp"
 #include "tools/workload/sender.hpp"
 
@@ -33,7 +33,7 @@ void demo_traffic(const std::string& brokers, const std::string& topic,
     w.bomb_size = 16 << 20;
     auto snd = workload::sender::make(w, pcfg, reg);
     if (!snd) {
-      std::cerr << "demo producer: " << proto::describe(snd.error()) << '\n';
+      std::cerr << "demo producer: " << diag::describe(snd.error()) << '\n';
       return;
     }
     auto res = (*snd)->run(rate, [&] { return stopping.load(); });

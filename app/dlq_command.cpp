@@ -14,9 +14,9 @@
 #include "app/daemon.hpp"
 #include "app/exit_code.hpp"
 #include "config/loader.hpp"
+#include "diag/errc.hpp"
 #include "runtime/dlq/dlq_reader.hpp"
 #include "runtime/dlq/envelope.hpp"
-#include "runtime/dlq/errc.hpp"
 #include "runtime/spool/spool.hpp"
 
 namespace ds::app {
@@ -53,12 +53,12 @@ struct resolved {
 std::variant<resolved, int> resolve(const dlq_options& o, bool need_broker) {
   auto req = o.config.request();
   if (!req) {
-    std::cerr << "error: " << config::describe(req.error()) << '\n';
+    std::cerr << "error: " << diag::describe(req.error()) << '\n';
     return exit_usage;
   }
   auto cfg = config::load(*req);
   if (!cfg) {
-    std::cerr << config::describe(cfg.error()) << '\n';
+    std::cerr << "error: " << diag::describe(cfg.error()) << '\n';
     return exit_config;
   }
   resolved r;
@@ -86,7 +86,7 @@ std::variant<resolved, int> resolve(const dlq_options& o, bool need_broker) {
     }
     auto t = dlq::parse_rfc3339(*text);
     if (!t) {
-      std::cerr << "error: " << dlq::describe(t.error()) << '\n';
+      std::cerr << "error: " << diag::describe(t.error()) << '\n';
       return exit_usage;
     }
     *out = *t;
@@ -140,7 +140,7 @@ int run_inspect(const dlq_options& o) {
                                std::chrono::seconds{o.timeout_secs});
   if (!listing) {
     std::cerr << "error: cannot read " << res.topic << ": "
-              << dlq::describe(listing.error()) << '\n';
+              << diag::describe(listing.error()) << '\n';
     return exit_failure;
   }
   if (o.json) {
@@ -208,14 +208,14 @@ int run_replay(const dlq_options& o) {
   auto listing = dlq::read_dlq(res.kafka, res.topic, res.filter, timeout);
   if (!listing) {
     std::cerr << "error: cannot read " << res.topic << ": "
-              << dlq::describe(listing.error()) << '\n';
+              << diag::describe(listing.error()) << '\n';
     return exit_failure;
   }
   auto rep =
     dlq::replay(res.kafka, res.topic, *listing, to, o.execute, timeout);
   if (!rep) {
     std::cerr << "error: replay to " << to
-              << " failed: " << dlq::describe(rep.error()) << '\n';
+              << " failed: " << diag::describe(rep.error()) << '\n';
     return exit_failure;
   }
   nlohmann::json out{
@@ -255,7 +255,7 @@ int run_spool_status(const dlq_options& o) {
   }
   auto res = spool::spool::inspect(dir);
   if (!res) {
-    std::cerr << "error: " << dlq::describe(res.error()) << '\n';
+    std::cerr << "error: " << diag::describe(res.error()) << '\n';
     return exit_failure;
   }
   const auto& [st, rep] = *res;

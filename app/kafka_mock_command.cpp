@@ -5,7 +5,7 @@
 #include "app/command.hpp"
 #include "app/exit_code.hpp"
 #include "app/signals.hpp"
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
 
 namespace ds::app {
@@ -25,7 +25,7 @@ int run_kafka_mock(const kafka_mock_options& opts) {
   auto stop = stop_signals::block();
   auto cluster = kafka::mock_cluster::make(opts.brokers);
   if (!cluster) {
-    std::cerr << "error: " << proto::describe(cluster.error()) << '\n';
+    std::cerr << "error: " << diag::describe(cluster.error()) << '\n';
     return exit_failure;
   }
   std::vector<std::string> topics{opts.topic};
@@ -35,7 +35,7 @@ int run_kafka_mock(const kafka_mock_options& opts) {
   for (const auto& t : topics) {
     if (auto err = (*cluster)->create_topic(t, opts.partitions)) {
       std::cerr << "error: cannot create topic " << t << ": "
-                << proto::describe(err) << '\n';
+                << diag::describe(err) << '\n';
       return exit_failure;
     }
   }

@@ -16,7 +16,7 @@
 #include "app/command.hpp"
 #include "app/exit_code.hpp"
 #include "app/signals.hpp"
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/errc.hpp"
 #include "tools/producer/errc.hpp"
@@ -58,24 +58,6 @@ struct produce_options {
   bool json = false;
 };
 
-// "<module reason>: <detail>" for any of our modules' errors.
-std::string describe(const caf::error& err) {
-  std::string reason;
-  if (err.category() == proto::error_category) {
-    return proto::describe(err);
-  } else if (err.category() == kafka::error_category) {
-    reason = kafka::to_string(kafka::to_errc(err));
-  } else if (err.category() == producer::error_category) {
-    reason = producer::to_string(producer::to_errc(err));
-  } else if (err.category() == workload::error_category) {
-    reason = workload::to_string(workload::to_errc(err));
-  } else {
-    return caf::to_string(err);
-  }
-  auto detail = proto::error_detail(err);
-  return detail.empty() ? reason : reason + ": " + detail;
-}
-
 int usage_error(const std::string& what) {
   std::cerr << "error: " << what
             << "\nRun 'dashstream produce --help' for the flags.\n";
@@ -88,7 +70,7 @@ caf::expected<workload::workload_config> make_config(const produce_options& o) {
   auto flag_error = [](const char* flag, const caf::error& err) {
     return workload::make_error(workload::to_errc(err),
                                 std::string{flag} + ": " +
-                                  proto::error_detail(err));
+                                  diag::error_detail(err));
   };
   workload::workload_config cfg;
   cfg.count = o.count;
@@ -264,13 +246,13 @@ void print_summary(const json& s) {
 int run_produce(const produce_options& o) {
   auto cfg = make_config(o);
   if (!cfg) {
-    return usage_error(describe(cfg.error()));
+    return usage_error(diag::describe(cfg.error()));
   }
   // Plan before touching Kafka: an impossible fault request is a usage
   // error and should not wait for a broker.
   auto plan = workload::make_schedule(*cfg);
   if (!plan) {
-    return usage_error(describe(plan.error()));
+    return usage_error(diag::describe(plan.error()));
   }
   // Block the stop signals before librdkafka starts threads, so only our
   // poll sees them.
@@ -283,7 +265,7 @@ int run_produce(const produce_options& o) {
                                        admin_timeout)) {
       std::cerr << "error: cannot create topic " << o.topic << " with "
                 << o.create_topic << " partitions at " << o.brokers << ": "
-                << describe(err) << '\n';
+                << diag::describe(err) << '\n';
       return exit_failure;
     }
   }
@@ -292,7 +274,8 @@ int run_produce(const produce_options& o) {
   auto partitions = kafka::partition_count(client, o.topic, admin_timeout);
   if (!partitions) {
     std::cerr << "error: cannot read the metadata of topic " << o.topic
-              << " at " << o.brokers << ": " << describe(partitions.error())
+              << " at " << o.brokers << ": "
+              << diag::describe(partitions.error())
               << "\n(is the broker up? does the topic exist? "
                  "--create-topic N creates it)\n";
     return exit_failure;
@@ -304,7 +287,7 @@ int run_produce(const produce_options& o) {
   auto snd = workload::sender::make(*cfg, pcfg, registry);
   if (!snd) {
     std::cerr << "error: cannot create the Kafka producer for " << o.brokers
-              << ": " << describe(snd.error()) << '\n';
+              << ": " << diag::describe(snd.error()) << '\n';
     return exit_failure;
   }
   auto& gen = (*snd)->gen();
@@ -318,7 +301,8 @@ int run_produce(const produce_options& o) {
   const auto& failure_what = res.failure_what;
   int rc = exit_ok;
   if (failure) {
-    std::cerr << "error: " << failure_what << ": " << describe(failure) << '\n';
+    std::cerr << "error: " << failure_what << ": " << diag::describe(failure)
+              << '\n';
     rc = exit_failure;
   }
   if (tally.acked != sent) {
@@ -343,13 +327,13 @@ int run_produce(const produce_options& o) {
                   {"acknowledged", tally.acked},
                   {"failed", tally.failed}};
     if (auto err = workload::write_json_file(o.ground_truth, doc)) {
-      std::cerr << "error: ground truth: " << describe(err) << '\n';
+      std::cerr << "error: ground truth: " << diag::describe(err) << '\n';
       rc = exit_failure;
     }
   }
   if (!o.metrics_file.empty()) {
     if (auto err = write_metrics(o.metrics_file, registry)) {
-      std::cerr << "error: metrics file: " << describe(err) << '\n';
+      std::cerr << "error: metrics file: " << diag::describe(err) << '\n';
       rc = exit_failure;
     }
   }

@@ -15,8 +15,8 @@
 #include "app/exit_code.hpp"
 #include "app/logging.hpp"
 #include "app/signals.hpp"
-#include "config/errc.hpp"
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
+#include "diag/log.hpp"
 
 namespace ds::app {
 
@@ -74,9 +74,9 @@ public:
     : thread_([this, limit] {
         std::unique_lock<std::mutex> guard{mtx_};
         if (!cv_.wait_for(guard, limit, [this] { return done_; })) {
-          spdlog::error(R"({{"event":"shutdown_deadline_exceeded",)"
-                        R"("component":"run","limit_secs":{}}})",
-                        limit.count());
+          diag::log_event(spdlog::level::err, "run",
+                          {{"event", "shutdown_deadline_exceeded"},
+                           {"limit_secs", limit.count()}});
           spdlog::default_logger()->flush();
           std::_Exit(exit_failure);
         }
@@ -108,14 +108,14 @@ int run_daemon(config::loaded_config loaded, const demo_options* demo,
   auto& cfg = loaded.config;
   configure_logging(cfg.log);
   for (const auto& w : loaded.warnings) {
-    spdlog::warn(R"({{"event":"config_warning","component":"run","msg":"{}"}})",
-                 w);
+    diag::log_event(spdlog::level::warn, "run",
+                    {{"event", "config_warning"}, {"msg", w}});
   }
   // Before any thread exists, so only our wait sees SIGINT/SIGTERM.
   auto stop = stop_signals::block();
   auto d = daemon::start(cfg, demo != nullptr ? demo->partitions : 6);
   if (!d) {
-    std::cerr << "error: cannot start: " << proto::describe(d.error()) << '\n';
+    std::cerr << "error: cannot start: " << diag::describe(d.error()) << '\n';
     return exit_failure;
   }
   std::atomic<bool> stopping{false};
@@ -138,8 +138,8 @@ int run_daemon(config::loaded_config loaded, const demo_options* demo,
   auto next_status = started + std::chrono::seconds(5);
   for (;;) {
     if (auto sig = stop.poll(); sig != 0) {
-      spdlog::info(R"({{"event":"signal","component":"run","signal":{}}})",
-                   sig);
+      diag::log_event(spdlog::level::info, "run",
+                      {{"event", "signal"}, {"signal", sig}});
       break;
     }
     if ((*d)->failed()) {
@@ -176,22 +176,22 @@ int run_daemon(config::loaded_config loaded, const demo_options* demo,
   d->reset(); // the actor system joins its threads here
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - stop_began);
-  spdlog::info(
-    R"({{"event":"shutdown_complete","component":"run","elapsed_ms":{}}})",
-    elapsed.count());
+  diag::log_event(
+    spdlog::level::info, "run",
+    {{"event", "shutdown_complete"}, {"elapsed_ms", elapsed.count()}});
   return rc;
 }
 
 caf::expected<config::loaded_config> load(const config_options& opts, int& rc) {
   auto req = opts.request();
   if (!req) {
-    std::cerr << "error: " << config::describe(req.error()) << '\n';
+    std::cerr << "error: " << diag::describe(req.error()) << '\n';
     rc = exit_usage;
     return req.error();
   }
   auto loaded = config::load_with_sources(*req);
   if (!loaded) {
-    std::cerr << config::describe(loaded.error()) << '\n';
+    std::cerr << "error: " << diag::describe(loaded.error()) << '\n';
     rc = exit_config;
   }
   return loaded;

@@ -4,7 +4,7 @@
 
 #include "app/command.hpp"
 #include "app/exit_code.hpp"
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
 #include "runtime/http/client.hpp"
 #include "runtime/http/target.hpp"
 
@@ -45,7 +45,7 @@ void add_thread_command(CLI::App& root, command_context& ctx) {
     auto res = http::request_once(opts->host, opts->port, "POST", target,
                                   std::chrono::seconds(opts->timeout_secs));
     if (!res) {
-      std::cerr << "error: " << proto::describe(res.error()) << '\n';
+      std::cerr << "error: " << diag::describe(res.error()) << '\n';
       ctx.exit_status = exit_failure;
       return;
     }

@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::config {
 
@@ -35,49 +33,25 @@ enum class errc : uint8_t {
   conflicting_values,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::unknown_key:
-      return "unknown_key";
-    case errc::invalid_value:
-      return "invalid_value";
-    case errc::out_of_range:
-      return "out_of_range";
-    case errc::type_mismatch:
-      return "type_mismatch";
-    case errc::file_unreadable:
-      return "file_unreadable";
-    case errc::parse_error:
-      return "parse_error";
-    case errc::conflicting_values:
-      return "conflicting_values";
-  }
-  return "unknown";
-}
+} // namespace ds::config
 
-constexpr caf::atom_value error_category = caf::atom("ds_config");
+template<>
+struct ds::diag::errc_traits<ds::config::errc> {
+  static constexpr std::string_view name = "config";
+  static constexpr caf::atom_value category = caf::atom("ds_config");
+  static constexpr std::array<std::string_view, 8> labels{
+    "none",          "unknown_key",     "invalid_value", "out_of_range",
+    "type_mismatch", "file_unreadable", "parse_error",   "conflicting_values"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::config {
 
-/// Returns the configuration error carried by `err`, or errc::none when
-/// `err` is empty or belongs to another module.
+using diag::make_error;
+using diag::to_string;
+
+/// The config error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
-
-/// The detail text attached by make_error(), if any: one line per problem.
-std::string error_detail(const caf::error& err);
-
-/// What a user should read: the problem lines of a configuration error, or
-/// "<reason>: <detail>" for anything else.
-std::string describe(const caf::error& err);
 
 } // namespace ds::config

@@ -459,29 +459,6 @@ const value_source& loaded_config::source_of(std::string_view key) const {
   return i == sources.end() ? fallback : i->second;
 }
 
-std::string error_detail(const caf::error& err) {
-  const auto& ctx = err.context();
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0)) {
-    return ctx.get_as<std::string>(0);
-  }
-  return {};
-}
-
-std::string describe(const caf::error& err) {
-  auto detail = error_detail(err);
-  if (to_errc(err) != errc::none && !detail.empty()) {
-    return detail;
-  }
-  std::string result = to_errc(err) != errc::none
-                         ? std::string{to_string(to_errc(err))}
-                         : caf::to_string(err);
-  if (!detail.empty()) {
-    result += ": ";
-    result += detail;
-  }
-  return result;
-}
-
 // -- loader -----------------------------------------------------------------
 
 loader::loader() {

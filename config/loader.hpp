@@ -136,8 +136,9 @@ private:
 };
 
 /// Loads with precedence flag > environment > file > default and validates.
-/// On failure, the error (errc::*) lists every problem, one per line; see
-/// describe(). The caller exits with EX_CONFIG (78).
+/// On failure, the error (errc::* of the first problem) lists every problem,
+/// one per line, in its detail (diag::describe() shows them all). The caller
+/// exits with EX_CONFIG (78).
 caf::expected<loaded_config> load_with_sources(const load_request& req);
 
 /// load_with_sources() without the sources.

@@ -7,6 +7,7 @@
 #include "config/loader.hpp"
 #include "config/schema.hpp"
 #include "config/toml_format.hpp"
+#include "diag/errc.hpp"
 
 // print --effective and check: what `dashstream config` shows a user.
 
@@ -106,7 +107,7 @@ std::string print_effective(const loaded_config& cfg) {
 check_result check(const load_request& req) {
   auto cfg = load_with_sources(req);
   if (!cfg) {
-    auto detail = describe(cfg.error());
+    auto detail = diag::error_detail(cfg.error());
     auto count = std::count(detail.begin(), detail.end(), '\n') + 1;
     std::string report = "configuration is invalid (" + std::to_string(count) +
                          (count == 1 ? " problem" : " problems") + "):\n";

@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::proto {
 
@@ -39,32 +37,34 @@ enum class errc : uint8_t {
   no_message_variant,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::empty_payload:
-      return "empty_payload";
-    case errc::bad_framing_byte:
-      return "bad_framing_byte";
-    case errc::truncated:
-      return "truncated";
-    case errc::invalid_protobuf:
-      return "invalid_protobuf";
-    case errc::zstd_error:
-      return "zstd_error";
-    case errc::zstd_missing_content_size:
-      return "zstd_missing_content_size";
-    case errc::too_large:
-      return "too_large";
-    case errc::missing_header:
-      return "missing_header";
-    case errc::schema_version_mismatch:
-      return "schema_version_mismatch";
-    case errc::no_message_variant:
-      return "no_message_variant";
-  }
-  return "unknown";
+} // namespace ds::proto
+
+template<>
+struct ds::diag::errc_traits<ds::proto::errc> {
+  static constexpr std::string_view name = "proto";
+  static constexpr caf::atom_value category = caf::atom("ds_proto");
+  static constexpr std::array<std::string_view, 11> labels{
+    "none",
+    "empty_payload",
+    "bad_framing_byte",
+    "truncated",
+    "invalid_protobuf",
+    "zstd_error",
+    "zstd_missing_content_size",
+    "too_large",
+    "missing_header",
+    "schema_version_mismatch",
+    "no_message_variant"};
+};
+
+namespace ds::proto {
+
+using diag::make_error;
+using diag::to_string;
+
+/// The proto error carried by `err`, or errc::none for anything else.
+inline errc to_errc(const caf::error& err) noexcept {
+  return diag::to_errc<errc>(err);
 }
 
 /// The contract's DLQ `error_type` family (§4) for a codec error.
@@ -87,31 +87,12 @@ constexpr std::string_view contract_error_type(errc x) noexcept {
   }
 }
 
-/// CAF error category atom for this module (at most 10 characters).
-constexpr caf::atom_value error_category = caf::atom("ds_proto");
-
-inline caf::error make_error(errc x) {
-  return caf::error{static_cast<uint8_t>(x), error_category};
-}
-
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
-
-/// Returns the codec error carried by `err`, or errc::none when `err` is
-/// empty or belongs to another module.
-inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
-}
-
-/// The detail string attached by make_error(errc, std::string), if any.
-std::string error_detail(const caf::error& err);
-
-/// "<reason>: <detail>" for logs and CLI output.
+/// "<reason>: <detail>" of a codec error, defined in codec.cpp. Prefer
+/// diag::describe(), which names the module and works for any error; this
+/// one says "none" for another module's error.
 std::string describe(const caf::error& err);
+
+/// Same as diag::error_detail(), defined in codec.cpp.
+std::string error_detail(const caf::error& err);
 
 } // namespace ds::proto

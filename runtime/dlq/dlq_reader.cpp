@@ -49,7 +49,7 @@ nlohmann::json describe_payload(std::string_view payload) {
   proto::message msg;
   auto info = proto::decode(payload, {}, msg);
   if (!info) {
-    return {{"decodes", false}, {"error", proto::describe(info.error())}};
+    return {{"decodes", false}, {"error", diag::describe(info.error())}};
   }
   nlohmann::json out{
     {"decodes", true},

@@ -10,20 +10,10 @@
 #include <rapidjson/writer.h>
 
 #include "runtime/dlq/errc.hpp"
-#include "runtime/kafka/errc.hpp"
-#include "runtime/spool/errc.hpp"
 
 namespace ds::dlq {
 
 namespace {
-
-std::string error_detail(const caf::error& err) {
-  const auto& ctx = err.context();
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0)) {
-    return ctx.get_as<std::string>(0);
-  }
-  return {};
-}
 
 // The 32-hex trace id of a W3C traceparent ("00-<trace>-<span>-<flags>").
 std::string trace_id_of(std::string_view tp) {
@@ -92,27 +82,6 @@ struct cursor {
 constexpr uint32_t spooled_format = 1;
 
 } // namespace
-
-std::string describe(const caf::error& err) {
-  if (!err) {
-    return "ok";
-  }
-  std::string reason;
-  if (err.category() == error_category) {
-    reason = to_string(to_errc(err));
-  } else if (err.category() == spool::error_category) {
-    reason = to_string(spool::to_errc(err));
-  } else if (err.category() == kafka::error_category) {
-    reason = to_string(kafka::to_errc(err));
-  } else {
-    return caf::to_string(err);
-  }
-  if (auto detail = error_detail(err); !detail.empty()) {
-    reason += ": ";
-    reason += detail;
-  }
-  return reason;
-}
 
 std::string to_hex(std::string_view bytes) {
   std::string out(bytes.size() * 2, '\0');

@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::dlq {
 
@@ -23,35 +21,27 @@ enum class errc : uint8_t {
   invalid_argument,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::stopped:
-      return "stopped";
-    case errc::malformed_record:
-      return "malformed_record";
-    case errc::invalid_argument:
-      return "invalid_argument";
-  }
-  return "unknown";
-}
+} // namespace ds::dlq
 
-constexpr caf::atom_value error_category = caf::atom("ds_dlq");
+template<>
+struct ds::diag::errc_traits<ds::dlq::errc> {
+  static constexpr std::string_view name = "dlq";
+  static constexpr caf::atom_value category = caf::atom("ds_dlq");
+  static constexpr std::array<std::string_view, 4> labels{
+    "none", "stopped", "malformed_record", "invalid_argument"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::dlq {
 
+using diag::make_error;
+using diag::to_string;
+
+/// The dlq error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
 
-/// "<module reason>: <detail>" for dlq, spool and kafka errors.
-std::string describe(const caf::error& err);
+// Kept for app/daemon.cpp, which still spells diag::describe this way.
+using diag::describe;
 
 } // namespace ds::dlq

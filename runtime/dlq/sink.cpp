@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
+#include "diag/errc.hpp"
+#include "diag/log.hpp"
 #include "runtime/dlq/dlq_probe.hpp"
 #include "runtime/dlq/envelope.hpp"
 #include "runtime/dlq/errc.hpp"
@@ -25,12 +27,6 @@ namespace ds::dlq {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-void log_event(spdlog::level::level_enum lvl, nlohmann::json line) {
-  line["component"] = "dlq_sink";
-  spdlog::log(
-    lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
 
 int64_t unix_ms_now() {
   using namespace std::chrono;
@@ -187,9 +183,10 @@ struct sink::impl {
     if (rep.error) {
       probe.write_failed("delivery_failed");
       if (kafka_ok) {
-        log_event(spdlog::level::warn, {{"event", "dlq_kafka_unavailable"},
-                                        {"topic", format.topic},
-                                        {"error", describe(rep.error)}});
+        diag::log_event(spdlog::level::warn, "dlq_sink",
+                        {{"event", "dlq_kafka_unavailable"},
+                         {"topic", format.topic},
+                         {"error", diag::describe(rep.error)}});
       }
       kafka_ok = false;
     } else {
@@ -222,8 +219,9 @@ struct sink::impl {
       }
     }
     if (auto err = sp->ack(drain_end)) {
-      log_event(spdlog::level::err,
-                {{"event", "dlq_spool_ack_failed"}, {"error", describe(err)}});
+      diag::log_event(
+        spdlog::level::err, "dlq_sink",
+        {{"event", "dlq_spool_ack_failed"}, {"error", diag::describe(err)}});
     }
     drain_batch.clear();
     refresh_gauges();
@@ -249,8 +247,9 @@ struct sink::impl {
       }
       auto recs = sp->read(first, room, 8ull << 20);
       if (!recs) {
-        log_event(spdlog::level::err, {{"event", "dlq_spool_read_failed"},
-                                       {"error", describe(recs.error())}});
+        diag::log_event(spdlog::level::err, "dlq_sink",
+                        {{"event", "dlq_spool_read_failed"},
+                         {"error", diag::describe(recs.error())}});
         return;
       }
       if (recs->empty()) {
@@ -264,9 +263,10 @@ struct sink::impl {
         } else {
           // Cannot happen unless the format changed under us; do not let
           // one record block the drain forever.
-          log_event(spdlog::level::err, {{"event", "dlq_spool_bad_record"},
-                                         {"seq", r.seq},
-                                         {"error", describe(rec.error())}});
+          diag::log_event(spdlog::level::err, "dlq_sink",
+                          {{"event", "dlq_spool_bad_record"},
+                           {"seq", r.seq},
+                           {"error", diag::describe(rec.error())}});
           item.state = drain_state::delivered;
         }
         drain_batch.push_back(std::move(item));
@@ -422,9 +422,10 @@ struct sink::impl {
         {
           std::lock_guard guard{mu};
           if (reason != text) {
-            log_event(spdlog::level::err, {{"event", "dlq_spool_write_failed"},
-                                           {"reason", text},
-                                           {"error", describe(res.error())}});
+            diag::log_event(spdlog::level::err, "dlq_sink",
+                            {{"event", "dlq_spool_write_failed"},
+                             {"reason", text},
+                             {"error", diag::describe(res.error())}});
           }
           reason = text;
           free_at_failure = sp->free_bytes();
@@ -467,20 +468,22 @@ sink::open(const config::daemon_config& cfg, const kafka::client_config& kafka,
     static_cast<double>(rep.truncated_bytes));
   state->probe.recovered_records.Increment(static_cast<double>(rep.records));
   for (const auto& note : rep.notes) {
-    log_event(spdlog::level::warn,
-              {{"event", "dlq_spool_truncated"}, {"detail", note}});
+    diag::log_event(spdlog::level::warn, "dlq_sink",
+                    {{"event", "dlq_spool_truncated"}, {"detail", note}});
   }
   if (cfg.dlq.spool_direct_io && !state->sp->direct_io()) {
-    log_event(spdlog::level::info,
-              {{"event", "dlq_spool_buffered"},
-               {"dir", cfg.dlq.spool_dir},
-               {"detail", "the filesystem refuses O_DIRECT; the spool uses "
-                          "buffered writes"}});
+    diag::log_event(
+      spdlog::level::info, "dlq_sink",
+      {{"event", "dlq_spool_buffered"},
+       {"dir", cfg.dlq.spool_dir},
+       {"detail", "the filesystem refuses O_DIRECT; the spool uses "
+                  "buffered writes"}});
   }
   if (rep.records > 0) {
-    log_event(spdlog::level::info, {{"event", "dlq_spool_recovered"},
-                                    {"records", rep.records},
-                                    {"segments", rep.segments}});
+    diag::log_event(spdlog::level::info, "dlq_sink",
+                    {{"event", "dlq_spool_recovered"},
+                     {"records", rep.records},
+                     {"segments", rep.segments}});
   }
   kafka::producer_settings ps;
   ps.client = kafka;

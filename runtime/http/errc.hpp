@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::http {
 
@@ -33,44 +31,27 @@ enum class errc : uint8_t {
   request_failed,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::invalid_config:
-      return "invalid_config";
-    case errc::invalid_host:
-      return "invalid_host";
-    case errc::address_in_use:
-      return "address_in_use";
-    case errc::bind_failed:
-      return "bind_failed";
-    case errc::invalid_route:
-      return "invalid_route";
-    case errc::unsafe_path:
-      return "unsafe_path";
-    case errc::file_not_found:
-      return "file_not_found";
-    case errc::file_unreadable:
-      return "file_unreadable";
-    case errc::request_failed:
-      return "request_failed";
-  }
-  return "unknown";
-}
+} // namespace ds::http
 
-constexpr caf::atom_value error_category = caf::atom("ds_http");
+template<>
+struct ds::diag::errc_traits<ds::http::errc> {
+  static constexpr std::string_view name = "http";
+  static constexpr caf::atom_value category = caf::atom("ds_http");
+  static constexpr std::array<std::string_view, 10> labels{
+    "none",           "invalid_config", "invalid_host",
+    "address_in_use", "bind_failed",    "invalid_route",
+    "unsafe_path",    "file_not_found", "file_unreadable",
+    "request_failed"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::http {
 
+using diag::make_error;
+using diag::to_string;
+
+/// The http error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
 
 } // namespace ds::http

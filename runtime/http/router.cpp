@@ -3,8 +3,8 @@
 #include <exception>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
+#include "diag/log.hpp"
 #include "runtime/http/errc.hpp"
 #include "runtime/http/static_files.hpp"
 
@@ -26,12 +26,9 @@ response method_not_allowed(const request& req, bool post = false) {
 }
 
 void log_handler_failure(const request& req, std::string_view what) {
-  nlohmann::json line{{"component", "http"},
-                      {"event", "handler_failed"},
-                      {"path", req.path},
-                      {"what", what}};
-  spdlog::error(
-    line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  diag::log_event(
+    spdlog::level::err, "http",
+    {{"event", "handler_failed"}, {"path", req.path}, {"what", what}});
 }
 
 } // namespace

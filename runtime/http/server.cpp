@@ -13,8 +13,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
+#include "diag/log.hpp"
 #include "runtime/http/errc.hpp"
 #include "runtime/http/session.hpp"
 
@@ -24,12 +24,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 namespace {
-
-void log_event(spdlog::level::level_enum lvl, nlohmann::json line) {
-  line["component"] = "http";
-  spdlog::log(
-    lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
 
 caf::error validate(const server_config& cfg) {
   auto bad = [](const char* what) {
@@ -89,8 +83,8 @@ struct server::impl {
     }
     if (ec) {
       // Typically EMFILE: retrying at once would spin on the same error.
-      log_event(spdlog::level::warn,
-                {{"event", "accept_failed"}, {"error", ec.message()}});
+      diag::log_event(spdlog::level::warn, "http",
+                      {{"event", "accept_failed"}, {"error", ec.message()}});
       retry_timer.expires_after(std::chrono::milliseconds{100});
       retry_timer.async_wait([this](boost::system::error_code wait_ec) {
         if (!wait_ec && !state->stopping) {
@@ -117,8 +111,8 @@ struct server::impl {
         ioc.run();
         return;
       } catch (const std::exception& e) {
-        log_event(spdlog::level::err,
-                  {{"event", "io_thread_exception"}, {"what", e.what()}});
+        diag::log_event(spdlog::level::err, "http",
+                        {{"event", "io_thread_exception"}, {"what", e.what()}});
       }
     }
   }
@@ -196,9 +190,10 @@ server::start(server_config cfg, router routes,
       }
       throw;
     }
-    log_event(spdlog::level::info, {{"event", "listening"},
-                                    {"address", addr->to_string()},
-                                    {"port", p->port}});
+    diag::log_event(spdlog::level::info, "http",
+                    {{"event", "listening"},
+                     {"address", addr->to_string()},
+                     {"port", p->port}});
     return std::unique_ptr<server>{new server(std::move(p))};
   } catch (const std::exception& e) { // thread creation, allocation
     return make_error(errc::bind_failed,
@@ -237,7 +232,8 @@ void server::stop() {
     t.join();
   }
   impl_->threads.clear();
-  log_event(spdlog::level::info, {{"event", "stopped"}, {"port", impl_->port}});
+  diag::log_event(spdlog::level::info, "http",
+                  {{"event", "stopped"}, {"port", impl_->port}});
 }
 
 } // namespace ds::http

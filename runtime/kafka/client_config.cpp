@@ -2,8 +2,8 @@
 
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
+#include "diag/log.hpp"
 #include "runtime/kafka/errc.hpp"
 
 namespace ds::kafka {
@@ -34,12 +34,10 @@ void log_line(const rd_kafka_t* rk, int level, const char* facility,
              : level == 4 ? spdlog::level::warn
              : level <= 6 ? spdlog::level::info
                           : spdlog::level::debug;
-  nlohmann::json line{{"component", "librdkafka"},
-                      {"client", rk != nullptr ? rd_kafka_name(rk) : ""},
-                      {"facility", facility},
-                      {"msg", message}};
-  spdlog::log(
-    lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  diag::log_event(lvl, "librdkafka",
+                  {{"client", rk != nullptr ? rd_kafka_name(rk) : ""},
+                   {"facility", facility},
+                   {"msg", message}});
 }
 
 } // namespace

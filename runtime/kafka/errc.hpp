@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::kafka {
 
@@ -36,46 +34,27 @@ enum class errc : uint8_t {
   mock_failed,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::invalid_config:
-      return "invalid_config";
-    case errc::client_create_failed:
-      return "client_create_failed";
-    case errc::queue_full:
-      return "queue_full";
-    case errc::produce_failed:
-      return "produce_failed";
-    case errc::delivery_failed:
-      return "delivery_failed";
-    case errc::timed_out:
-      return "timed_out";
-    case errc::metadata_failed:
-      return "metadata_failed";
-    case errc::topic_create_failed:
-      return "topic_create_failed";
-    case errc::consume_failed:
-      return "consume_failed";
-    case errc::mock_failed:
-      return "mock_failed";
-  }
-  return "unknown";
-}
+} // namespace ds::kafka
 
-constexpr caf::atom_value error_category = caf::atom("ds_kafka");
+template<>
+struct ds::diag::errc_traits<ds::kafka::errc> {
+  static constexpr std::string_view name = "kafka";
+  static constexpr caf::atom_value category = caf::atom("ds_kafka");
+  static constexpr std::array<std::string_view, 11> labels{
+    "none",           "invalid_config",  "client_create_failed",
+    "queue_full",     "produce_failed",  "delivery_failed",
+    "timed_out",      "metadata_failed", "topic_create_failed",
+    "consume_failed", "mock_failed"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::kafka {
 
+using diag::make_error;
+using diag::to_string;
+
+/// The kafka error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
 
 } // namespace ds::kafka

@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::metrics {
 
@@ -17,28 +15,24 @@ enum class errc : uint8_t {
   proc_unreadable,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::proc_unreadable:
-      return "proc_unreadable";
-  }
-  return "unknown";
-}
+} // namespace ds::metrics
 
-constexpr caf::atom_value error_category = caf::atom("ds_metric");
+template<>
+struct ds::diag::errc_traits<ds::metrics::errc> {
+  static constexpr std::string_view name = "metrics";
+  static constexpr caf::atom_value category = caf::atom("ds_metric");
+  static constexpr std::array<std::string_view, 2> labels{"none",
+                                                          "proc_unreadable"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::metrics {
 
+using diag::make_error;
+using diag::to_string;
+
+/// The metrics error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
 
 } // namespace ds::metrics

@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::spool {
 
@@ -35,44 +33,28 @@ enum class errc : uint8_t {
   record_too_large,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::full:
-      return "full";
-    case errc::disk_full:
-      return "disk_full";
-    case errc::fsync_failed:
-      return "fsync_failed";
-    case errc::io_error:
-      return "io_error";
-    case errc::uring_failed:
-      return "uring_failed";
-    case errc::locked:
-      return "locked";
-    case errc::read_only:
-      return "read_only";
-    case errc::invalid_config:
-      return "invalid_config";
-    case errc::record_too_large:
-      return "record_too_large";
-  }
-  return "unknown";
-}
+} // namespace ds::spool
 
-constexpr caf::atom_value error_category = caf::atom("ds_spool");
+template<>
+struct ds::diag::errc_traits<ds::spool::errc> {
+  static constexpr std::string_view name = "spool";
+  static constexpr caf::atom_value category = caf::atom("ds_spool");
+  static constexpr std::array<std::string_view, 10> labels{
+    "none",           "full",
+    "disk_full",      "fsync_failed",
+    "io_error",       "uring_failed",
+    "locked",         "read_only",
+    "invalid_config", "record_too_large"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::spool {
 
+using diag::make_error;
+using diag::to_string;
+
+/// The spool error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
 
 } // namespace ds::spool

@@ -21,6 +21,7 @@
 #include "config/errc.hpp"
 #include "config/loader.hpp"
 #include "config/schema.hpp"
+#include "diag/errc.hpp"
 
 using namespace ds::config;
 using Catch::Matchers::Contains;
@@ -87,7 +88,7 @@ load_request with_flags(std::vector<flag_override> flags) {
 loaded_config load_ok(const load_request& req) {
   auto result = load_with_sources(req);
   if (!result) {
-    FAIL("load failed: " << describe(result.error()));
+    FAIL("load failed: " << ds::diag::describe(result.error()));
   }
   return std::move(*result);
 }
@@ -98,9 +99,9 @@ std::string load_error(const load_request& req, errc want) {
   if (result) {
     FAIL("load succeeded, expected " << to_string(want));
   }
-  INFO(describe(result.error()));
+  INFO(ds::diag::describe(result.error()));
   CHECK(to_errc(result.error()) == want);
-  return describe(result.error());
+  return ds::diag::error_detail(result.error());
 }
 
 setting_value get(const daemon_config& cfg, std::string_view key) {
@@ -512,7 +513,7 @@ TEST_CASE("range edges in the file: validators and port") {
   CHECK(try_file("[http]\nport = 65535\n"));
   auto err = try_file("[http]\nport = 65536\n");
   REQUIRE_FALSE(err);
-  CHECK_THAT(describe(err.error()),
+  CHECK_THAT(ds::diag::describe(err.error()),
              Contains("edges.toml:2:8: http.port = 65536: out of range; "
                       "allowed: an integer from 0 to 65535"));
   CHECK(to_errc(try_file("[http]\nport = -1\n").error()) == errc::out_of_range);
@@ -991,7 +992,8 @@ TEST_CASE("the loader class applies layers in call order and keeps every "
   CHECK(to_errc(err) == errc::invalid_value);
   auto result = builder.finish();
   REQUIRE_FALSE(result);
-  CHECK_THAT(describe(result.error()), Contains("flag --port: http.port"));
+  CHECK_THAT(ds::diag::describe(result.error()),
+             Contains("flag --port: http.port"));
   loader clean;
   CHECK_FALSE(clean.apply_toml("[http]\nport = 4000\n", "inline.toml"));
   CHECK_FALSE(clean.apply_override("http.port", "4001", flag_source()));

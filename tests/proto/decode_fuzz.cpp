@@ -22,6 +22,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/stubs/logging.h>
 
+#include "diag/errc.hpp"
 #include "proto/codec.hpp"
 
 namespace {
@@ -32,7 +33,7 @@ constexpr std::size_t cap = std::size_t{1} << 20;
 
 [[noreturn]] void fail(const char* what, const caf::error& err = {}) {
   std::fprintf(stderr, "decode_fuzz: %s %s\n", what,
-               err ? describe(err).c_str() : "");
+               err ? ds::diag::describe(err).c_str() : "");
   std::abort();
 }
 

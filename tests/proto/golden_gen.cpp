@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "diag/errc.hpp"
 #include "proto/codec.hpp"
 #include "tests/proto/golden_messages.hpp"
 
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
     auto bytes = ds::proto::encode(msg);
     if (!bytes) {
       std::fprintf(stderr, "%s: %s\n", gv.file,
-                   ds::proto::describe(bytes.error()).c_str());
+                   ds::diag::describe(bytes.error()).c_str());
       return 1;
     }
     auto path = dir + "/" + gv.file;

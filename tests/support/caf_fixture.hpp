@@ -6,6 +6,8 @@
 #include <caf/scoped_actor.hpp>
 #include <prometheus/registry.h>
 
+#include "diag/errc.hpp"
+
 namespace ds::test {
 
 /// A CAF actor system on the deterministic test coordinator: no worker
@@ -17,6 +19,8 @@ struct caf_fixture {
     cfg.set("scheduler.policy", caf::atom("testing"));
     cfg.set("logger.file-verbosity", caf::atom("quiet"));
     cfg.set("logger.console-verbosity", caf::atom("quiet"));
+    // So a failing test prints "actors: duplicate_child: ...", not a code.
+    diag::register_error_categories(cfg);
     return cfg;
   }
 

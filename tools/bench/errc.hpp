@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::bench {
 
@@ -30,38 +28,25 @@ enum class errc : uint8_t {
   interrupted,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::invalid_scenario:
-      return "invalid_scenario";
-    case errc::setup_failed:
-      return "setup_failed";
-    case errc::child_failed:
-      return "child_failed";
-    case errc::timed_out:
-      return "timed_out";
-    case errc::io_failed:
-      return "io_failed";
-    case errc::interrupted:
-      return "interrupted";
-  }
-  return "unknown";
-}
+} // namespace ds::bench
 
-constexpr caf::atom_value error_category = caf::atom("ds_bench");
+template<>
+struct ds::diag::errc_traits<ds::bench::errc> {
+  static constexpr std::string_view name = "bench";
+  static constexpr caf::atom_value category = caf::atom("ds_bench");
+  static constexpr std::array<std::string_view, 7> labels{
+    "none",      "invalid_scenario", "setup_failed", "child_failed",
+    "timed_out", "io_failed",        "interrupted"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::bench {
 
+using diag::make_error;
+using diag::to_string;
+
+/// The bench error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
 
 } // namespace ds::bench

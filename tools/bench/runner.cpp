@@ -16,14 +16,14 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
+#include "runtime/kafka/admin.hpp"
+#include "runtime/kafka/mock_cluster.hpp"
 #include "tools/bench/child_process.hpp"
 #include "tools/bench/errc.hpp"
 #include "tools/bench/metrics_scrape.hpp"
 #include "tools/bench/raw_floor.hpp"
 #include "tools/bench/window.hpp"
-#include "runtime/kafka/admin.hpp"
-#include "runtime/kafka/mock_cluster.hpp"
 #include "tools/workload/corruption.hpp"
 #include "tools/workload/mix.hpp"
 #include "tools/workload/sender.hpp"
@@ -110,7 +110,7 @@ make_workload(const scenario_workload& w) {
     auto m = workload::parse_mix(w.mix);
     if (!m) {
       return make_error(errc::invalid_scenario,
-                        "workload.mix: " + proto::error_detail(m.error()));
+                        "workload.mix: " + diag::error_detail(m.error()));
     }
     cfg.kinds = *m;
   }
@@ -131,7 +131,7 @@ make_workload(const scenario_workload& w) {
     if (!n) {
       return make_error(errc::invalid_scenario,
                         std::string{key} + ": " +
-                          proto::error_detail(n.error()));
+                          diag::error_detail(n.error()));
     }
     out = *n;
   }
@@ -139,14 +139,14 @@ make_workload(const scenario_workload& w) {
   if (!corrupt) {
     return make_error(errc::invalid_scenario,
                       "workload.corrupt: " +
-                        proto::error_detail(corrupt.error()));
+                        diag::error_detail(corrupt.error()));
   }
   cfg.corrupt = *corrupt;
   // Above the daemon's 10 MiB decode cap, small enough to build quickly.
   cfg.bomb_size = uint64_t{16} << 20;
   if (auto err = workload::validate(cfg)) {
     return make_error(errc::invalid_scenario,
-                      "workload: " + proto::error_detail(err));
+                      "workload: " + diag::error_detail(err));
   }
   return cfg;
 }
@@ -245,7 +245,7 @@ private:
     auto mock = kafka::mock_cluster::make(1);
     if (!mock) {
       return make_error(errc::setup_failed,
-                        "embedded broker: " + proto::describe(mock.error()));
+                        "embedded broker: " + diag::describe(mock.error()));
     }
     brokers_ = (*mock)->bootstrap();
     mock_ = std::move(*mock);
@@ -265,7 +265,7 @@ private:
       }
       if (err) {
         return make_error(errc::setup_failed, "cannot create topic " + t +
-                                                ": " + proto::describe(err));
+                                                ": " + diag::describe(err));
       }
     }
     return {};
@@ -316,7 +316,7 @@ private:
     auto snd = workload::sender::make(wcfg, pcfg, registry);
     if (!snd) {
       return make_error(errc::setup_failed,
-                        "producer: " + proto::describe(snd.error()));
+                        "producer: " + diag::describe(snd.error()));
     }
     auto res = (*snd)->run(rate, stop);
     if (res.interrupted) {
@@ -327,7 +327,7 @@ private:
         errc::setup_failed,
         "producing: " +
           (res.failure
-             ? res.failure_what + ": " + proto::describe(res.failure)
+             ? res.failure_what + ": " + diag::describe(res.failure)
              : "acknowledged " + std::to_string(res.acked) + " of " +
                  std::to_string(res.sent) + " (" + res.first_failure + ")"));
     }
@@ -395,7 +395,7 @@ private:
     auto marks = kafka::watermarks(client, topic, admin_timeout);
     if (!marks) {
       return make_error(errc::setup_failed,
-                        "watermarks: " + proto::describe(marks.error()));
+                        "watermarks: " + diag::describe(marks.error()));
     }
     int64_t held = 0;
     for (const auto& pw : *marks) {
@@ -949,7 +949,7 @@ private:
       auto stop = [this] { return live_abort_.load() || stopping(); };
       auto p = produce(wcfg, topic, rate, stop);
       if (!p) {
-        produced = {{"error", proto::describe(p.error())}};
+        produced = {{"error", diag::describe(p.error())}};
         return 0;
       }
       produced = *p;
@@ -1059,7 +1059,7 @@ private:
     if (!spec) {
       return make_error(errc::invalid_scenario,
                         "bad_records.corrupt: " +
-                          proto::error_detail(spec.error()));
+                          diag::error_detail(spec.error()));
     }
     bad_cfg.corrupt = *spec;
     if (bad_cfg.corrupt_total() == 0) {

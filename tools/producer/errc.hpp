@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::producer {
 
@@ -22,34 +20,25 @@ enum class errc : uint8_t {
   no_message_variant,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::invalid_tenant_id:
-      return "invalid_tenant_id";
-    case errc::empty_thread_id:
-      return "empty_thread_id";
-    case errc::rate_limited:
-      return "rate_limited";
-    case errc::no_message_variant:
-      return "no_message_variant";
-  }
-  return "unknown";
-}
+} // namespace ds::producer
 
-constexpr caf::atom_value error_category = caf::atom("ds_prod");
+template<>
+struct ds::diag::errc_traits<ds::producer::errc> {
+  static constexpr std::string_view name = "producer";
+  static constexpr caf::atom_value category = caf::atom("ds_prod");
+  static constexpr std::array<std::string_view, 5> labels{
+    "none", "invalid_tenant_id", "empty_thread_id", "rate_limited",
+    "no_message_variant"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::producer {
 
+using diag::make_error;
+using diag::to_string;
+
+/// The producer error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
 
 } // namespace ds::producer

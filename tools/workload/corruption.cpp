@@ -5,6 +5,7 @@
 
 #include <zstd.h>
 
+#include "diag/errc.hpp"
 #include "proto/headers.hpp"
 #include "tools/producer/stamper.hpp"
 #include "tools/workload/errc.hpp"
@@ -176,7 +177,7 @@ caf::expected<corruption_counts> parse_corruption_spec(std::string_view spec,
     if (!amount) {
       return make_error(errc::invalid_corruption_spec,
                         "count of '" + std::string{name} +
-                          "': " + proto::error_detail(amount.error()));
+                          "': " + diag::error_detail(amount.error()));
     }
     if (name == "all") {
       if (seen != std::array<bool, corruption_kind_count>{}) {

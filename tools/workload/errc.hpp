@@ -1,12 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include <caf/atom.hpp>
-#include <caf/error.hpp>
-#include <caf/make_message.hpp>
+#include "diag/errc.hpp"
 
 namespace ds::workload {
 
@@ -33,40 +31,31 @@ enum class errc : uint8_t {
   io_failed,
 };
 
-constexpr std::string_view to_string(errc x) noexcept {
-  switch (x) {
-    case errc::none:
-      return "none";
-    case errc::invalid_mix:
-      return "invalid_mix";
-    case errc::invalid_amount:
-      return "invalid_amount";
-    case errc::invalid_corruption_spec:
-      return "invalid_corruption_spec";
-    case errc::invalid_config:
-      return "invalid_config";
-    case errc::cannot_place_faults:
-      return "cannot_place_faults";
-    case errc::compression_failed:
-      return "compression_failed";
-    case errc::io_failed:
-      return "io_failed";
-  }
-  return "unknown";
-}
+} // namespace ds::workload
 
-constexpr caf::atom_value error_category = caf::atom("ds_wload");
+template<>
+struct ds::diag::errc_traits<ds::workload::errc> {
+  static constexpr std::string_view name = "workload";
+  static constexpr caf::atom_value category = caf::atom("ds_wload");
+  static constexpr std::array<std::string_view, 8> labels{
+    "none",
+    "invalid_mix",
+    "invalid_amount",
+    "invalid_corruption_spec",
+    "invalid_config",
+    "cannot_place_faults",
+    "compression_failed",
+    "io_failed"};
+};
 
-inline caf::error make_error(errc x, std::string detail) {
-  return caf::error{static_cast<uint8_t>(x), error_category,
-                    caf::make_message(std::move(detail))};
-}
+namespace ds::workload {
 
+using diag::make_error;
+using diag::to_string;
+
+/// The workload error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
-  if (!err || err.category() != error_category) {
-    return errc::none;
-  }
-  return static_cast<errc>(err.code());
+  return diag::to_errc<errc>(err);
 }
 
 } // namespace ds::workload

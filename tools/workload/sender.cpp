@@ -4,7 +4,7 @@
 #include <chrono>
 #include <thread>
 
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
 #include "tools/workload/pacer.hpp"
 #include "tools/workload/schedule.hpp"
 
@@ -26,7 +26,7 @@ sender::make(workload_config cfg, producer::producer_config pcfg,
     std::move(pcfg), registry, [t](const kafka::delivery_report& rep) {
       if (rep.error) {
         if (t->failed++ == 0) {
-          t->first_failure = proto::describe(rep.error);
+          t->first_failure = diag::describe(rep.error);
         }
         return;
       }

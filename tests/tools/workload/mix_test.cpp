@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
 #include "tools/workload/errc.hpp"
 #include "tools/workload/mix.hpp"
 
@@ -9,7 +9,7 @@ using namespace ds::workload;
 namespace {
 
 std::string why(const caf::error& err) {
-  return ds::proto::error_detail(err);
+  return ds::diag::error_detail(err);
 }
 
 } // namespace
