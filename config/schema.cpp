@@ -110,6 +110,10 @@ const string_rule sasl_mechanism{
   },
 };
 
+// What the reserved [replay] keys wait for (setting::reserved).
+constexpr std::string_view client_sessions =
+  "the client-session work (issue 22: WebSocket fan-out with resume)";
+
 constexpr int64_t kib = int64_t{1} << 10;
 constexpr int64_t mib = int64_t{1} << 20;
 constexpr int64_t gib = int64_t{1} << 30;
@@ -666,6 +670,9 @@ std::vector<setting> make_table() {
     },
 
     // [replay]
+    //
+    // Kept for the client sessions of issue 22 (WebSocket fan-out with
+    // resume), which will read them; until then the loader rejects them.
     {
       DS_KEY(replay, timeout_secs),
       .kind = value_kind::integer,
@@ -673,6 +680,7 @@ std::vector<setting> make_table() {
       .min = 1,
       .max = 3'600,
       .legacy_env = {"REPLAY_TIMEOUT_SECS"},
+      .reserved = client_sessions,
       .description = "Longest a client's resume replay may run before it "
                      "gets REPLAY_TIMEOUT.",
     },
@@ -683,6 +691,7 @@ std::vector<setting> make_table() {
       .min = 1,
       .max = 10'000'000,
       .legacy_env = {"REPLAY_MAX_TOTAL"},
+      .reserved = client_sessions,
       .description = "Records replayed per resume before replay_complete "
                      "reports capped:true.",
     },
@@ -693,6 +702,7 @@ std::vector<setting> make_table() {
       .min = 1,
       .max = 10'000'000,
       .legacy_env = {"SLOW_CLIENT_DISCONNECT_THRESHOLD"},
+      .reserved = client_sessions,
       .description = "Lag in messages within slow_client_window_secs at "
                      "which a client is disconnected.",
     },
@@ -703,6 +713,7 @@ std::vector<setting> make_table() {
       .min = 1,
       .max = 3'600,
       .legacy_env = {"SLOW_CLIENT_LAG_WINDOW_SECS"},
+      .reserved = client_sessions,
       .description = "Window over which a client's lag is measured.",
     },
 

@@ -325,12 +325,6 @@ TEST_CASE("every contract section 7 variable sets its key") {
     {"WEBSOCKET_SEND_TIMEOUT_SECS", "http.send_timeout_secs", "9", int64_t{9}},
     {"WEBSOCKET_MAX_CONNECTIONS_PER_IP", "http.max_connections_per_ip", "20",
      int64_t{20}},
-    {"SLOW_CLIENT_DISCONNECT_THRESHOLD", "replay.slow_client_threshold", "500",
-     int64_t{500}},
-    {"SLOW_CLIENT_LAG_WINDOW_SECS", "replay.slow_client_window_secs", "30",
-     int64_t{30}},
-    {"REPLAY_TIMEOUT_SECS", "replay.timeout_secs", "45", int64_t{45}},
-    {"REPLAY_MAX_TOTAL", "replay.max_total", "20000", int64_t{20000}},
     {"KAFKA_LAG_CHECK_INTERVAL_SECS", "kafka.lag_check_interval_secs", "15",
      int64_t{15}},
   };
@@ -340,8 +334,11 @@ TEST_CASE("every contract section 7 variable sets its key") {
     CHECK(get(cfg.config, r.key) == r.want);
     CHECK(cfg.source_of(r.key) == env_source(r.var));
   }
-  // ... and the table honours no other legacy names.
-  std::set<std::string> listed;
+  // ... and the table honours no other legacy names. These four name
+  // reserved keys: known, but rejected (schema_usage_test.cpp).
+  std::set<std::string> listed{"SLOW_CLIENT_DISCONNECT_THRESHOLD",
+                               "SLOW_CLIENT_LAG_WINDOW_SECS",
+                               "REPLAY_TIMEOUT_SECS", "REPLAY_MAX_TOTAL"};
   for (const auto& r : rows) {
     listed.insert(r.var);
   }
@@ -468,7 +465,9 @@ TEST_CASE("every integer and size key accepts its limits and rejects one "
   };
   size_t tested = 0;
   for (const auto& s : settings()) {
-    if (s.kind != value_kind::integer && s.kind != value_kind::size) {
+    // Reserved keys are rejected at any value (schema_usage_test.cpp).
+    if ((s.kind != value_kind::integer && s.kind != value_kind::size) ||
+        !s.reserved.empty()) {
       continue;
     }
     ++tested;
@@ -741,7 +740,7 @@ colour = true
 )"};
   auto req = with_file(file);
   req.env = environment::from_map({{"WEBSOCKET_PORT", "http"}});
-  req.flags = {{"replay.max_total", "0"}};
+  req.flags = {{"dlq.max_inflight", "0"}};
   auto err = load_error(req, errc::out_of_range);
   INFO(err);
   REQUIRE(count_lines(err) == 6);
@@ -862,9 +861,13 @@ TEST_CASE("print --effective names the source of every value") {
     if (s.kind != value_kind::string_map) {
       INFO(s.key);
       auto name = std::string{s.key.substr(s.key.find('.') + 1)};
-      CHECK(out.find("\n" + name + " ") != std::string::npos);
+      // A reserved key is shown commented out: setting it is an error.
+      auto start = s.reserved.empty() ? "\n" : "\n# ";
+      CHECK(out.find(start + name + " ") != std::string::npos);
     }
   }
+  CHECK_THAT(line_of("# max_total = "),
+             Contains("# reserved: not used yet; setting it is an error"));
 }
 
 TEST_CASE("print --effective parses back to the same configuration") {
@@ -889,7 +892,7 @@ spool_dir = "/var/spool/dash stream"
 spool_budget_bytes = "3GiB"
 )"};
   auto req = with_file(file);
-  req.env = environment::from_map({{"REPLAY_MAX_TOTAL", "123"}});
+  req.env = environment::from_map({{"MAX_CONCURRENT_DLQ_SENDS", "123"}});
   req.flags = {{"log.format", "text"}, {"http.port", "0"}};
   auto first = load_ok(req);
   temp_file printed{"roundtrip_out.toml", print_effective(first)};
@@ -924,7 +927,13 @@ TEST_CASE("the example file is generated from the table and loads to the "
   auto cfg = load_ok(req);
   CHECK(cfg.config == daemon_config{});
   for (const auto& s : settings()) {
-    if (s.kind != value_kind::string_map) {
+    auto name = std::string{s.key.substr(s.key.find('.') + 1)};
+    if (!s.reserved.empty()) {
+      // Shown, but commented out: setting it is an error.
+      INFO(s.key << " should be commented out in the example");
+      CHECK_THAT(text, Contains("\n# " + name + " = "));
+      CHECK(cfg.source_of(s.key).kind == source_kind::default_value);
+    } else if (s.kind != value_kind::string_map) {
       INFO(s.key << " is missing from the example");
       CHECK(cfg.source_of(s.key).kind == source_kind::file);
     }
