@@ -2,21 +2,17 @@
 
 #include <deque>
 #include <map>
+#include <thread>
 
-#include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "diag/log.hpp"
+
 namespace ds::actors {
 
 namespace {
-
-void log_event(spdlog::level::level_enum lvl, nlohmann::json line) {
-  line["component"] = "consumer";
-  spdlog::log(
-    lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
 
 /// What one held record costs besides its bytes: the deque slot, the
 /// librdkafka message struct it keeps alive, the shared_ptr control block.
@@ -31,7 +27,7 @@ std::string reader_name(int32_t p) {
 }
 
 struct partition_entry {
-  caf::actor reader;
+  partition_reader_actor reader;
   /// Dispatched and not yet covered by the commit offset, in offset order:
   /// what a restarted reader gets again, and the in-flight budget's count.
   std::deque<source_record> unfinished;
@@ -59,7 +55,7 @@ public:
       if (!running_) {
         break;
       }
-      if (window_full()) {
+      if (window_full() || breaker_open()) {
         continue;
       }
       auto timeout =
@@ -74,13 +70,52 @@ public:
     // Leaving: the source revokes everything through the callback, which
     // drains the readers and stores their final offsets; then commit.
     if (auto err = deps_->source->close(revoke)) {
-      log_event(spdlog::level::err, {{"event", "close_failed"},
-                                     {"error", self_->system().render(err)}});
+      diag::log_event(
+        spdlog::level::err, "consumer",
+        {{"event", "close_failed"}, {"error", self_->system().render(err)}});
     }
-    log_event(spdlog::level::info, {{"event", "stopped"}});
+    diag::log_event(spdlog::level::info, "consumer", {{"event", "stopped"}});
   }
 
 private:
+  // True while the circuit breaker is open: no poll until its hold-down
+  // ends (then half_open lets polls through as probes).
+  bool breaker_open() {
+    const bool open =
+      deps_->gate && deps_->gate->breaker() == breaker_state::open;
+    if (open != gated_) {
+      gated_ = open;
+      diag::log_event(open ? spdlog::level::warn : spdlog::level::info,
+                      "consumer",
+                      {{"event", open ? "polling_paused" : "polling_resumed"},
+                       {"reason", "circuit breaker"}});
+    }
+    if (open) {
+      std::this_thread::sleep_for(
+        std::min(cfg_.poll_timeout, std::chrono::milliseconds(100)));
+    }
+    return open;
+  }
+
+  // Every poll with infrastructure errors reaches the health actor; others
+  // only with news or every health_report_interval.
+  void report_health(const record_source::poll_result& res) {
+    if (!deps_->health) {
+      return;
+    }
+    poll_outcome x{static_cast<uint32_t>(res.infra_errors.size()),
+                   res.broker_reachable, static_cast<uint32_t>(parts_.size())};
+    auto now = std::chrono::steady_clock::now();
+    bool news = x.infra_errors > 0 || last_report_.infra_errors > 0 ||
+                x.broker_reachable != last_report_.broker_reachable ||
+                x.assigned_partitions != last_report_.assigned_partitions;
+    if (news || now >= next_report_) {
+      caf::anon_send(deps_->health, x);
+      last_report_ = x;
+      next_report_ = now + cfg_.health_report_interval;
+    }
+  }
+
   // True while the dispatch window is full and no poll is due: waits
   // (briefly) for a reader's progress instead. Other messages stay queued
   // for serve_mailbox.
@@ -116,7 +151,7 @@ private:
           on_progress(x);
           more = true;
         },
-        [&](reader_up_atom, int32_t p, const caf::actor& h) {
+        [&](reader_up_atom, int32_t p, const partition_reader_actor& h) {
           on_reader_up(p, h);
           more = true;
         },
@@ -129,9 +164,9 @@ private:
         // leave the group cleanly, like a stop request.
         [&](caf::exit_msg& x) {
           running_ = false;
-          log_event(spdlog::level::info,
-                    {{"event", "exit_requested"},
-                     {"reason", self_->system().render(x.reason)}});
+          diag::log_event(spdlog::level::info, "consumer",
+                          {{"event", "exit_requested"},
+                           {"reason", self_->system().render(x.reason)}});
         },
         caf::after(std::chrono::seconds(0)) >> [] {});
     }
@@ -151,9 +186,6 @@ private:
 
   void on_poll(record_source::poll_result& res) {
     auto& probe = *deps_->probe;
-    if (deps_->on_poll) {
-      deps_->on_poll(res);
-    }
     if (!res.infra_errors.empty()) {
       stats_.infra_errors += res.infra_errors.size();
       probe.infra_errors.Increment(
@@ -162,6 +194,7 @@ private:
     for (auto p : res.assigned) {
       on_assigned(p);
     }
+    report_health(res);
     if (res.records.empty()) {
       return;
     }
@@ -199,13 +232,14 @@ private:
     }
   }
 
-  void dispatch(int32_t p, partition_entry& e,
-                std::vector<source_record> recs) {
+  void dispatch(int32_t p, partition_entry& e, std::vector<source_record> recs,
+                bool redelivered = false) {
     if (!e.reader || recs.empty()) {
       return; // restarting: the new instance gets e.unfinished
     }
     auto batch = record_batch{
-      p, std::make_shared<const std::vector<source_record>>(std::move(recs))};
+      p, std::make_shared<const std::vector<source_record>>(std::move(recs)),
+      redelivered};
     self_->send(e.reader, std::move(batch));
   }
 
@@ -218,44 +252,47 @@ private:
       deps_->source->current_watermarks(p, cfg_.watermark_timeout);
     (void)low;
     if (high < 0) {
-      log_event(spdlog::level::warn,
-                {{"event", "watermark_unknown"},
-                 {"partition", p},
-                 {"detail", "no high watermark within "
-                            "kafka.watermark_timeout_ms: every record of "
-                            "this assignment counts as live"}});
+      diag::log_event(spdlog::level::warn, "consumer",
+                      {{"event", "watermark_unknown"},
+                       {"partition", p},
+                       {"detail", "no high watermark within "
+                                  "kafka.watermark_timeout_ms: every record of "
+                                  "this assignment counts as live"}});
     }
     auto& e = parts_[p];
-    auto self_handle = caf::actor_cast<caf::actor>(self_);
+    consumer_handle self_handle{self_};
     auto deps = deps_;
     auto live_from = high < 0 ? 0 : high; // session-start high watermark
-    child_spec spec{reader_name(p), "partition_reader",
-                    [deps, p, self_handle, live_from](caf::actor_system& sys) {
-                      auto rc = deps->reader_config(p);
-                      rc.partition = p;
-                      rc.live_from_offset = live_from;
-                      rc.progress_to = self_handle;
-                      return caf::actor_cast<caf::actor>(sys.spawn(
-                        partition_reader, std::move(rc), deps->reader_probe));
-                    },
-                    restart_policy::permanent,
-                    [self_handle, p](const caf::actor& h) {
-                      caf::anon_send(self_handle, reader_up_atom::value, p, h);
-                    }};
+    auto spec = typed_child<partition_reader_actor>(
+      reader_name(p), "partition_reader",
+      [deps, p, self_handle, live_from](caf::actor_system& sys) {
+        auto rc = deps->reader_config(p);
+        rc.partition = p;
+        rc.live_from_offset = live_from;
+        rc.progress_to = self_handle;
+        return sys.spawn(partition_reader, std::move(rc), deps->reader_probe);
+      },
+      restart_policy::permanent,
+      [self_handle, p](const partition_reader_actor& h) {
+        caf::anon_send(self_handle, reader_up_atom::value, p, h);
+      });
     self_->request(deps_->readers, caf::infinite, add_atom::value, spec)
-      .receive([&](caf::actor& h) { e.reader = h; },
-               [&](caf::error& err) {
-                 log_event(spdlog::level::err,
-                           {{"event", "reader_start_failed"},
-                            {"partition", p},
-                            {"error", self_->system().render(err)}});
-               });
+      .receive(
+        [&](caf::actor& h) {
+          e.reader = typed_handle<partition_reader_actor>(h);
+        },
+        [&](caf::error& err) {
+          diag::log_event(spdlog::level::err, "consumer",
+                          {{"event", "reader_start_failed"},
+                           {"partition", p},
+                           {"error", self_->system().render(err)}});
+        });
     deps_->probe->add_partition(p);
     deps_->probe->assigned.Set(static_cast<double>(parts_.size()));
-    log_event(spdlog::level::info,
-              {{"event", "partition_assigned"},
-               {"partition", p},
-               {"live_from_offset", std::to_string(live_from)}});
+    diag::log_event(spdlog::level::info, "consumer",
+                    {{"event", "partition_assigned"},
+                     {"partition", p},
+                     {"live_from_offset", std::to_string(live_from)}});
   }
 
   void on_revoke(std::span<const int32_t> ps, bool lost) {
@@ -268,8 +305,8 @@ private:
       auto& e = it->second;
       if (e.reader) {
         self_
-          ->request(caf::actor_cast<partition_reader_actor>(e.reader),
-                    caf::infinite, drain_atom::value, cfg_.drain_timeout)
+          ->request(e.reader, caf::infinite, drain_atom::value,
+                    cfg_.drain_timeout)
           .receive(
             [&](int64_t commit) {
               if (commit > e.commit) {
@@ -285,12 +322,12 @@ private:
         ->request(deps_->readers, caf::infinite, remove_atom::value,
                   reader_name(p))
         .receive([](bool) {}, [](caf::error&) {});
-      log_event(spdlog::level::info,
-                {{"event", "partition_revoked"},
-                 {"partition", p},
-                 {"lost", lost},
-                 {"commit_offset", std::to_string(e.commit)},
-                 {"unfinished", e.unfinished.size()}});
+      diag::log_event(spdlog::level::info, "consumer",
+                      {{"event", "partition_revoked"},
+                       {"partition", p},
+                       {"lost", lost},
+                       {"commit_offset", std::to_string(e.commit)},
+                       {"unfinished", e.unfinished.size()}});
       deps_->probe->remove_partition(p);
       held_bytes_ -= e.unfinished_bytes;
       dlq_bytes_ -= e.dlq_bytes;
@@ -345,7 +382,7 @@ private:
     }
   }
 
-  void on_reader_up(int32_t p, const caf::actor& h) {
+  void on_reader_up(int32_t p, const partition_reader_actor& h) {
     auto it = parts_.find(p);
     if (it == parts_.end() || it->second.reader == h) {
       return; // the first start (already known) or a revoked partition
@@ -353,11 +390,12 @@ private:
     auto& e = it->second;
     e.reader = h;
     stats_.redelivered += e.unfinished.size();
-    log_event(spdlog::level::warn, {{"event", "reader_restarted"},
-                                    {"partition", p},
-                                    {"redelivered", e.unfinished.size()}});
+    diag::log_event(spdlog::level::warn, "consumer",
+                    {{"event", "reader_restarted"},
+                     {"partition", p},
+                     {"redelivered", e.unfinished.size()}});
     std::vector<source_record> again(e.unfinished.begin(), e.unfinished.end());
-    dispatch(p, e, std::move(again));
+    dispatch(p, e, std::move(again), true);
   }
 
   void update_lag() {
@@ -402,6 +440,9 @@ private:
   bool running_ = true;
   /// When a poll is due although the dispatch window is full.
   std::chrono::steady_clock::time_point next_window_poll_{};
+  bool gated_ = false;
+  poll_outcome last_report_;
+  std::chrono::steady_clock::time_point next_report_{};
 };
 
 } // namespace

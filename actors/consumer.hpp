@@ -8,6 +8,7 @@
 #include <caf/blocking_actor.hpp>
 
 #include "actors/consumer_probe.hpp"
+#include "actors/health.hpp"
 #include "actors/partition_reader.hpp"
 #include "actors/record_source.hpp"
 #include "actors/supervisor.hpp"
@@ -44,6 +45,10 @@ struct consumer_config {
   /// How long an assignment waits for the partition's high watermark, the
   /// session start that separates backlog from live records.
   std::chrono::milliseconds watermark_timeout{5000};
+  /// A poll without infrastructure errors or news reaches the health actor
+  /// at most this often (a busy consumer polls thousands of times a
+  /// second).
+  std::chrono::milliseconds health_report_interval{100};
 };
 
 /// Everything the consumer is wired to, built by the composition root.
@@ -57,18 +62,18 @@ struct consumer_deps {
   std::function<partition_reader_config(int32_t partition)> reader_config;
   std::shared_ptr<partition_reader_probe> reader_probe;
   std::shared_ptr<consumer_probe> probe;
-  /// Sees every poll's outcome on the consumer thread (breaker, health).
-  std::function<void(const record_source::poll_result&)> on_poll;
+  /// Where poll outcomes go (null: nowhere).
+  health_actor health;
+  /// The circuit breaker's gate: while it reads open, the consumer does not
+  /// poll; the breaker's hold-down ends in half_open, whose polls are the
+  /// probes (null: never gated).
+  std::shared_ptr<const health_board> gate;
 };
 
-/// The consumer-group member. A blocking actor on its own thread, because
-/// librdkafka's poll (and the rebalance callback that must drain revoked
-/// partitions before returning) blocks; CAF 0.17 has no typed blocking
-/// actors, so its handle is untyped. Messages it understands:
-///   (progress_atom, partition_progress)  from partition readers
-///   (reader_up_atom, int32_t, caf::actor) from the readers' supervisor
-///   (stats_atom) -> consumer_stats
-///   (stop_atom): leave the group (drain, commit) and exit
+/// The consumer-group member (handle: consumer_handle, actors/fwd.hpp). A
+/// blocking actor on its own thread, because librdkafka's poll (and the
+/// rebalance callback that must drain revoked partitions before returning)
+/// blocks.
 void consumer(caf::blocking_actor* self, consumer_config cfg,
               std::shared_ptr<consumer_deps> deps);
 

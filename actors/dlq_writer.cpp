@@ -11,7 +11,7 @@ namespace ds::actors {
 
 namespace {
 
-using self_ptr = dlq_actor::stateful_pointer<dlq_writer_state>;
+using self_ptr = dlq_impl::stateful_pointer<dlq_writer_state>;
 
 void set_refusal(self_ptr self, std::string why) {
   auto& st = self->state;
@@ -40,16 +40,18 @@ public:
 
   void done(std::size_t index, caf::error err) override {
     if (err) {
-      caf::anon_send(caf::actor_cast<dlq_actor>(writer_), dlq_done_atom::value,
+      caf::anon_send(caf::actor_cast<dlq_impl>(writer_), dlq_done_atom::value,
                      first_ + index, std::move(err));
     } else if (left_.fetch_sub(1) == 1) {
-      caf::anon_send(caf::actor_cast<dlq_actor>(writer_), dlq_done_atom::value,
+      caf::anon_send(caf::actor_cast<dlq_impl>(writer_), dlq_done_atom::value,
                      first_);
     }
   }
 
 private:
-  caf::actor_addr writer_; // weak: a dead writer's requests are resent
+  // Weak, so a dead writer's requests are resent; an address becomes a
+  // handle only through a cast.
+  caf::actor_addr writer_;
   uint64_t first_;
   std::atomic<std::size_t> left_;
 };
@@ -96,8 +98,8 @@ void schedule_retry(self_ptr self) {
 
 } // namespace
 
-dlq_actor::behavior_type
-dlq_writer(dlq_actor::stateful_pointer<dlq_writer_state> self, dlq_port port,
+dlq_impl::behavior_type
+dlq_writer(dlq_impl::stateful_pointer<dlq_writer_state> self, dlq_port port,
            dlq_publisher publish, caf::timespan retry_interval) {
   auto& init = self->state;
   init.port = std::move(port);

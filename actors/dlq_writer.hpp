@@ -16,6 +16,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/fwd.hpp"
 #include "actors/vocabulary.hpp"
 #include "runtime/dlq/envelope.hpp"
 #include "runtime/dlq/sink.hpp"
@@ -43,14 +44,15 @@ typename Inspector::result_type inspect(Inspector& f, dlq_batch&) {
 /// record of the batch is durable — acknowledged by Kafka or fsynced in the
 /// spool. Until then the reader keeps the record unfinished, so its offset can
 /// never be committed past an un-durable DLQ record (contract §8.1).
-using dlq_actor = caf::typed_actor<
-  caf::replies_to<dlq_atom, dlq_batch>::with<bool>,
-  // Internal, from the sink's threads: the submission with this id failed.
+/// Handle: dlq_actor (actors/fwd.hpp); these come from the sink's threads
+/// and its own timer.
+using dlq_impl = dlq_actor::extend<
+  // The submission with this id failed.
   caf::reacts_to<dlq_done_atom, uint64_t, caf::error>,
-  // Internal, from the sink's threads: every record of the batch whose
-  // first id this is, is durable (one message per batch, not per record).
+  // Every record of the batch whose first id this is, is durable (one
+  // message per batch, not per record).
   caf::reacts_to<dlq_done_atom, uint64_t>,
-  // Internal: resubmit what the sink refused (spool full, disk full).
+  // Resubmit what the sink refused (spool full, disk full).
   caf::reacts_to<dlq_retry_atom>>;
 
 /// Where rejected records go; the daemon passes the real sink, tests a
@@ -91,8 +93,8 @@ struct dlq_writer_state {
 /// A restart loses only the promises: the readers see their requests fail
 /// and send the records again (a record may then reach the DLQ twice, which
 /// `dashstream dlq inspect` counts as a duplicate; it is never lost).
-dlq_actor::behavior_type
-dlq_writer(dlq_actor::stateful_pointer<dlq_writer_state> self, dlq_port port,
+dlq_impl::behavior_type
+dlq_writer(dlq_impl::stateful_pointer<dlq_writer_state> self, dlq_port port,
            dlq_publisher publish, caf::timespan retry_interval);
 
 } // namespace ds::actors

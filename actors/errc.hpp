@@ -42,8 +42,4 @@ inline errc to_errc(const caf::error& err) noexcept {
   return diag::to_errc<errc>(err);
 }
 
-// Kept for actors/validator.cpp, which builds its crash error by hand;
-// make_error(errc, caf::message) does the same.
-constexpr caf::atom_value error_category = diag::errc_traits<errc>::category;
-
 } // namespace ds::actors

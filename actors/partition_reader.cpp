@@ -4,9 +4,11 @@
 #include <chrono>
 #include <stdexcept>
 
-#include <caf/actor_cast.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "diag/errc.hpp"
+#include "diag/log.hpp"
 
 #include "actors/errc.hpp"
 #include "proto/errc.hpp"
@@ -17,7 +19,7 @@ namespace ds::actors {
 namespace {
 
 using self_ptr =
-  partition_reader_actor::stateful_pointer<partition_reader_state>;
+  partition_reader_impl::stateful_pointer<partition_reader_state>;
 
 constexpr int64_t max_latency_us = 60'000'000;
 
@@ -65,6 +67,7 @@ void account(self_ptr self, int64_t offset, int64_t header_ts_us,
              bool rejected) {
   auto& st = self->state;
   auto& p = *st.probe;
+  ++st.unreported.processed;
   if (rejected) {
     ++st.stats.rejected;
     p.rejected.Increment();
@@ -83,26 +86,35 @@ void account(self_ptr self, int64_t offset, int64_t header_ts_us,
   }
 }
 
-// A record is done: every validator it went to has answered (or it needed
-// none). Only now may the watermark move past it.
-void finish(self_ptr self, int64_t offset, int64_t header_ts_us,
-            bool rejected) {
-  account(self, offset, header_ts_us, rejected);
-  complete(self, offset);
+// A record passed: every validator it went to has answered (or it needed
+// none). Only now may the watermark move past it; it leaves through the
+// output in offset order.
+void pass(self_ptr self, const source_record& rec, int64_t header_ts_us,
+          std::string tenant_id, std::string thread_id,
+          record_verdict verdict) {
+  auto& st = self->state;
+  account(self, rec.offset, header_ts_us, false);
+  if (st.cfg.egress) {
+    st.sequencer.passed({st.cfg.partition, rec.offset, std::move(tenant_id),
+                         std::move(thread_id), rec.value, rec.owner, verdict,
+                         false});
+  }
+  complete(self, rec.offset);
 }
 
-// RFC 3339 "now" for the envelopes, formatted at most once per millisecond.
-std::string_view dlq_timestamp(self_ptr self) {
+// Validated records whose turn has come go out as one batch.
+void publish(self_ptr self) {
   auto& st = self->state;
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-              now.time_since_epoch())
-              .count();
-  if (ms != st.dlq_stamp_ms) {
-    st.dlq_stamp = dlq::rfc3339(now);
-    st.dlq_stamp_ms = ms;
+  if (!st.cfg.egress) {
+    return;
   }
-  return st.dlq_stamp;
+  auto ready = st.sequencer.take_ready();
+  if (!ready.empty()) {
+    auto b = std::make_shared<validated_batch>();
+    b->partition = st.cfg.partition;
+    b->records = std::move(ready);
+    self->send(st.cfg.egress, validated_batch_ref{std::move(b)});
+  }
 }
 
 void retry_dlq_later(self_ptr self) {
@@ -117,7 +129,7 @@ void retry_dlq_later(self_ptr self) {
 // request; its reply completes them all.
 void send_dlq(self_ptr self) {
   auto& st = self->state;
-  if (st.dlq_outbox.empty()) {
+  if (!st.outbox->has_unsent()) {
     return;
   }
   auto writer = st.cfg.dlq();
@@ -125,89 +137,41 @@ void send_dlq(self_ptr self) {
     retry_dlq_later(self);
     return;
   }
-  auto offsets = std::move(st.dlq_outbox);
-  st.dlq_outbox.clear();
-  dlq_batch batch;
-  batch.records.reserve(offsets.size());
-  for (auto offset : offsets) {
-    batch.records.push_back(st.dlq_waiting.at(offset));
-  }
+  auto [offsets, batch] = st.outbox->take();
   self->request(writer, caf::infinite, dlq_atom::value, std::move(batch))
     .then(
       [self, offsets](bool) {
-        for (auto offset : offsets) {
-          auto& waiting = self->state.dlq_waiting;
-          if (auto it = waiting.find(offset); it != waiting.end()) {
-            self->state.dlq_bytes -= it->second->held_bytes();
-            waiting.erase(it);
-            complete(self, offset);
-          }
+        for (auto offset : self->state.outbox->delivered(offsets)) {
+          complete(self, offset);
         }
       },
       [self, offsets](caf::error&) {
         // The writer died with them: send them again to the next one.
-        auto& out = self->state.dlq_outbox;
-        out.insert(out.end(), offsets.begin(), offsets.end());
+        self->state.outbox->failed(offsets);
         retry_dlq_later(self);
       });
 }
 
-// A rejected record is done only once the DLQ holds it durably. Its DLQ
-// record is built here, so the readers write envelopes in parallel, and
-// straight from the polled batch: thread and tenant come from the record's
-// own header when it decodes (a halted or poison record); an undecodable
-// one has none to offer.
+// A rejected record is done only once the DLQ holds it durably; it never
+// leaves through the output.
 void reject(self_ptr self, const source_record& rec,
             std::string_view error_type, std::string_view error,
             std::string_view stage, std::string_view exception_class) {
   auto& st = self->state;
-  const auto offset = rec.offset;
+  if (st.cfg.egress) {
+    st.sequencer.dropped(rec.offset);
+  }
   if (!st.cfg.dlq) {
-    complete(self, offset);
+    complete(self, rec.offset);
     return;
   }
-  const auto headers = rec.headers();
-  dlq::rejected_view r;
-  r.source_topic = st.cfg.topic;
-  r.partition = st.cfg.partition;
-  r.offset = offset;
-  r.consumer_group = st.cfg.group_id;
-  r.key = rec.key;
-  r.headers = headers;
-  r.payload = rec.value;
-  r.payload_missing = rec.value.data() == nullptr;
-  r.error_type = error_type;
-  r.error = error;
-  r.stage = stage;
-  r.exception_class = exception_class;
-  r.kafka_timestamp_ms = rec.timestamp_ms;
-  for (const auto& [name, value] : headers) {
-    if (name == "traceparent") {
-      r.traceparent = value;
-    }
-  }
-  proto::message msg; // the views below point into it
-  if (stage != "decode" && proto::decode(rec.value, st.cfg.decode, msg)) {
-    if (const auto* h = proto::top_header(msg)) {
-      r.thread_id = h->thread_id();
-      r.tenant_id = h->tenant_id();
-      r.received_sequence = h->sequence();
-    }
-  }
-  auto record = std::make_shared<const dlq::dlq_record>(
-    st.cfg.dlq_format.make(r, dlq_timestamp(self)));
-  st.dlq_bytes += record->held_bytes();
-  auto [it, added] = st.dlq_waiting.try_emplace(offset, record);
-  if (!added) {
-    st.dlq_bytes -= it->second->held_bytes();
-    it->second = std::move(record);
-  }
-  st.dlq_outbox.push_back(offset);
+  st.outbox->add(rec, error_type, error, stage, exception_class);
   schedule_flush(self); // sends what on_batch itself does not (replies)
 }
 
 // One validator has answered for the record at `offset`.
-void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items) {
+void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items,
+              const record_verdict& verdict) {
   auto& st = self->state;
   auto it = st.pending.find(offset);
   if (it == st.pending.end()) {
@@ -215,15 +179,20 @@ void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items) {
   }
   auto& pr = it->second;
   pr.rejected += rejected_items;
+  pr.verdict.merge(verdict);
   if (--pr.waiting == 0) {
     auto ts = pr.header_ts_us;
     auto rec = std::move(pr.rec);
     bool rejected = pr.rejected > 0;
-    st.pending.erase(it);
     if (!rejected) {
-      finish(self, offset, ts, false);
+      auto tenant = std::move(pr.tenant_id);
+      auto thread = std::move(pr.thread_id);
+      auto v = pr.verdict;
+      st.pending.erase(it);
+      pass(self, rec, ts, std::move(tenant), std::move(thread), v);
       return;
     }
+    st.pending.erase(it);
     // Policy halt: the thread is quarantined; the record goes to the DLQ.
     account(self, offset, ts, true);
     reject(self, rec, "halted_thread",
@@ -233,29 +202,25 @@ void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items) {
   }
 }
 
-// A batch is answered: every record in it has passed this validator,
-// except the few listed as rejected (in offset order).
+// A batch is answered: every record in it has passed this validator in
+// order, except the few listed (rejected items or another verdict), in
+// offset order.
 void on_batch_reply(self_ptr self, uint32_t idx,
                     const std::shared_ptr<const validation_batch>& b,
-                    const std::vector<validation_reply>& rejected) {
-  auto& q = self->state.outstanding[idx];
-  if (auto it = std::find(q.begin(), q.end(), b); it != q.end()) {
-    q.erase(it);
-  }
-  auto r = rejected.begin();
+                    const std::vector<validation_reply>& notable) {
+  self->state.router->answered(idx, b);
+  auto r = notable.begin();
   b->for_each_record([&](int64_t offset, std::size_t, std::size_t) {
-    uint32_t n = 0;
-    if (r != rejected.end() && r->offset == offset) {
-      n = r->rejected;
+    if (r != notable.end() && r->offset == offset) {
+      on_reply(self, offset, r->rejected, r->verdict);
       ++r;
+    } else {
+      on_reply(self, offset, 0, {});
     }
-    on_reply(self, offset, n);
   });
+  publish(self);
 }
 
-// One message per validator for all of a batch's records routed there:
-// the actor runtime's per-message cost dominated when every record was its
-// own request (docs/bench/history.md, session 1).
 void send_batch(self_ptr self, uint32_t idx,
                 std::shared_ptr<const validation_batch> b) {
   const auto& v = self->state.cfg.validators[idx];
@@ -264,8 +229,8 @@ void send_batch(self_ptr self, uint32_t idx,
   }
   self->request(v, caf::infinite, validate_atom::value, validation_batch_ref{b})
     .then(
-      [self, idx, b](std::vector<validation_reply>& rejected) {
-        on_batch_reply(self, idx, b, rejected);
+      [self, idx, b](std::vector<validation_reply>& notable) {
+        on_batch_reply(self, idx, b, notable);
       },
       [](caf::error&) {
         // The validator died with this batch queued or running; its down
@@ -324,21 +289,36 @@ private:
     by_code_{};
 };
 
+// Under kafka.on_decode_error = pause: from the undecodable record on,
+// this partition is left alone until it is reassigned; the record itself
+// goes to the DLQ as always.
+void pause_at(self_ptr self, int64_t offset) {
+  auto& st = self->state;
+  st.paused_at = offset;
+  st.probe->decode_error_pauses.Increment();
+  diag::log_event(
+    spdlog::level::err, "partition_reader",
+    {{"component", "partition_reader"},
+     {"event", "partition_paused"},
+     {"partition", st.cfg.partition},
+     {"offset", std::to_string(offset)},
+     {"detail", "a record did not decode and kafka.on_decode_error "
+                "= pause: the records behind it stay uncommitted "
+                "until the partition is reassigned or the daemon "
+                "restarts"}});
+}
+
 void on_batch(self_ptr self, const record_batch& batch) {
   auto& st = self->state;
   auto& p = *st.probe;
-  auto validators = static_cast<uint32_t>(st.cfg.validators.size());
   const auto n = batch.records->size();
   p.in_flight.Increment(static_cast<double>(n));
   st.debt->in_flight += static_cast<int64_t>(n);
-  std::vector<std::shared_ptr<validation_batch>> to_send(validators);
-  // Per record: the validators its headers went to. Most records carry
-  // one header, so this stays tiny.
-  std::vector<uint32_t> routed;
   decode_error_tally decode_errors{p};
   st.arena->Reset();
   st.scratch =
     google::protobuf::Arena::CreateMessage<proto::message>(st.arena.get());
+  auto& router = *st.router;
   for (const auto& rec : *batch.records) {
 #ifdef DS_TEST_HOOKS
     if (rec.key == reader_crash_key && reader_crash_budget != 0) {
@@ -348,73 +328,71 @@ void on_batch(self_ptr self, const record_batch& batch) {
       throw std::runtime_error("test hook: partition reader crash requested");
     }
 #endif
+    if (st.paused_at) {
+      // Left in flight on purpose: never completed, never committed.
+      continue;
+    }
     ++st.stats.received;
     st.watermark.track(rec.offset);
+    if (st.cfg.egress) {
+      st.sequencer.track(rec.offset, batch.redelivered);
+    }
     auto info = proto::decode(rec.value, st.cfg.decode, *st.scratch);
     if (!info) {
       ++st.stats.decode_errors;
+      ++st.unreported.decode_errors;
       auto code = proto::to_errc(info.error());
       decode_errors.add(code);
+      // "<reason>: <detail>": the envelope names the module in
+      // exception_class already.
       reject(self, rec, proto::contract_error_type(code),
-             proto::describe(info.error()), "decode", exception_class_of(code));
+             std::string{proto::to_string(code)} + ": " +
+               diag::error_detail(info.error()),
+             "decode", exception_class_of(code));
+      if (st.cfg.pause_on_decode_error) {
+        pause_at(self, rec.offset);
+      }
       continue;
     }
-    routed.clear();
+    const auto* top = proto::top_header(*st.scratch);
+    if (!st.cfg.tenant_filter.empty() &&
+        (top == nullptr || top->tenant_id() != st.cfg.tenant_filter)) {
+      p.filtered.Increment();
+      if (st.cfg.egress) {
+        st.sequencer.dropped(rec.offset);
+      }
+      complete(self, rec.offset);
+      continue;
+    }
+    router.begin_record();
     proto::for_each_header(*st.scratch, [&](const proto::header& h) {
       if (h.thread_id().empty() || h.sequence() == 0) {
         return; // unsequenced (§3): nothing to validate
       }
-      auto idx = validator_index(h.thread_id(), validators);
-      if (std::find(routed.begin(), routed.end(), idx) == routed.end()) {
-        routed.push_back(idx);
-      }
-      auto& b = to_send[idx];
-      if (!b) {
-        b = std::make_shared<validation_batch>();
-        b->partition = st.cfg.partition;
-      }
-      b->add(rec.offset, h.thread_id(), h.sequence());
+      router.route(rec.offset, h.thread_id(), h.sequence());
     });
-    const auto* top = proto::top_header(*st.scratch);
     auto ts = top != nullptr ? top->timestamp_us() : 0;
-    if (routed.empty()) {
-      finish(self, rec.offset, ts, false);
+    std::string tenant, thread;
+    if (st.cfg.egress && top != nullptr) {
+      tenant = top->tenant_id();
+      thread = top->thread_id();
+    }
+    if (router.fanout() == 0) {
+      pass(self, rec, ts, std::move(tenant), std::move(thread), {});
       continue;
     }
-    st.pending.emplace(rec.offset,
-                       partition_reader_state::pending_record{
-                         rec, ts, static_cast<uint32_t>(routed.size()), 0});
+    st.pending.emplace(
+      rec.offset,
+      partition_reader_state::pending_record{
+        rec, ts, router.fanout(), 0, {}, std::move(tenant), std::move(thread)});
   }
-  for (uint32_t idx = 0; idx < validators; ++idx) {
-    if (to_send[idx]) {
-      std::shared_ptr<const validation_batch> b = std::move(to_send[idx]);
-      st.outstanding[idx].push_back(b);
-      send_batch(self, idx, std::move(b));
-    }
+  for (auto& [idx, b] : router.take()) {
+    send_batch(self, idx, std::move(b));
   }
   // Now, not at the flush: the flush is a message queued behind every batch
   // already in the mailbox, and the DLQ records waited for all of them.
   send_dlq(self);
-}
-
-// What a restarted validator gets again: the unanswered batches, without
-// the records that left meanwhile (poison).
-std::shared_ptr<const validation_batch>
-still_pending(const partition_reader_state& st,
-              const std::shared_ptr<const validation_batch>& b,
-              uint64_t& records) {
-  auto copy = std::make_shared<validation_batch>();
-  copy->partition = b->partition;
-  b->for_each_record([&](int64_t offset, std::size_t i, std::size_t j) {
-    if (st.pending.count(offset) == 0) {
-      return;
-    }
-    ++records;
-    for (; i < j; ++i) {
-      copy->add(offset, b->thread_id(b->items[i]), b->items[i].sequence);
-    }
-  });
-  return copy->items.empty() ? nullptr : copy;
+  publish(self);
 }
 
 void refresh_validator(self_ptr self, uint32_t idx) {
@@ -430,17 +408,22 @@ void refresh_validator(self_ptr self, uint32_t idx) {
                              idx);
           return;
         }
-        auto v = caf::actor_cast<validator_actor>(handle);
+        auto v = typed_handle<validator_actor>(handle);
         s.cfg.validators[idx] = v;
         self->monitor(v);
-        auto old = std::move(s.outstanding[idx]);
-        s.outstanding[idx].clear();
         uint64_t records = 0;
-        for (const auto& b : old) {
-          if (auto again = still_pending(s, b, records)) {
-            s.outstanding[idx].push_back(again);
-            send_batch(self, idx, std::move(again));
-          }
+        const bool crashed = s.crashed[idx];
+        s.crashed[idx] = false;
+        auto again = s.router->redeliver(
+          idx, [&](int64_t offset) { return s.pending.count(offset) > 0; },
+          [&](int64_t offset) {
+            ++records;
+            if (crashed && s.cfg.egress) {
+              s.sequencer.mark_redelivered(offset);
+            }
+          });
+        for (auto& b : again) {
+          send_batch(self, idx, std::move(b));
         }
         s.stats.redelivered += records;
         s.probe->redelivered.Increment(static_cast<double>(records));
@@ -471,18 +454,20 @@ void on_validator_crash(self_ptr self, const caf::error& reason) {
   }
   auto rec = std::move(it->second.rec);
   auto ts = it->second.header_ts_us;
-  st.pending.erase(it); // no more redeliveries: still_pending() drops it
-  nlohmann::json line{
-    {"component", "partition_reader"}, {"event", "poison_record"},
-    {"partition", st.cfg.partition},   {"offset", std::to_string(offset)},
-    {"crashes", st.crashes[offset]},   {"what", ctx.get_as<std::string>(0)}};
-  spdlog::error(
-    line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  st.pending.erase(it); // no more redeliveries: the router drops it
+  diag::log_event(spdlog::level::err, "partition_reader",
+                  {{"component", "partition_reader"},
+                   {"event", "poison_record"},
+                   {"partition", st.cfg.partition},
+                   {"offset", std::to_string(offset)},
+                   {"crashes", st.crashes[offset]},
+                   {"what", ctx.get_as<std::string>(0)}});
   account(self, offset, ts, true);
   reject(self, rec, "poison",
          "crashed its validator " + std::to_string(st.crashes[offset]) +
            " times: " + ctx.get_as<std::string>(0),
          "poison", "ds::actors::errc::validator_crashed");
+  publish(self);
 }
 
 } // namespace
@@ -508,20 +493,15 @@ void partition_reader_state::metric_debt::settle(partition_reader_probe& p,
   }
 }
 
-uint32_t validator_index(std::string_view thread_id, uint32_t validators) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : thread_id) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return validators == 0 ? 0 : static_cast<uint32_t>(h % validators);
-}
-
-partition_reader_actor::behavior_type
+partition_reader_impl::behavior_type
 partition_reader(self_ptr self, partition_reader_config cfg,
                  std::shared_ptr<partition_reader_probe> probe) {
   auto& state = self->state;
-  state.outstanding.resize(cfg.validator_names.size());
+  state.router = std::make_unique<validator_router>(
+    cfg.partition, static_cast<uint32_t>(cfg.validator_names.size()));
+  state.crashed.resize(cfg.validator_names.size());
+  state.outbox = std::make_unique<dlq_outbox>(dlq_outbox::origin{
+    cfg.topic, cfg.group_id, cfg.partition, cfg.decode, cfg.dlq_format});
   state.stats.partition = cfg.partition;
   state.cfg = std::move(cfg);
   state.probe = std::move(probe);
@@ -542,6 +522,7 @@ partition_reader(self_ptr self, partition_reader_config cfg,
       if (st.cfg.validators[i] &&
           st.cfg.validators[i].address() == msg.source) {
         st.cfg.validators[i] = validator_actor{};
+        st.crashed[i] = true;
         self->delayed_send(self, st.cfg.refresh_delay, refresh_atom::value, i);
       }
     }
@@ -575,20 +556,26 @@ partition_reader(self_ptr self, partition_reader_config cfg,
       st.flush_scheduled = false;
       send_dlq(self);
       st.debt->settle(*st.probe, false);
+      if (st.cfg.health &&
+          (st.unreported.processed > 0 || st.unreported.decode_errors > 0)) {
+        self->send(st.cfg.health, st.unreported);
+        st.unreported = {};
+      }
       auto commit = st.watermark.commit_offset().value_or(-1);
+      const auto dlq_bytes = st.outbox->held_bytes();
       if (commit == st.reported_commit &&
           st.stats.completed == st.reported_completed &&
-          st.dlq_bytes == st.reported_dlq_bytes) {
+          dlq_bytes == st.reported_dlq_bytes) {
         return;
       }
       st.reported_commit = commit;
       st.reported_completed = st.stats.completed;
-      st.reported_dlq_bytes = st.dlq_bytes;
+      st.reported_dlq_bytes = dlq_bytes;
       if (st.cfg.progress_to) {
         // The consumer is an untyped (blocking) actor: anon_send.
         self->anon_send(st.cfg.progress_to, progress_atom::value,
                         partition_progress{st.cfg.partition, commit,
-                                           st.stats.completed, st.dlq_bytes});
+                                           st.stats.completed, dlq_bytes});
       }
     },
     [self](drain_atom) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,33 +20,36 @@
 #include <google/protobuf/arena.h>
 
 #include "actors/completion_watermark.hpp"
+#include "actors/dlq_outbox.hpp"
 #include "actors/dlq_writer.hpp"
+#include "actors/egress.hpp"
+#include "actors/fwd.hpp"
+#include "actors/health.hpp"
 #include "actors/partition_reader_probe.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/validator.hpp"
+#include "actors/validator_router.hpp"
 #include "actors/vocabulary.hpp"
 #include "proto/codec.hpp"
 
 namespace ds::actors {
 
 /// One per assigned partition. Decodes records, routes every sequenced
-/// header to the validator that owns its thread, and reports how far the
-/// partition is done (the completion watermark) to the consumer, which
+/// header to the validator that owns its thread (validator_router), sends
+/// rejected records to the DLQ (dlq_outbox), publishes validated records,
+/// in offset order, to the pipeline's output (egress), and reports how far
+/// the partition is done (the completion watermark) to the consumer, which
 /// stores that offset for commit.
-using partition_reader_actor = caf::typed_actor<
-  // Consumer: records of this partition, in offset order.
-  caf::reacts_to<record_batch>,
-  // Consumer (revocation, shutdown): reply once nothing is in flight, or
-  // when the timeout passes, with the offset to commit (-1: none).
-  caf::replies_to<drain_atom, caf::timespan>::with<int64_t>,
-  caf::replies_to<stats_atom>::with<partition_stats>,
-  // Internal: ask the supervisor for a restarted validator's new handle.
+/// Handle: partition_reader_actor (actors/fwd.hpp); these are the
+/// messages it sends itself.
+using partition_reader_impl = partition_reader_actor::extend<
+  // Ask the supervisor for a restarted validator's new handle.
   caf::reacts_to<refresh_atom, uint32_t>,
-  // Internal: send the coalesced progress report.
+  // Send the coalesced progress report.
   caf::reacts_to<flush_atom>,
-  // Internal: a drain's timeout expired; answer with what is done.
+  // A drain's timeout expired; answer with what is done.
   caf::reacts_to<drain_atom>,
-  // Internal: send the rejected records waiting for the DLQ (again).
+  // Send the rejected records waiting for the DLQ (again).
   caf::reacts_to<dlq_retry_atom>>;
 
 struct partition_reader_config {
@@ -61,7 +65,7 @@ struct partition_reader_config {
   std::vector<validator_actor> validators;
   supervisor_actor validators_supervisor;
   /// Where progress goes (the consumer).
-  caf::actor progress_to;
+  consumer_handle progress_to;
   /// How long to wait before asking again for a restarting validator.
   caf::timespan refresh_delay = std::chrono::milliseconds(50);
   /// The DLQ writer's current handle (it may be restarting: then null and
@@ -77,11 +81,19 @@ struct partition_reader_config {
   /// A record whose validator crashed this many times goes to the DLQ as
   /// poison instead of being redelivered again (0: never).
   uint32_t poison_max_crashes = 3;
+  /// Where validated records go (null: nowhere).
+  egress_actor egress;
+  /// Where record counts go with each flush, for /health (null: nowhere).
+  health_actor health;
+  /// Only records whose top header carries this tenant are validated and
+  /// published; the others are counted and skipped ("": every tenant).
+  std::string tenant_filter;
+  /// After a record that does not decode (sent to the DLQ as always), stop
+  /// processing this partition until it is reassigned or the daemon
+  /// restarts: the records behind it stay uncommitted
+  /// (kafka.on_decode_error = pause).
+  bool pause_on_decode_error = false;
 };
-
-/// Stable routing: FNV-1a over the thread id, so a thread always lands on
-/// the same validator, across partitions, restarts and processes.
-uint32_t validator_index(std::string_view thread_id, uint32_t validators);
 
 struct partition_reader_state {
   static inline const char* name = "partition_reader";
@@ -91,34 +103,34 @@ struct partition_reader_state {
     int64_t header_ts_us = 0; // for end-to-end latency at completion
     uint32_t waiting = 0;     // validator replies still missing
     uint32_t rejected = 0;
+    record_verdict verdict;
+    std::string tenant_id; // of the top header, for the output
+    std::string thread_id;
   };
 
   partition_reader_config cfg;
   std::shared_ptr<partition_reader_probe> probe;
   completion_watermark watermark;
   std::unordered_map<int64_t, pending_record> pending;
-  // Per validator: batches sent and not answered, oldest first, so a
-  // restarted validator gets exactly the unfinished ones again.
-  std::vector<std::deque<std::shared_ptr<const validation_batch>>> outstanding;
+  std::unique_ptr<validator_router> router;
+  /// Per validator: it died since its last refresh, so what is resent to
+  /// its successor counts as redelivered.
+  std::vector<bool> crashed;
+  std::unique_ptr<dlq_outbox> outbox;
+  egress_sequencer sequencer;
 
   partition_stats stats;
+  /// Records finished since the last flush, for the health actor.
+  record_delta unreported;
   bool flush_scheduled = false;
   int64_t reported_commit = -1;
   uint64_t reported_completed = 0;
-  /// held_bytes() of dlq_waiting, and what the consumer last heard.
-  uint64_t dlq_bytes = 0;
   uint64_t reported_dlq_bytes = 0;
   std::vector<caf::typed_response_promise<int64_t>> drains;
-  /// Records waiting for a durable DLQ copy before they count as done,
-  /// held only as their DLQ records.
-  std::unordered_map<int64_t, std::shared_ptr<const dlq::dlq_record>>
-    dlq_waiting;
-  /// The DLQ envelopes' timestamp, formatted once per millisecond.
-  std::string dlq_stamp;
-  int64_t dlq_stamp_ms = -1;
-  /// Of those, the ones not yet sent to the writer (sent once per batch).
-  std::vector<int64_t> dlq_outbox;
   bool dlq_retry_scheduled = false;
+  /// Set by a decode error under pause_on_decode_error: records from here
+  /// on are left unprocessed.
+  std::optional<int64_t> paused_at;
   /// Validator crashes per record (the poison detector).
   std::unordered_map<int64_t, uint32_t> crashes;
   /// Decode target, on an arena reset once per batch: the Event attribute
@@ -148,8 +160,8 @@ inline std::atomic<int> reader_crash_budget{-1};
 #endif
 
 /// Runs on the CAF scheduler and never blocks.
-partition_reader_actor::behavior_type partition_reader(
-  partition_reader_actor::stateful_pointer<partition_reader_state> self,
+partition_reader_impl::behavior_type partition_reader(
+  partition_reader_impl::stateful_pointer<partition_reader_state> self,
   partition_reader_config cfg, std::shared_ptr<partition_reader_probe> probe);
 
 } // namespace ds::actors

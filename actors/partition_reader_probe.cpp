@@ -51,7 +51,14 @@ partition_reader_probe::partition_reader_probe(prometheus::Registry& reg)
                 .Name("dashstream_records_in_flight")
                 .Help("Records dispatched and not yet fully processed")
                 .Register(reg)
-                .Add({})) {
+                .Add({})),
+    filtered(counter(reg, "dashstream_records_filtered_total",
+                     "Records skipped because their tenant is not "
+                     "kafka.tenant_id")),
+    decode_error_pauses(
+      counter(reg, "dashstream_decode_error_pauses_total",
+              "Partitions stopped at a record that did not decode "
+              "(kafka.on_decode_error = pause)")) {
   auto& fam = decode_family(reg);
   for (std::size_t i = 1; i < decode_errors.size(); ++i) {
     decode_errors[i] = &fam.Add(

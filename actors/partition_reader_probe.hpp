@@ -32,6 +32,11 @@ struct partition_reader_probe {
   /// Validation requests sent again after a validator restart.
   prometheus::Counter& redelivered;
   prometheus::Gauge& in_flight;
+  /// Records skipped because their tenant is not kafka.tenant_id.
+  prometheus::Counter& filtered;
+  /// Partitions stopped by a record that did not decode
+  /// (kafka.on_decode_error = pause).
+  prometheus::Counter& decode_error_pauses;
 
   prometheus::Counter& decode_errors_for(proto::errc x) {
     auto i = static_cast<std::size_t>(x);

@@ -7,17 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "diag/log.hpp"
+
 namespace ds::actors {
 
 namespace {
 
-using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
-
-void log_event(spdlog::level::level_enum lvl, nlohmann::json line) {
-  line["component"] = "supervisor";
-  spdlog::log(
-    lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
+using self_ptr = supervisor_impl::stateful_pointer<supervisor_state>;
 
 supervisor_state::child* find_by_name(self_ptr self, const std::string& n) {
   for (auto& c : self->state.children) {
@@ -115,8 +111,8 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
   }
   st.recent_restarts.push_back(now);
   if (st.recent_restarts.size() > st.cfg.max_restarts) {
-    log_event(
-      spdlog::level::err,
+    diag::log_event(
+      spdlog::level::err, "supervisor",
       {{"event", "restart_intensity_exceeded"},
        {"supervisor", st.cfg.name},
        {"child", name},
@@ -146,8 +142,8 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
   } else {
     names.push_back(name);
   }
-  log_event(
-    spdlog::level::warn,
+  diag::log_event(
+    spdlog::level::warn, "supervisor",
     {{"event", "child_down"},
      {"supervisor", st.cfg.name},
      {"child", name},
@@ -163,7 +159,7 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
 
 } // namespace
 
-supervisor_actor::behavior_type
+supervisor_impl::behavior_type
 supervisor(self_ptr self, supervisor_config cfg,
            std::shared_ptr<supervisor_probe> probe,
            std::vector<child_spec> initial_children) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/stateful_actor.hpp>
@@ -18,6 +19,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/errc.hpp"
+#include "actors/fwd.hpp"
 #include "actors/supervisor_probe.hpp"
 #include "actors/vocabulary.hpp"
 
@@ -70,6 +72,41 @@ struct supervisor_config {
   uint64_t seed = std::random_device{}();
 };
 
+/// The one place a child's handle changes type. A supervisor keeps its
+/// children as untyped caf::actor (they differ in type); callers see
+/// them typed through these two functions only.
+template<class Handle>
+caf::actor untyped_handle(const Handle& h) {
+  return caf::actor_cast<caf::actor>(h);
+}
+
+template<class Handle>
+Handle typed_handle(const caf::actor& h) {
+  return caf::actor_cast<Handle>(h);
+}
+
+/// A child spec whose start function returns, and whose on_start callback
+/// receives, the child's typed handle.
+template<class Handle>
+child_spec typed_child(std::string name, std::string kind,
+                       std::function<Handle(caf::actor_system&)> start,
+                       restart_policy policy = restart_policy::permanent,
+                       std::function<void(const Handle&)> on_start = {}) {
+  child_spec spec;
+  spec.name = std::move(name);
+  spec.kind = std::move(kind);
+  spec.start = [start = std::move(start)](caf::actor_system& sys) {
+    return untyped_handle(start(sys));
+  };
+  spec.policy = policy;
+  if (on_start) {
+    spec.on_start = [f = std::move(on_start)](const caf::actor& h) {
+      f(typed_handle<Handle>(h));
+    };
+  }
+  return spec;
+}
+
 } // namespace ds::actors
 
 // Child specs carry std::functions: they only ever travel between actors
@@ -78,16 +115,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ds::actors::child_spec)
 
 namespace ds::actors {
 
-using supervisor_actor = caf::typed_actor<
-  // Starts a child now and supervises it; replies with its first handle.
-  caf::replies_to<add_atom, child_spec>::with<caf::actor>,
-  // Stops a child for good (no restart); false if unknown.
-  caf::replies_to<remove_atom, std::string>::with<bool>,
-  // The current handle of a child (invalid while it waits for a restart).
-  caf::replies_to<get_atom, std::string>::with<caf::actor>,
-  caf::replies_to<stats_atom>::with<supervisor_stats>,
-  // Internal: a backoff expired; restart the children of that round.
-  caf::reacts_to<restart_atom, uint64_t>>;
+/// Handle: supervisor_actor (actors/fwd.hpp); a backoff expiring is the
+/// message it sends itself.
+using supervisor_impl =
+  supervisor_actor::extend<caf::reacts_to<restart_atom, uint64_t>>;
 
 struct supervisor_state {
   static inline const char* name = "supervisor";
@@ -111,8 +142,8 @@ struct supervisor_state {
 /// not linked, so a child's failure reaches the supervisor as a down
 /// message it can act on; when the supervisor itself stops, it stops its
 /// children first.
-supervisor_actor::behavior_type
-supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
+supervisor_impl::behavior_type
+supervisor(supervisor_impl::stateful_pointer<supervisor_state> self,
            supervisor_config cfg, std::shared_ptr<supervisor_probe> probe,
            std::vector<child_spec> initial_children);
 

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "diag/log.hpp"
+
 namespace ds::actors {
 
 namespace {
@@ -28,24 +30,23 @@ void on_gap(self_ptr self, std::string_view thread_id, uint64_t sequence,
   }
   st.next_gap_log = now + std::chrono::seconds(1);
   // Sequences and offsets as decimal strings, as everywhere (§5.2).
-  nlohmann::json line{{"event", "sequence_gap"},
-                      {"component", "validator"},
-                      {"thread_id", thread_id},
-                      {"expected", std::to_string(v.expected)},
-                      {"received", std::to_string(sequence)},
-                      {"missing", v.missing},
-                      {"partition", partition},
-                      {"offset", std::to_string(offset)},
-                      {"suppressed_since_last", st.suppressed_gap_logs}};
-  spdlog::warn(
-    line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  diag::log_event(spdlog::level::warn, "validator",
+                  {{"event", "sequence_gap"},
+                   {"thread_id", thread_id},
+                   {"expected", std::to_string(v.expected)},
+                   {"received", std::to_string(sequence)},
+                   {"missing", v.missing},
+                   {"partition", partition},
+                   {"offset", std::to_string(offset)},
+                   {"suppressed_since_last", st.suppressed_gap_logs}});
   st.suppressed_gap_logs = 0;
 }
 
-// Checks one item; returns how many it rejected (0 or 1). The caller has
-// set busy/current_* so a throw names the record.
-uint32_t check_item(self_ptr self, gap_policy policy,
-                    std::string_view thread_id, uint64_t sequence) {
+// Checks one item into the record's reply: how many items it rejected, and
+// its verdict. The caller has set busy/current_* so a throw names the
+// record.
+void check_item(self_ptr self, gap_policy policy, std::string_view thread_id,
+                uint64_t sequence, validation_reply& reply) {
   auto& st = self->state;
   auto& p = *st.probe;
 #ifdef DS_TEST_HOOKS
@@ -68,21 +69,29 @@ uint32_t check_item(self_ptr self, gap_policy policy,
         on_gap(self, thread_id, sequence, v, st.current_partition,
                st.current_offset);
       }
-      return v.halted_now ? 1 : 0; // the record that tripped the halt
+      if (v.halted_now) {
+        ++reply.rejected; // the record that tripped the halt
+      } else {
+        reply.verdict.merge({verdict_kind::gap, v.missing});
+      }
+      return;
     case sequence_outcome::duplicate:
       ++st.stats.duplicates;
       p.duplicates.Increment();
-      return 0;
+      reply.verdict.merge({verdict_kind::duplicate, 0});
+      return;
     case sequence_outcome::reorder:
       ++st.stats.reorders;
       p.reorders.Increment();
-      return 0;
+      reply.verdict.merge({verdict_kind::reorder, 0});
+      return;
     case sequence_outcome::quarantined:
       ++st.stats.quarantined;
       p.quarantined.Increment();
-      return 1;
+      ++reply.rejected;
+      return;
     default:
-      return 0;
+      return;
   }
 }
 
@@ -131,48 +140,34 @@ validator(validator_actor::stateful_pointer<validator_state> self,
       if (!st.busy) {
         return make_error(errc::validator_crashed, what);
       }
-      return caf::error{
-        static_cast<uint8_t>(errc::validator_crashed), error_category,
-        caf::make_message(what, st.current_partition, st.current_offset)};
+      return make_error(
+        errc::validator_crashed,
+        caf::make_message(what, st.current_partition, st.current_offset));
     });
   auto policy = cfg.policy;
   return {
-    [self, policy](validate_atom,
-                   const validation_request& req) -> validation_reply {
-      auto& st = self->state;
-      validation_reply reply{req.partition, req.offset, 0};
-      with_table_accounting(self, [&] {
-        st.current_partition = req.partition;
-        st.current_offset = req.offset;
-        for (const auto& item : req.items) {
-          reply.rejected +=
-            check_item(self, policy, item.thread_id, item.sequence);
-        }
-      });
-      return reply;
-    },
     // One message for every record of a polled batch routed here: the
     // per-message cost of the actor runtime is paid once per batch.
     [self, policy](validate_atom, const validation_batch_ref& ref)
       -> std::vector<validation_reply> {
       auto& st = self->state;
       const auto& b = *ref.batch;
-      std::vector<validation_reply> rejected;
+      std::vector<validation_reply> notable;
       with_table_accounting(self, [&] {
         st.current_partition = b.partition;
         b.for_each_record([&](int64_t offset, std::size_t i, std::size_t j) {
           st.current_offset = offset;
-          uint32_t n = 0;
+          validation_reply reply{b.partition, offset, 0, {}};
           for (; i < j; ++i) {
             const auto& x = b.items[i];
-            n += check_item(self, policy, b.thread_id(x), x.sequence);
+            check_item(self, policy, b.thread_id(x), x.sequence, reply);
           }
-          if (n > 0) {
-            rejected.push_back({b.partition, offset, n});
+          if (reply.rejected > 0 || reply.verdict.kind != verdict_kind::ok) {
+            notable.push_back(reply);
           }
         });
       });
-      return rejected;
+      return notable;
     },
     [self](reset_atom, const std::string& thread_id) {
       auto& st = self->state;
@@ -180,12 +175,10 @@ validator(validator_actor::stateful_pointer<validator_state> self,
       auto known = st.checker->reset(thread_id);
       st.probe->tracked_threads.Decrement(
         static_cast<double>(before - st.checker->tracked()));
-      nlohmann::json line{{"event", "thread_reset"},
-                          {"component", "validator"},
-                          {"thread_id", thread_id},
-                          {"known", known}};
-      spdlog::info(
-        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      diag::log_event(spdlog::level::info, "validator",
+                      {{"event", "thread_reset"},
+                       {"thread_id", thread_id},
+                       {"known", known}});
       return known;
     },
     [self](stats_atom) {

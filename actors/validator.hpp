@@ -10,27 +10,17 @@
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/fwd.hpp"
 #include "actors/sequence_checker.hpp"
 #include "actors/validator_probe.hpp"
 #include "actors/vocabulary.hpp"
 
 namespace ds::actors {
 
-/// A per-thread sequence validator. Partition readers route each thread to
-/// one validator by a stable hash of its id, so a thread's messages arrive
-/// in partition order at a single actor and need no locking.
-using validator_actor = caf::typed_actor<
-  // Partition readers: check one record's items; the reply completes it.
-  caf::replies_to<validate_atom, validation_request>::with<validation_reply>,
-  // Partition readers: every record of one polled batch routed here. The
-  // reply lists only the records with rejected items (usually none); the
-  // others passed.
-  caf::replies_to<validate_atom,
-                  validation_batch_ref>::with<std::vector<validation_reply>>,
-  // Operators: lift a halt for one thread; true if the thread was known.
-  caf::replies_to<reset_atom, std::string>::with<bool>,
-  // Tests and the admin API.
-  caf::replies_to<stats_atom>::with<validator_stats>>;
+// A per-thread sequence validator (handle: validator_actor, actors/fwd.hpp).
+// Partition readers route each thread to one validator by a stable hash of
+// its id, so a thread's messages arrive in partition order at a single
+// actor and need no locking.
 
 struct validator_state {
   static inline const char* name = "validator";

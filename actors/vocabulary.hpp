@@ -23,44 +23,58 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 
 // -- validation ---------------------------------------------------------------
 
-/// One header to check: a record's variant header, or one event of a batch.
-struct sequence_item {
-  std::string thread_id;
-  uint64_t sequence = 0;
+/// What the validators concluded about a record that passed: the first
+/// item that was not in order decides (a gap, with how many sequences are
+/// missing, a duplicate or a reorder). Such records are counted and still
+/// delivered, never rejected.
+enum class verdict_kind : uint8_t { ok, gap, duplicate, reorder };
+
+constexpr std::string_view to_string(verdict_kind x) noexcept {
+  switch (x) {
+    case verdict_kind::ok:
+      return "ok";
+    case verdict_kind::gap:
+      return "gap";
+    case verdict_kind::duplicate:
+      return "duplicate";
+    case verdict_kind::reorder:
+      return "reorder";
+  }
+  return "unknown";
+}
+
+struct record_verdict {
+  verdict_kind kind = verdict_kind::ok;
+  uint64_t missing = 0; // for a gap
+
+  /// Keeps the first non-ok verdict of a record's items.
+  void merge(const record_verdict& other) noexcept {
+    if (kind == verdict_kind::ok) {
+      *this = other;
+    }
+  }
+  bool operator==(const record_verdict&) const = default;
 };
 
 template<class Inspector>
-typename Inspector::result_type inspect(Inspector& f, sequence_item& x) {
-  return f(caf::meta::type_name("sequence_item"), x.thread_id, x.sequence);
+typename Inspector::result_type inspect(Inspector& f, record_verdict& x) {
+  return f(caf::meta::type_name("record_verdict"), x.kind, x.missing);
 }
 
-/// The items of one record that belong to one validator (its threads hash
-/// there), in record order.
-struct validation_request {
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::vector<sequence_item> items;
-};
-
-template<class Inspector>
-typename Inspector::result_type inspect(Inspector& f, validation_request& x) {
-  return f(caf::meta::type_name("validation_request"), x.partition, x.offset,
-           x.items);
-}
-
-/// A validator's answer: how many items it rejected (quarantined threads
-/// under policy halt). Gaps, duplicates and reorders are counted, not
-/// rejected: the record is still forwarded.
+/// A validator's answer for one record that was not simply in order: how
+/// many of its items it rejected (quarantined threads under policy halt),
+/// and the verdict on the others.
 struct validation_reply {
   int32_t partition = 0;
   int64_t offset = 0;
   uint32_t rejected = 0;
+  record_verdict verdict;
 };
 
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, validation_reply& x) {
   return f(caf::meta::type_name("validation_reply"), x.partition, x.offset,
-           x.rejected);
+           x.rejected, x.verdict);
 }
 
 /// Every sequence item of one polled batch that hashes to one validator,
@@ -201,12 +215,15 @@ struct source_record {
 struct record_batch {
   int32_t partition = 0;
   std::shared_ptr<const std::vector<source_record>> records;
+  /// Sent again to a restarted reader: its predecessor may have delivered
+  /// some of them already.
+  bool redelivered = false;
 };
 
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, record_batch& x) {
   // Local-only message: it carries views into shared buffers.
-  return f(caf::meta::type_name("record_batch"), x.partition);
+  return f(caf::meta::type_name("record_batch"), x.partition, x.redelivered);
 }
 
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
@@ -265,12 +282,42 @@ using dlq_atom = caf::atom_constant<caf::atom("dlq")>;
 using dlq_done_atom = caf::atom_constant<caf::atom("dlq_done")>;
 using dlq_retry_atom = caf::atom_constant<caf::atom("dlq_retry")>;
 
-// -- circuit breaker ----------------------------------------------------------
+// -- health -------------------------------------------------------------------
 
-using broker_failure_atom = caf::atom_constant<caf::atom("brk_fail")>;
-using broker_ok_atom = caf::atom_constant<caf::atom("brk_ok")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using reader_up_atom = caf::atom_constant<caf::atom("reader_up")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscrib")>;
+using dlq_refusal_atom = caf::atom_constant<caf::atom("dlq_refuse")>;
+
+/// Consumer -> health: what its polls saw. Sent for every poll with
+/// infrastructure errors, and otherwise when something changed or at most
+/// every `consumer_config::health_report_interval`.
+struct poll_outcome {
+  /// Infrastructure errors (never bad records) since the last report.
+  uint32_t infra_errors = 0;
+  /// The last poll reached the broker, even an idle one (§8.12).
+  bool broker_reachable = false;
+  uint32_t assigned_partitions = 0;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, poll_outcome& x) {
+  return f(caf::meta::type_name("poll_outcome"), x.infra_errors,
+           x.broker_reachable, x.assigned_partitions);
+}
+
+/// Reader -> health, with its flush: records finished since the last one.
+struct record_delta {
+  /// Decoded (passed or rejected by validation).
+  uint64_t processed = 0;
+  uint64_t decode_errors = 0;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_delta& x) {
+  return f(caf::meta::type_name("record_delta"), x.processed, x.decode_errors);
+}
 
 /// The consumer's view, for tests, /health and the admin API.
 struct consumer_stats {

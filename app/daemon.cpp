@@ -4,24 +4,23 @@
 
 #include <algorithm>
 
-#include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
-#include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/circuit_breaker_actor.hpp"
 #include "actors/dlq_writer.hpp"
+#include "actors/egress.hpp"
+#include "actors/handle_directory.hpp"
+#include "actors/health.hpp"
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
 #include "app/allocator_governor.hpp"
-#include "app/health_monitor.hpp"
 #include "app/kafka_record_source.hpp"
 #include "app/memory_plan.hpp"
-#include "proto/errc.hpp"
+#include "diag/errc.hpp"
+#include "diag/log.hpp"
 #include "runtime/dlq/envelope.hpp"
-#include "runtime/dlq/errc.hpp"
 #include "runtime/http/metrics_endpoint.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/group_consumer.hpp"
@@ -29,12 +28,6 @@
 namespace ds::app {
 
 namespace {
-
-void log_event(spdlog::level::level_enum lvl, nlohmann::json line) {
-  line["component"] = "daemon";
-  spdlog::log(
-    lvl, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
 
 actors::gap_policy to_policy(config::sequence_policy p) {
   switch (p) {
@@ -61,58 +54,206 @@ actors::supervisor_config supervision(const config::daemon_config& cfg,
   return s;
 }
 
-/// What the consumer thread tells the breaker actor: every poll with
-/// infrastructure errors, but a reachable broker only when it is news (the
-/// last report was a failure) or every 100 ms, so a busy consumer does not
-/// send a message per poll.
-struct poll_forwarder {
-  std::chrono::steady_clock::time_point next_ok{};
-  bool last_failed = false;
+actors::health_settings health_settings_of(const config::daemon_config& c) {
+  actors::health_settings h;
+  h.model.window_secs = c.health.window_secs;
+  h.model.min_samples = c.health.min_samples;
+  h.model.decode_error_ratio_degraded = c.health.decode_error_ratio_degraded;
+  h.model.infra_error_recent_secs = c.health.infra_error_recent_secs;
+  h.breaker.failure_threshold = c.breaker.failure_threshold;
+  h.breaker.open_duration = std::chrono::seconds(c.breaker.open_secs);
+  h.breaker.half_open_probes = c.breaker.half_open_probes;
+  return h;
+}
 
-  void forward(const actors::breaker_actor& breaker,
-               const actors::record_source::poll_result& r) {
-    if (!breaker) {
-      return;
-    }
-    if (!r.infra_errors.empty()) {
-      caf::anon_send(breaker, actors::broker_failure_atom::value,
-                     static_cast<uint32_t>(r.infra_errors.size()));
-      last_failed = true;
-      return;
-    }
-    auto now = std::chrono::steady_clock::now();
-    if (r.broker_reachable && (last_failed || now >= next_ok)) {
-      caf::anon_send(breaker, actors::broker_ok_atom::value);
-      last_failed = false;
-      next_ok = now + std::chrono::milliseconds(100);
-    }
-  }
-};
+actors::consumer_config consumer_config_of(const config::daemon_config& c,
+                                           const memory_plan& memory) {
+  actors::consumer_config cc;
+  cc.inflight_max = c.pipeline.partition_inflight_max;
+  cc.inflight_low = c.pipeline.partition_inflight_low_water;
+  cc.inflight_bytes_max = memory.held_max;
+  cc.inflight_bytes_low = memory.held_low;
+  cc.dispatch_window_bytes = c.pipeline.dispatch_window_bytes;
+  cc.window_poll_interval =
+    std::chrono::milliseconds(c.pipeline.dispatch_window_poll_ms);
+  cc.drain_timeout = std::chrono::seconds(c.pipeline.shutdown_timeout_secs);
+  cc.lag_interval = std::chrono::seconds(c.kafka.lag_check_interval_secs);
+  cc.watermark_timeout =
+    std::chrono::milliseconds(c.kafka.watermark_timeout_ms);
+  return cc;
+}
+
+/// What every partition reader shares; the consumer adds the partition.
+actors::partition_reader_config
+reader_template_of(const config::daemon_config& c,
+                   std::vector<std::string> validator_names) {
+  actors::partition_reader_config rc;
+  rc.decode.mode = c.kafka.decode_mode == config::decode_strictness::strict
+                     ? proto::decode_mode::strict
+                     : proto::decode_mode::compatible;
+  rc.decode.max_decoded_bytes = c.kafka.max_payload_bytes;
+  rc.validator_names = std::move(validator_names);
+  rc.topic = c.kafka.topic;
+  rc.group_id = c.kafka.group_id;
+  rc.poison_max_crashes = c.dlq.poison_max_crashes;
+  rc.dlq_format = dlq::record_format_of(c);
+  rc.tenant_filter = c.kafka.tenant_id;
+  rc.pause_on_decode_error =
+    c.kafka.on_decode_error == config::decode_error_action::pause;
+  return rc;
+}
 
 } // namespace
 
-// Handles of the root supervisor's children, as the siblings that started
-// after them need them. Start functions and on_start callbacks all run
-// inside the root supervisor, one at a time, so no lock is needed for the
-// handles; `first_consumer` is handed over once under the mutex.
-struct daemon_wiring {
-  // The consumer thread reads this on every poll, the root supervisor
-  // writes it on each (re)start: the one handle behind a lock.
-  std::mutex breaker_mtx;
-  actors::breaker_actor breaker;
-  // Partition readers read this for each rejected record (same lock).
-  actors::dlq_actor dlq;
-  std::shared_ptr<actors::circuit_breaker_probe> breaker_probe;
-  actors::supervisor_actor validators;
-  actors::supervisor_actor readers;
-  std::vector<std::string> validator_names;
-  std::mutex mtx;
-  std::unique_ptr<kafka::group_consumer> first_consumer;
+/// Everything the supervision tree's start functions need, built once by
+/// start_pipeline(). Start functions run inside the root supervisor, one
+/// at a time; the handles they publish go through the directory.
+struct pipeline_parts {
+  config::daemon_config cfg;
+  actors::handle_directory handles;
+  std::shared_ptr<actors::health_board> board =
+    std::make_shared<actors::health_board>();
   std::shared_ptr<actors::validator_probe> validator_probe;
   std::shared_ptr<actors::supervisor_probe> supervisor_probe;
   std::shared_ptr<actors::partition_reader_probe> reader_probe;
   std::shared_ptr<actors::consumer_probe> consumer_probe;
+  std::shared_ptr<actors::circuit_breaker_probe> breaker_probe;
+  dlq::sink* sink = nullptr;
+  kafka::consumer_settings consumer_settings;
+  /// The group member made (and checked) during startup; the first
+  /// consumer takes it, a restarted one joins afresh.
+  std::unique_ptr<kafka::group_consumer> first_consumer;
+  actors::consumer_config consumer_cfg;
+  actors::partition_reader_config reader_template;
 };
+
+namespace {
+
+using parts_ptr = std::shared_ptr<pipeline_parts>;
+
+actors::child_spec egress_child(const parts_ptr& p) {
+  return actors::typed_child<actors::egress_actor>(
+    "egress", "egress",
+    [](caf::actor_system& sys) { return sys.spawn(actors::egress); },
+    actors::restart_policy::permanent, p->handles.egress.keeper());
+}
+
+actors::child_spec health_child(const parts_ptr& p) {
+  return actors::typed_child<actors::health_actor>(
+    "health", "health",
+    [p](caf::actor_system& sys) {
+      return sys.spawn(actors::health, health_settings_of(p->cfg),
+                       p->breaker_probe, p->board);
+    },
+    actors::restart_policy::permanent, p->handles.health.keeper());
+}
+
+actors::child_spec dlq_writer_child(const parts_ptr& p) {
+  return actors::typed_child<actors::dlq_actor>(
+    "dlq_writer", "dlq_writer",
+    [p](caf::actor_system& sys) {
+      actors::dlq_port port;
+      port.submit = [sink = p->sink](std::span<dlq::sink::submission> b) {
+        sink->submit(b);
+      };
+      port.status = [sink = p->sink] { return sink->status(); };
+      auto health = p->handles.health.get();
+      actors::dlq_publisher refusals{[health](const std::string& why) {
+        caf::anon_send(health, actors::dlq_refusal_atom::value, why);
+      }};
+      // Its own thread: every rejected record passes through it, and on
+      // the shared workers it queued behind readers draining deep
+      // mailboxes, holding DLQ records back 50-130 ms at a time while they
+      // piled up in memory.
+      return sys.spawn<caf::detached>(
+        actors::dlq_writer, std::move(port), std::move(refusals),
+        caf::timespan{std::chrono::seconds(1) / 2});
+    },
+    actors::restart_policy::permanent, p->handles.dlq.keeper());
+}
+
+actors::child_spec validators_child(const parts_ptr& p) {
+  return actors::typed_child<actors::supervisor_actor>(
+    "validators", "supervisor",
+    [p](caf::actor_system& sys) {
+      const auto& c = p->cfg;
+      actors::sequence_checker_config checker{to_policy(c.validation.policy),
+                                              c.validation.max_tracked_threads,
+                                              c.validation.max_thread_id_bytes};
+      std::vector<actors::child_spec> specs;
+      for (const auto& name : p->reader_template.validator_names) {
+        specs.push_back(actors::typed_child<actors::validator_actor>(
+          name, "validator", [p, checker](caf::actor_system& s) {
+            return s.spawn(actors::validator, checker, p->validator_probe);
+          }));
+      }
+      return sys.spawn(
+        actors::supervisor,
+        supervision(c, "validators", actors::restart_strategy::one_for_one),
+        p->supervisor_probe, std::move(specs));
+    },
+    actors::restart_policy::permanent, p->handles.validators.keeper());
+}
+
+actors::child_spec readers_child(const parts_ptr& p) {
+  return actors::typed_child<actors::supervisor_actor>(
+    "partition_readers", "supervisor",
+    [p](caf::actor_system& sys) {
+      return sys.spawn(actors::supervisor,
+                       supervision(p->cfg, "partition_readers",
+                                   actors::restart_strategy::one_for_one),
+                       p->supervisor_probe, std::vector<actors::child_spec>{});
+    },
+    actors::restart_policy::permanent, p->handles.readers.keeper());
+}
+
+// A consumer that cannot join the group exits with the reason, so its
+// supervisor sees it like any other failure.
+caf::actor failed_start(caf::actor_system& sys, caf::error reason) {
+  // The error travels as an argument, not a capture: CAF 0.17 binds a null
+  // reference for argument-less function actors.
+  return sys.spawn(
+    [](caf::event_based_actor* self, caf::error e) {
+      self->quit(std::move(e));
+      return caf::behavior{};
+    },
+    std::move(reason));
+}
+
+actors::child_spec consumer_child(const parts_ptr& p) {
+  return actors::typed_child<actors::consumer_handle>(
+    "consumer", "consumer",
+    [p](caf::actor_system& sys) -> actors::consumer_handle {
+      auto gc = std::move(p->first_consumer);
+      if (!gc) { // a restart: join the group afresh
+        auto fresh = kafka::group_consumer::make(p->consumer_settings);
+        if (!fresh) {
+          return failed_start(sys, fresh.error());
+        }
+        gc = std::move(*fresh);
+      }
+      auto deps = std::make_shared<actors::consumer_deps>();
+      deps->source = std::make_unique<kafka_record_source>(std::move(gc));
+      deps->readers = p->handles.readers.get();
+      deps->reader_probe = p->reader_probe;
+      deps->probe = p->consumer_probe;
+      deps->health = p->handles.health.get();
+      deps->gate = p->board;
+      deps->reader_config = [p](int32_t) {
+        auto rc = p->reader_template;
+        rc.validators_supervisor = p->handles.validators.get();
+        rc.dlq = [p] { return p->handles.dlq.get(); };
+        rc.egress = p->handles.egress.get();
+        rc.health = p->handles.health.get();
+        return rc;
+      };
+      return sys.spawn(actors::consumer, p->consumer_cfg, std::move(deps));
+    },
+    // A consumer that stopped on request stays stopped.
+    actors::restart_policy::transient);
+}
+
+} // namespace
 
 kafka::client_config client_config_from(const config::kafka_settings& k) {
   kafka::client_config c;
@@ -138,55 +279,104 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
                                                      int embedded_partitions) {
   std::unique_ptr<daemon> d{new daemon};
   d->cfg_ = std::move(cfg);
-  const auto& c = d->cfg_;
   d->process_ = std::make_unique<metrics::process_probe>(
     d->registry_.get(), metrics::build_info{DS_VERSION, DS_GIT_SHA, "1"});
-  // 1. Kafka: the configured cluster, or an embedded one.
-  d->brokers_ = c.kafka.brokers;
-  if (d->brokers_.empty()) {
-    auto mock = kafka::mock_cluster::make(1);
-    if (!mock) {
-      return mock.error();
+  auto steps = {
+    +[](daemon& x, int parts) { return x.start_kafka(parts); },
+    +[](daemon& x, int) { return x.start_actor_system(); },
+    +[](daemon& x, int) { return x.start_dlq(); },
+    +[](daemon& x, int) { return x.start_pipeline(); },
+    +[](daemon& x, int) { return x.start_http(); },
+  };
+  for (auto step : steps) {
+    if (auto err = step(*d, embedded_partitions)) {
+      return err;
     }
-    for (const auto& t : {c.kafka.topic, config::effective_dlq_topic(c)}) {
-      if (auto err = (*mock)->create_topic(t, embedded_partitions)) {
-        return err;
-      }
-    }
-    d->brokers_ = (*mock)->bootstrap();
-    d->embedded_ = std::move(*mock);
-    log_event(spdlog::level::info, {{"event", "embedded_broker_started"},
-                                    {"brokers", d->brokers_},
-                                    {"partitions", embedded_partitions}});
   }
-  auto kcfg = client_config_from(c.kafka);
-  kcfg.brokers = d->brokers_;
-  kafka::consumer_settings cs;
-  cs.client = kcfg;
+  diag::log_event(
+    spdlog::level::info, "daemon",
+    {{"event", "started"},
+     {"http", d->cfg_.http.host + ":" + std::to_string(d->http_port())},
+     {"brokers", d->brokers_},
+     {"topic", d->cfg_.kafka.topic},
+     {"group_id", d->cfg_.kafka.group_id},
+     {"validators", d->cfg_.pipeline.validators},
+     {"scheduler_threads",
+      caf::get_or(*d->system_cfg_, "scheduler.max-threads", size_t{0})}});
+  return d;
+}
+
+// Step 1, Kafka: the configured cluster or an embedded one, the consumer's
+// settings with the memory budget's share for librdkafka, and a first group
+// member, so that bad Kafka settings surface before any actor starts.
+caf::error daemon::start_kafka(int embedded_partitions) {
+  const auto& c = cfg_;
+  brokers_ = c.kafka.brokers;
+  if (brokers_.empty()) {
+    if (auto err = start_embedded_broker(embedded_partitions)) {
+      return err;
+    }
+  }
+  parts_ = std::make_shared<pipeline_parts>();
+  parts_->cfg = c;
+  auto& cs = parts_->consumer_settings;
+  cs.client = client_config_from(c.kafka);
+  cs.client.brokers = brokers_;
   cs.group_id = c.kafka.group_id;
   cs.topic = c.kafka.topic;
   cs.auto_offset_reset =
     std::string{config::to_string(c.kafka.auto_offset_reset)};
   cs.session_timeout_ms = static_cast<int>(c.kafka.session_timeout_ms);
-  if (d->embedded_) {
+  if (embedded_) {
     cs.client.properties.try_emplace(
       "fetch.wait.max.ms", kafka::mock_cluster::consumer_fetch_wait_max_ms);
   }
+  apply_memory_plan(cs.client.properties);
+  auto first = kafka::group_consumer::make(cs);
+  if (!first) {
+    return first.error();
+  }
+  parts_->first_consumer = std::move(*first);
+  return {};
+}
+
+caf::error daemon::start_embedded_broker(int partitions) {
+  auto mock = kafka::mock_cluster::make(1);
+  if (!mock) {
+    return mock.error();
+  }
+  for (const auto& t : {cfg_.kafka.topic, config::effective_dlq_topic(cfg_)}) {
+    if (auto err = (*mock)->create_topic(t, partitions)) {
+      return err;
+    }
+  }
+  brokers_ = (*mock)->bootstrap();
+  embedded_ = std::move(*mock);
+  diag::log_event(spdlog::level::info, "daemon",
+                  {{"event", "embedded_broker_started"},
+                   {"brokers", brokers_},
+                   {"partitions", partitions}});
+  return {};
+}
+
+// The memory budget (app/memory_plan.hpp): librdkafka's prefetch and fetch
+// sizes, unless kafka.properties sets them, the allocator's cap, and the
+// consumer's pause marks.
+void daemon::apply_memory_plan(std::map<std::string, std::string>& props) {
+  const auto& c = cfg_;
   auto memory = plan_memory(c.pipeline.memory_budget_bytes);
-  d->allocator_ = std::make_unique<allocator_governor>(
-    memory.allocator_kept_max, allocator_check_interval, d->registry_.get());
-  // Explicit kafka.properties win over the plan.
-  cs.client.properties.try_emplace("queued.max.messages.kbytes",
-                                   std::to_string(memory.prefetch_kbytes));
-  cs.client.properties.try_emplace("queued.min.messages",
-                                   std::to_string(memory.prefetch_messages));
-  cs.client.properties.try_emplace("fetch.max.bytes",
-                                   std::to_string(memory.fetch_bytes));
+  allocator_ = std::make_unique<allocator_governor>(
+    memory.allocator_kept_max, allocator_check_interval, registry_.get());
+  props.try_emplace("queued.max.messages.kbytes",
+                    std::to_string(memory.prefetch_kbytes));
+  props.try_emplace("queued.min.messages",
+                    std::to_string(memory.prefetch_messages));
+  props.try_emplace("fetch.max.bytes", std::to_string(memory.fetch_bytes));
+  parts_->consumer_cfg = consumer_config_of(c, memory);
   // What the budget bought, as librdkafka gets it: a slow backlog is
-  // explained by these (docs/tuning.md, pipeline.memory_budget_bytes).
-  const auto& props = cs.client.properties;
-  log_event(
-    spdlog::level::info,
+  // explained by these (docs/tuning.md, "The memory budget").
+  diag::log_event(
+    spdlog::level::info, "daemon",
     {{"event", "memory_plan"},
      {"budget_bytes", c.pipeline.memory_budget_bytes},
      {"fixed_bytes", process_fixed_bytes},
@@ -195,257 +385,89 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
      {"queued.min.messages", props.at("queued.min.messages")},
      {"queued.max.messages.kbytes", props.at("queued.max.messages.kbytes")},
      {"fetch.max.bytes", props.at("fetch.max.bytes")}});
-  // Bad Kafka settings surface here, before any actor starts.
-  auto first = kafka::group_consumer::make(cs);
-  if (!first) {
-    return first.error();
-  }
-  // 2. The actor system.
-  d->system_cfg_ = std::make_unique<caf::actor_system_config>();
-  auto& scfg = *d->system_cfg_;
+}
+
+// Step 2, the actor system, with every error category registered so its
+// logs and exit reasons name our errors.
+caf::error daemon::start_actor_system() {
+  const auto& c = cfg_;
+  system_cfg_ = std::make_unique<caf::actor_system_config>();
+  auto& scfg = *system_cfg_;
   auto threads = c.pipeline.scheduler_threads != 0
                    ? c.pipeline.scheduler_threads
                    : std::max(1u, std::thread::hardware_concurrency());
   scfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   scfg.set("logger.file-verbosity", caf::atom("quiet"));
   scfg.set("logger.console-verbosity", caf::atom("quiet"));
-  d->system_ = std::make_unique<caf::actor_system>(scfg);
-  // 3. Probes: one registry, everything in it exported.
-  auto w = std::make_shared<daemon_wiring>();
-  d->wiring_ = w;
-  auto& reg = d->registry_.get();
-  w->validator_probe = std::make_shared<actors::validator_probe>(reg);
-  w->supervisor_probe = std::make_shared<actors::supervisor_probe>(reg);
-  w->reader_probe = std::make_shared<actors::partition_reader_probe>(reg);
-  w->consumer_probe = std::make_shared<actors::consumer_probe>(reg);
-  w->first_consumer = std::move(*first);
-  // The DLQ topic, if the cluster lacks it (same partition count as the
-  // source, the broker's replication default). Not fatal: until it exists
-  // the sink spools, and the drainer delivers later.
+  diag::register_error_categories(scfg);
+  system_ = std::make_unique<caf::actor_system>(scfg);
+  return {};
+}
+
+// Step 3, the DLQ sink: Kafka first, the local spool when Kafka is slow or
+// down. A spool left by an earlier run is recovered and drained from here
+// on. The DLQ topic is created if the cluster lacks it (same partition
+// count as the source); not fatal: until it exists the sink spools.
+caf::error daemon::start_dlq() {
+  const auto& c = cfg_;
+  const auto& kcfg = parts_->consumer_settings.client;
+  auto dlq_topic = config::effective_dlq_topic(c);
   // Asked first: a broker without CreateTopics (the embedded mock) would
   // hold startup for the whole create timeout.
-  auto dlq_topic = config::effective_dlq_topic(c);
-  auto dlq_exists = [&] {
-    auto exists = kafka::topic_exists(kcfg, dlq_topic, std::chrono::seconds(5));
-    return exists && *exists;
-  };
-  if (!d->embedded_ && !dlq_exists()) {
+  auto exists = kafka::topic_exists(kcfg, dlq_topic, std::chrono::seconds(5));
+  if (!embedded_ && !(exists && *exists)) {
     auto parts =
       kafka::partition_count(kcfg, c.kafka.topic, std::chrono::seconds(5));
     if (auto err = kafka::create_topic(kcfg, dlq_topic, parts ? *parts : 1, -1,
                                        std::chrono::seconds(10))) {
-      log_event(spdlog::level::warn, {{"event", "dlq_topic_create_failed"},
-                                      {"topic", dlq_topic},
-                                      {"error", dlq::describe(err)}});
+      diag::log_event(spdlog::level::warn, "daemon",
+                      {{"event", "dlq_topic_create_failed"},
+                       {"topic", dlq_topic},
+                       {"error", diag::describe(err)}});
     }
   }
-  // The DLQ sink: Kafka first, the local spool when Kafka is slow or down.
-  // A spool left by an earlier run is recovered and drained from here on.
-  auto sink = dlq::sink::open(c, kcfg, reg);
+  auto sink = dlq::sink::open(c, kcfg, registry_.get());
   if (!sink) {
     return sink.error();
   }
-  d->dlq_ = std::move(*sink);
-  auto* dlq_sink = d->dlq_.get();
-  w->breaker_probe = std::make_shared<actors::circuit_breaker_probe>(reg);
-  d->health_ =
-    std::make_unique<health_monitor>(c, w->reader_probe, w->consumer_probe);
-  auto* health = d->health_.get();
+  dlq_ = std::move(*sink);
+  parts_->sink = dlq_.get();
+  return {};
+}
+
+// Step 4, the pipeline: probes in the one registry, then the supervision
+// tree. Root is one_for_all (its children only make sense together) ->
+// egress, health, DLQ writer, validators, partition readers, consumer, in
+// the order they need each other.
+caf::error daemon::start_pipeline() {
+  const auto& c = cfg_;
+  auto& reg = registry_.get();
+  auto& p = *parts_;
+  p.validator_probe = std::make_shared<actors::validator_probe>(reg);
+  p.supervisor_probe = std::make_shared<actors::supervisor_probe>(reg);
+  p.reader_probe = std::make_shared<actors::partition_reader_probe>(reg);
+  p.consumer_probe = std::make_shared<actors::consumer_probe>(reg);
+  p.breaker_probe = std::make_shared<actors::circuit_breaker_probe>(reg);
+  std::vector<std::string> names;
   for (uint32_t i = 0; i < c.pipeline.validators; ++i) {
-    w->validator_names.push_back("validator-" + std::to_string(i));
+    names.push_back("validator-" + std::to_string(i));
   }
-  // 4. The supervision tree: root (one_for_all: its children only make
-  // sense together) -> circuit breaker, validators, partition readers,
-  // consumer.
-  actors::sequence_checker_config checker{to_policy(c.validation.policy),
-                                          c.validation.max_tracked_threads,
-                                          c.validation.max_thread_id_bytes};
-  auto validators_cfg =
-    supervision(c, "validators", actors::restart_strategy::one_for_one);
-  auto readers_cfg =
-    supervision(c, "partition_readers", actors::restart_strategy::one_for_one);
-  proto::decode_options decode;
-  decode.mode = c.kafka.decode_mode == config::decode_strictness::strict
-                  ? proto::decode_mode::strict
-                  : proto::decode_mode::compatible;
-  decode.max_decoded_bytes = c.kafka.max_payload_bytes;
-  actors::consumer_config ccfg;
-  ccfg.inflight_max = c.pipeline.partition_inflight_max;
-  ccfg.inflight_low = c.pipeline.partition_inflight_low_water;
-  ccfg.inflight_bytes_max = memory.held_max;
-  ccfg.inflight_bytes_low = memory.held_low;
-  ccfg.dispatch_window_bytes = c.pipeline.dispatch_window_bytes;
-  ccfg.window_poll_interval =
-    std::chrono::milliseconds(c.pipeline.dispatch_window_poll_ms);
-  ccfg.drain_timeout = std::chrono::seconds(c.pipeline.shutdown_timeout_secs);
-  ccfg.lag_interval = std::chrono::seconds(c.kafka.lag_check_interval_secs);
-  ccfg.watermark_timeout =
-    std::chrono::milliseconds(c.kafka.watermark_timeout_ms);
-  actors::circuit_breaker_config breaker_cfg;
-  breaker_cfg.failure_threshold = c.breaker.failure_threshold;
-  breaker_cfg.open_duration = std::chrono::seconds(c.breaker.open_secs);
-  breaker_cfg.half_open_probes = c.breaker.half_open_probes;
-  std::vector<actors::child_spec> children;
-  children.push_back(
-    {"circuit_breaker", "circuit_breaker",
-     [w, breaker_cfg, health](caf::actor_system& sys) {
-       return caf::actor_cast<caf::actor>(
-         sys.spawn(actors::circuit_breaker_actor, breaker_cfg, w->breaker_probe,
-                   actors::breaker_publisher{[health](actors::breaker_state s) {
-                     health->set_breaker(s);
-                   }},
-                   std::chrono::milliseconds{1000}));
-     },
-     actors::restart_policy::permanent,
-     [w](const caf::actor& h) {
-       std::lock_guard<std::mutex> guard{w->breaker_mtx};
-       w->breaker = caf::actor_cast<actors::breaker_actor>(h);
-     }});
-  children.push_back(
-    {"dlq_writer", "dlq_writer",
-     [dlq_sink, health](caf::actor_system& sys) {
-       actors::dlq_port port;
-       port.submit = [dlq_sink](std::span<dlq::sink::submission> batch) {
-         dlq_sink->submit(batch);
-       };
-       port.status = [dlq_sink] { return dlq_sink->status(); };
-       // Its own thread: every rejected record passes through it, and on
-       // the shared workers it queued behind readers draining deep
-       // mailboxes (max-throughput is unbounded), holding DLQ records back
-       // 50-130 ms at a time while they piled up in memory.
-       return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(
-         actors::dlq_writer, std::move(port),
-         actors::dlq_publisher{
-           [health](const std::string& why) { health->set_dlq_refusal(why); }},
-         caf::timespan{std::chrono::milliseconds(500)}));
-     },
-     actors::restart_policy::permanent,
-     [w](const caf::actor& h) {
-       std::lock_guard<std::mutex> guard{w->breaker_mtx};
-       w->dlq = caf::actor_cast<actors::dlq_actor>(h);
-     }});
-  children.push_back(
-    {"validators", "supervisor",
-     [w, validators_cfg, checker](caf::actor_system& sys) {
-       std::vector<actors::child_spec> specs;
-       for (const auto& name : w->validator_names) {
-         specs.push_back({name, "validator",
-                          [w, checker](caf::actor_system& s) {
-                            return caf::actor_cast<caf::actor>(s.spawn(
-                              actors::validator, checker, w->validator_probe));
-                          },
-                          actors::restart_policy::permanent, nullptr});
-       }
-       return caf::actor_cast<caf::actor>(
-         sys.spawn(actors::supervisor, validators_cfg, w->supervisor_probe,
-                   std::move(specs)));
-     },
-     actors::restart_policy::permanent,
-     [w](const caf::actor& h) {
-       w->validators = caf::actor_cast<actors::supervisor_actor>(h);
-     }});
-  children.push_back({"partition_readers", "supervisor",
-                      [w, readers_cfg](caf::actor_system& sys) {
-                        return caf::actor_cast<caf::actor>(sys.spawn(
-                          actors::supervisor, readers_cfg, w->supervisor_probe,
-                          std::vector<actors::child_spec>{}));
-                      },
-                      actors::restart_policy::permanent,
-                      [w](const caf::actor& h) {
-                        w->readers =
-                          caf::actor_cast<actors::supervisor_actor>(h);
-                      }});
-  children.push_back(
-    {"consumer", "consumer",
-     [w, cs, ccfg, decode, health, poison_max = c.dlq.poison_max_crashes,
-      format = dlq::record_format_of(c)](caf::actor_system& sys) -> caf::actor {
-       std::unique_ptr<kafka::group_consumer> gc;
-       {
-         std::lock_guard<std::mutex> guard{w->mtx};
-         gc = std::move(w->first_consumer);
-       }
-       if (!gc) { // a restart: join the group afresh
-         auto fresh = kafka::group_consumer::make(cs);
-         if (!fresh) {
-           // The error travels as an argument, not a capture: CAF 0.17
-           // binds a null reference for argument-less function actors.
-           return sys.spawn(
-             [](caf::event_based_actor* self, caf::error e) {
-               self->quit(std::move(e));
-               return caf::behavior{};
-             },
-             fresh.error());
-         }
-         gc = std::move(*fresh);
-       }
-       auto deps = std::make_shared<actors::consumer_deps>();
-       deps->source = std::make_unique<kafka_record_source>(std::move(gc));
-       deps->readers = w->readers;
-       deps->reader_probe = w->reader_probe;
-       deps->probe = w->consumer_probe;
-       deps->on_poll = [health, w, fwd = std::make_shared<poll_forwarder>()](
-                         const actors::record_source::poll_result& r) {
-         health->on_poll(r);
-         actors::breaker_actor breaker;
-         {
-           std::lock_guard<std::mutex> guard{w->breaker_mtx};
-           breaker = w->breaker;
-         }
-         fwd->forward(breaker, r);
-       };
-       auto validators = w->validators;
-       auto names = w->validator_names;
-       deps->reader_config = [validators, names, decode, w, topic = cs.topic,
-                              group = cs.group_id, poison = poison_max,
-                              format](int32_t) {
-         actors::partition_reader_config rc;
-         rc.decode = decode;
-         rc.validator_names = names;
-         rc.validators_supervisor = validators;
-         rc.dlq = [w] {
-           std::lock_guard<std::mutex> guard{w->breaker_mtx};
-           return w->dlq;
-         };
-         rc.topic = topic;
-         rc.group_id = group;
-         rc.poison_max_crashes = poison;
-         rc.dlq_format = format;
-         return rc;
-       };
-       return sys.spawn(actors::consumer, ccfg, std::move(deps));
-     },
-     // A consumer that stopped on request stays stopped.
-     actors::restart_policy::transient, nullptr});
-  auto root_cfg = supervision(c, "root", actors::restart_strategy::one_for_all);
-  d->root_ = d->system_->spawn(actors::supervisor, root_cfg,
-                               w->supervisor_probe, std::move(children));
-  auto* raw = d.get();
-  d->root_->attach_functor([raw](const caf::error& reason) {
-    if (reason && !raw->stopped_) {
-      std::lock_guard<std::mutex> guard{raw->failure_mtx_};
-      // Our own errors by name ("restart_intensity_exceeded: ..."); CAF
-      // would render the category's code as a bare number.
-      raw->failure_ =
-        actors::to_errc(reason) != actors::errc::none
-          ? std::string{actors::to_string(actors::to_errc(reason))} + ": " +
-              proto::error_detail(reason)
-          : raw->system_->render(reason);
-      raw->failed_ = true;
+  p.reader_template = reader_template_of(c, std::move(names));
+  std::vector<actors::child_spec> children{
+    egress_child(parts_),     health_child(parts_),  dlq_writer_child(parts_),
+    validators_child(parts_), readers_child(parts_), consumer_child(parts_)};
+  root_ = system_->spawn(
+    actors::supervisor,
+    supervision(c, "root", actors::restart_strategy::one_for_all),
+    p.supervisor_probe, std::move(children));
+  root_->attach_functor([this](const caf::error& reason) {
+    if (reason && !stopped_) {
+      std::lock_guard<std::mutex> guard{failure_mtx_};
+      failure_ = diag::describe(reason);
+      failed_ = true;
     }
   });
-  // 5. Operator endpoints, last: everything they report on exists now.
-  if (auto err = d->start_http()) {
-    return err;
-  }
-  log_event(spdlog::level::info,
-            {{"event", "started"},
-             {"http", c.http.host + ":" + std::to_string(d->http_port())},
-             {"brokers", d->brokers_},
-             {"topic", c.kafka.topic},
-             {"group_id", c.kafka.group_id},
-             {"validators", c.pipeline.validators},
-             {"scheduler_threads", threads}});
-  return d;
+  return {};
 }
 
 caf::error daemon::start_http() {
@@ -457,15 +479,15 @@ caf::error daemon::start_http() {
   hc.write_timeout = std::chrono::seconds(c.http.send_timeout_secs);
   http::router routes;
   routes.get("/metrics", http::metrics_handler(registry_, *process_));
-  auto* health = health_.get();
-  routes.get("/health", [health](const http::request&) {
-    auto r = health->snapshot();
+  auto board = parts_->board;
+  routes.get("/health", [board](const http::request&) {
+    auto r = board->snapshot();
     return http::response::json(r->http_status(), r->to_json().dump());
   });
-  routes.get("/ready", [health](const http::request&) {
+  routes.get("/ready", [board](const http::request&) {
     // Ready = partitions assigned and the breaker closed or probing:
     // what a load balancer or an orchestrator needs to know.
-    auto r = health->snapshot();
+    auto r = board->snapshot();
     bool ready = r->status == actors::health_status::healthy ||
                  r->status == actors::health_status::degraded;
     nlohmann::json body{{"ready", ready},
@@ -509,8 +531,8 @@ caf::error daemon::start_http() {
       return http::response::error(503, "unavailable",
                                    system_->render(known.error()));
     }
-    log_event(
-      spdlog::level::info,
+    diag::log_event(
+      spdlog::level::info, "daemon",
       {{"event", "thread_reset"}, {"thread_id", *id}, {"known", *known}});
     return http::response::json(
       200, nlohmann::json{{"thread_id", *id}, {"known", *known}}.dump());
@@ -524,7 +546,11 @@ caf::error daemon::start_http() {
 }
 
 std::shared_ptr<const actors::health_report> daemon::health() const {
-  return health_->snapshot();
+  return parts_->board->snapshot();
+}
+
+actors::egress_actor daemon::egress() const {
+  return parts_->handles.egress.get();
 }
 
 uint16_t daemon::http_port() const noexcept {
@@ -556,22 +582,21 @@ daemon::consumer_stats(std::chrono::milliseconds timeout) {
 
 caf::expected<bool> daemon::reset_thread(const std::string& thread_id,
                                          std::chrono::milliseconds timeout) {
-  auto sup = caf::actor_cast<actors::supervisor_actor>(child("validators"));
+  auto sup = parts_->handles.validators.get();
   if (!sup) {
     return caf::make_error(caf::sec::request_receiver_down,
                            "validators not running");
   }
-  auto idx = actors::validator_index(
-    thread_id, static_cast<uint32_t>(wiring_->validator_names.size()));
+  const auto& names = parts_->reader_template.validator_names;
+  auto idx =
+    actors::validator_index(thread_id, static_cast<uint32_t>(names.size()));
   caf::scoped_actor self{*system_};
   caf::expected<bool> result{caf::sec::request_timeout};
-  self
-    ->request(sup, timeout, actors::get_atom::value,
-              wiring_->validator_names[idx])
+  self->request(sup, timeout, actors::get_atom::value, names[idx])
     .receive(
       [&](caf::actor& v) {
         self
-          ->request(caf::actor_cast<actors::validator_actor>(v), timeout,
+          ->request(actors::typed_handle<actors::validator_actor>(v), timeout,
                     actors::reset_atom::value, thread_id)
           .receive([&](bool known) { result = known; },
                    [&](caf::error& err) { result = std::move(err); });
@@ -596,28 +621,27 @@ void daemon::stop() {
   if (auto c = child("consumer")) {
     self->monitor(c);
     self->send(c, actors::stop_atom::value);
-    self->receive(
-      [](caf::down_msg&) {},
-      caf::after(timeout) >>
-        [] {
-          log_event(spdlog::level::warn, {{"event", "consumer_stop_timeout"}});
-        });
+    self->receive([](caf::down_msg&) {},
+                  caf::after(timeout) >>
+                    [] {
+                      diag::log_event(spdlog::level::warn, "daemon",
+                                      {{"event", "consumer_stop_timeout"}});
+                    });
   }
   // 2. Everything else, children before parents.
   self->send_exit(root_, caf::exit_reason::user_shutdown);
   root_ = actors::supervisor_actor{};
-  log_event(spdlog::level::info, {{"event", "stopped"}});
+  diag::log_event(spdlog::level::info, "daemon", {{"event", "stopped"}});
 }
 
 daemon::~daemon() {
   stop();
   http_.reset(); // handlers read the health monitor and the registry
-  wiring_.reset();
+  parts_.reset();
   system_.reset(); // waits for all actors (the consumer feeds health)
   if (dlq_) {
     dlq_->stop(); // bounded; what Kafka did not take stays spooled
   }
-  health_.reset();
 }
 
 } // namespace ds::app

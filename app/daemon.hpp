@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 #include <prometheus/registry.h>
 
 #include "actors/consumer.hpp"
+#include "actors/fwd.hpp"
 #include "actors/health_model.hpp"
 #include "actors/supervisor.hpp"
 #include "config/daemon_config.hpp"
@@ -61,6 +63,9 @@ public:
 
   /// The latest /health evaluation.
   std::shared_ptr<const actors::health_report> health() const;
+  /// The pipeline's output: validated records, per partition in offset
+  /// order, to every subscriber (null while it restarts).
+  actors::egress_actor egress() const;
   caf::actor_system& system() noexcept { return *system_; }
   const config::daemon_config& config() const noexcept { return cfg_; }
 
@@ -75,6 +80,13 @@ public:
 private:
   daemon() = default;
   caf::actor child(const std::string& name);
+  // start() runs these in order; stop() undoes them in reverse.
+  caf::error start_kafka(int embedded_partitions);
+  caf::error start_embedded_broker(int partitions);
+  void apply_memory_plan(std::map<std::string, std::string>& props);
+  caf::error start_actor_system();
+  caf::error start_dlq();
+  caf::error start_pipeline();
   caf::error start_http();
 
   config::daemon_config cfg_;
@@ -85,13 +97,12 @@ private:
   std::unique_ptr<metrics::process_probe> process_;
   std::unique_ptr<class allocator_governor> allocator_;
   std::unique_ptr<kafka::mock_cluster> embedded_;
-  std::unique_ptr<class health_monitor> health_;
   // Outlives the actor system: the DLQ writer submits to it until the end.
   std::unique_ptr<dlq::sink> dlq_;
   std::unique_ptr<caf::actor_system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   actors::supervisor_actor root_;
-  std::shared_ptr<struct daemon_wiring> wiring_;
+  std::shared_ptr<struct pipeline_parts> parts_;
   std::unique_ptr<http::server> http_;
   std::atomic<bool> failed_{false};
   mutable std::mutex failure_mtx_;

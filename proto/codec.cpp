@@ -13,27 +13,12 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "diag/errc.hpp"
+
 namespace ds::proto {
 
 namespace v1 = dashstream::v1;
 using google::protobuf::internal::WireFormatLite;
-
-std::string error_detail(const caf::error& err) {
-  const auto& ctx = err.context();
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0)) {
-    return ctx.get_as<std::string>(0);
-  }
-  return {};
-}
-
-std::string describe(const caf::error& err) {
-  std::string result{to_string(to_errc(err))};
-  if (auto detail = error_detail(err); !detail.empty()) {
-    result += ": ";
-    result += detail;
-  }
-  return result;
-}
 
 std::string_view to_string(framing x) noexcept {
   switch (x) {
@@ -418,7 +403,8 @@ caf::expected<decode_info> decode(std::string_view bytes,
       return make_error(errc::bad_framing_byte,
                         std::string{"first byte is "} + buf +
                           " and the value is not a legacy protobuf (" +
-                          describe(perr) + ")");
+                          std::string{to_string(to_errc(perr))} + ": " +
+                          diag::error_detail(perr) + ")");
     }
   }
   if (err) {

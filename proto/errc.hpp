@@ -87,12 +87,4 @@ constexpr std::string_view contract_error_type(errc x) noexcept {
   }
 }
 
-/// "<reason>: <detail>" of a codec error, defined in codec.cpp. Prefer
-/// diag::describe(), which names the module and works for any error; this
-/// one says "none" for another module's error.
-std::string describe(const caf::error& err);
-
-/// Same as diag::error_detail(), defined in codec.cpp.
-std::string error_detail(const caf::error& err);
-
 } // namespace ds::proto

@@ -41,7 +41,4 @@ inline errc to_errc(const caf::error& err) noexcept {
   return diag::to_errc<errc>(err);
 }
 
-// Kept for app/daemon.cpp, which still spells diag::describe this way.
-using diag::describe;
-
 } // namespace ds::dlq

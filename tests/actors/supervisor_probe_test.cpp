@@ -58,6 +58,7 @@ struct spawn_sites {
 // file under actors/ and app/ (runtime/ too, for older layouts) that builds a
 // child_spec or a supervisor_config. The forms recognised:
 //   {name, "kind", [capture] ...}        a child_spec, braced, lambda start
+//   typed_child<H>(name, "kind", ...)    the typed child helper
 //   .kind = "kind"                       designated or member assignment
 //   supervision(cfg, "name", ...)        the daemon's supervisor_config helper
 //   .name = "name"                       in a file using supervisor_config
@@ -67,8 +68,10 @@ spawn_sites scan_sources() {
   static const std::regex braced_kind{
     R"re(\{\s*(?:"[^"]*"|[\w:.>-]+(?:\([^()]*\))?)\s*,\s*"([^"]*)"\s*,\s*\[)re"};
   static const std::regex designated_kind{R"re(\.kind\s*=\s*"([^"]*)")re"};
+  static const std::regex typed_kind{
+    R"re(typed_child<[^>]*>\(\s*(?:"[^"]*"|[\w:.>-]+(?:\([^()]*\))?)\s*,\s*"([^"]*)")re"};
   static const std::regex helper_name{
-    R"re(supervision\s*\(\s*[\w.]+\s*,\s*"([^"]*)")re"};
+    R"re(supervision\s*\(\s*[\w.>-]+\s*,\s*"([^"]*)")re"};
   static const std::regex designated_name{R"re(\.name\s*=\s*"([^"]*)")re"};
   auto collect = [](const std::string& text, const std::regex& re,
                     std::set<std::string>& out) {
@@ -92,11 +95,13 @@ spawn_sites scan_sources() {
       std::stringstream buf;
       buf << in.rdbuf();
       auto text = buf.str();
-      bool specs = text.find("child_spec") != std::string::npos;
+      bool specs = text.find("child_spec") != std::string::npos ||
+                   text.find("typed_child") != std::string::npos;
       bool configs = text.find("supervisor_config") != std::string::npos;
       if (specs) {
         collect(text, braced_kind, out.kinds);
         collect(text, designated_kind, out.kinds);
+        collect(text, typed_kind, out.kinds);
       }
       if (configs) {
         collect(text, helper_name, out.supervisors);

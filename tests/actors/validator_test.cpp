@@ -35,10 +35,23 @@ struct validator_fixture : ds::test::caf_fixture {
     return result;
   }
 
+  // One record's items as a one-record batch; its reply, or an empty one
+  // when the record passed in order.
   validation_reply check(const validator_actor& v, int64_t offset,
-                         std::vector<sequence_item> items) {
-    return ask<validation_reply>(
-      v, validate_atom::value, validation_request{0, offset, std::move(items)});
+                         std::vector<std::pair<std::string, uint64_t>> items) {
+    auto notable = ask<std::vector<validation_reply>>(
+      v, validate_atom::value, validation_batch_ref{batch_of(offset, items)});
+    return notable.empty() ? validation_reply{0, offset, 0, {}} : notable[0];
+  }
+
+  static std::shared_ptr<const validation_batch>
+  batch_of(int64_t offset,
+           const std::vector<std::pair<std::string, uint64_t>>& items) {
+    auto b = std::make_shared<validation_batch>();
+    for (const auto& [thread, seq] : items) {
+      b->add(offset, thread, seq);
+    }
+    return b;
   }
 };
 
@@ -91,7 +104,7 @@ TEST_CASE_METHOD(validator_fixture,
   CHECK(probe->tracked_threads.Value() == 3);
   self->monitor(v);
   self->send(v, validate_atom::value,
-             validation_request{0, 1, {{crash_thread_id, 1}}});
+             validation_batch_ref{batch_of(1, {{crash_thread_id, 1}})});
   run();
   bool down = false;
   self->receive(
@@ -132,4 +145,29 @@ TEST_CASE_METHOD(validator_fixture,
   CHECK(stats.checked == 6);
   CHECK(stats.gaps == 1);
   CHECK(stats.quarantined == 1);
+}
+
+TEST_CASE_METHOD(validator_fixture,
+                 "a batch reply gives the verdict of each record that was "
+                 "not in order") {
+  auto v = spawn();
+  auto b = std::make_shared<validation_batch>();
+  b->add(0, "t", 1);
+  b->add(1, "t", 4); // gap of 2
+  b->add(2, "t", 4); // duplicate
+  b->add(3, "t", 2); // reorder
+  b->add(4, "u", 1);
+  b->add(4, "t", 5); // in order again
+  auto notable = ask<std::vector<validation_reply>>(v, validate_atom::value,
+                                                    validation_batch_ref{b});
+  REQUIRE(notable.size() == 3);
+  CHECK(notable[0].offset == 1);
+  CHECK(notable[0].verdict == record_verdict{verdict_kind::gap, 2});
+  CHECK(notable[1].offset == 2);
+  CHECK(notable[1].verdict.kind == verdict_kind::duplicate);
+  CHECK(notable[2].offset == 3);
+  CHECK(notable[2].verdict.kind == verdict_kind::reorder);
+  for (const auto& r : notable) {
+    CHECK(r.rejected == 0);
+  }
 }

@@ -12,6 +12,7 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "diag/errc.hpp"
 #include "proto/codec.hpp"
 #include "tests/proto/sample_messages.hpp"
 
@@ -725,7 +726,7 @@ TEST_CASE("a variant without a header is missing_header") {
       auto res = decode(bytes, decode_options{mode}, out);
       REQUIRE_FALSE(res);
       CHECK(to_errc(res.error()) == errc::missing_header);
-      CHECK_THAT(describe(res.error()), Catch::Contains("event 1"));
+      CHECK_THAT(ds::diag::describe(res.error()), Catch::Contains("event 1"));
     }
   }
 }
@@ -843,8 +844,8 @@ TEST_CASE("errors carry a stable label and a readable detail") {
   message out;
   auto res = decode(bytes_of({0x07, 0xff}), {decode_mode::strict}, out);
   REQUIRE_FALSE(res);
-  CHECK(describe(res.error()) ==
-        "bad_framing_byte: first byte is 0x07, expected 0x00 or 0x01");
+  CHECK(ds::diag::describe(res.error()) ==
+        "proto: bad_framing_byte: first byte is 0x07, expected 0x00 or 0x01");
   CHECK(contract_error_type(to_errc(res.error())) == "invalid_format");
   CHECK(to_errc(caf::error{}) == errc::none);
 }
