@@ -40,17 +40,18 @@ public:
 
   void done(std::size_t index, caf::error err) override {
     if (err) {
-      caf::anon_send(caf::actor_cast<dlq_impl>(writer_), dlq_done_atom::value,
-                     first_ + index, std::move(err));
+      caf::anon_send(writer(), dlq_done_atom::value, first_ + index,
+                     std::move(err));
     } else if (left_.fetch_sub(1) == 1) {
-      caf::anon_send(caf::actor_cast<dlq_impl>(writer_), dlq_done_atom::value,
-                     first_);
+      caf::anon_send(writer(), dlq_done_atom::value, first_);
     }
   }
 
 private:
   // Weak, so a dead writer's requests are resent; an address becomes a
-  // handle only through a cast.
+  // handle only through a cast, and a dead writer's is null.
+  dlq_impl writer() const { return caf::actor_cast<dlq_impl>(writer_); }
+
   caf::actor_addr writer_;
   uint64_t first_;
   std::atomic<std::size_t> left_;

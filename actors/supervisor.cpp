@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include <caf/actor_cast.hpp>
 #include <caf/exit_reason.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
