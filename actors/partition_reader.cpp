@@ -13,6 +13,7 @@
 #include "actors/errc.hpp"
 #include "proto/errc.hpp"
 #include "proto/headers.hpp"
+#include "runtime/dlq/dlq_probe.hpp"
 
 namespace ds::actors {
 
@@ -195,7 +196,7 @@ void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items,
     st.pending.erase(it);
     // Policy halt: the thread is quarantined; the record goes to the DLQ.
     account(self, offset, ts, true);
-    reject(self, rec, "halted_thread",
+    reject(self, rec, dlq::halted_thread_error,
            "thread halted by a sequence gap (validation.policy = halt); "
            "reset it with `dashstream thread reset`",
            "validate", "ds::actors::sequence_halted");
@@ -463,7 +464,7 @@ void on_validator_crash(self_ptr self, const caf::error& reason) {
                    {"crashes", st.crashes[offset]},
                    {"what", ctx.get_as<std::string>(0)}});
   account(self, offset, ts, true);
-  reject(self, rec, "poison",
+  reject(self, rec, dlq::poison_error,
          "crashed its validator " + std::to_string(st.crashes[offset]) +
            " times: " + ctx.get_as<std::string>(0),
          "poison", "ds::actors::errc::validator_crashed");

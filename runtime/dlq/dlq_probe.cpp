@@ -1,5 +1,7 @@
 #include "runtime/dlq/dlq_probe.hpp"
 
+#include "proto/errc.hpp"
+
 namespace ds::dlq {
 
 namespace {
@@ -47,6 +49,19 @@ dlq_probe::dlq_probe(prometheus::Registry& reg)
   for (const char* reason : {"produce_failed", "delivery_failed", "spool_full",
                              "disk_full", "fsync_failed", "io_error"}) {
     failures_by_reason_[reason] = &failures_.Add({{"reason", reason}});
+  }
+  // So are the error types: every decode error's contract type and the
+  // pipeline's own two.
+  const auto& reasons = diag::errc_traits<proto::errc>::labels;
+  for (std::size_t i = 1; i < reasons.size(); ++i) {
+    std::string type{proto::contract_error_type(static_cast<proto::errc>(i))};
+    if (!records_by_type_.contains(type)) {
+      records_by_type_.emplace(type, &records_.Add({{"error_type", type}}));
+    }
+  }
+  for (auto type : {halted_thread_error, poison_error}) {
+    std::string label{type};
+    records_by_type_.emplace(label, &records_.Add({{"error_type", label}}));
   }
 }
 

@@ -15,6 +15,11 @@ namespace ds::dlq {
 
 /// The DLQ sink's metrics, resolved once; the labelled series are cached by
 /// label (error_type and reason are small fixed sets).
+/// The error types of records the pipeline rejects after decoding (the
+/// decode errors' types come from proto::contract_error_type).
+inline constexpr std::string_view halted_thread_error = "halted_thread";
+inline constexpr std::string_view poison_error = "poison";
+
 class dlq_probe {
 public:
   explicit dlq_probe(prometheus::Registry& registry);

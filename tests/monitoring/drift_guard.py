@@ -45,8 +45,6 @@ FRESH_EXEMPT = {
     # One series per assigned partition: none before the group assigns one.
     "dashstream_consumer_lag_messages": "needs a partition assignment",
     "dashstream_consumer_lag_seconds": "needs a partition assignment",
-    # One series per error_type, created by the first durable DLQ record.
-    "dashstream_dlq_records_total": "needs a first DLQ record",
 }
 
 
