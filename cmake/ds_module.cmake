@@ -1,10 +1,13 @@
-# ds_module(<name> [SOURCES ...] [DEPS ...] [SYSTEM_DEPS ...])
+# ds_module(<name> [SOURCES ...] [PUBLIC_DEPS ...] [DEPS ...]
+#           [PUBLIC_SYSTEM_DEPS ...] [SYSTEM_DEPS ...])
 #
 # One folder = one module = one library target `ds_<name>` (alias
 # `ds::<name>`) = one namespace `ds::<name>`. Includes are rooted at the
 # repository, e.g. #include "runtime/kafka/producer_client.hpp".
 # DEPS lists other ds modules (the architecture's edges, kept explicit);
-# SYSTEM_DEPS lists third-party imported targets.
+# SYSTEM_DEPS lists third-party imported targets. Both are linked PRIVATE:
+# what only the sources use stays out of our users' builds. The PUBLIC_
+# lists are for what the module's own headers include.
 # GCC 12 at -O3 reports -Wrestrict on std::string concatenation in libstdc++
 # itself (GCC bug 105329), which broke the release preset whenever new code
 # built a string with `"literal" + s`; it stays a warning there, not an error.
@@ -16,22 +19,29 @@ function(ds_apply_warnings target)
 endfunction()
 
 function(ds_module name)
-  cmake_parse_arguments(M "" "" "SOURCES;DEPS;SYSTEM_DEPS" ${ARGN})
+  cmake_parse_arguments(M "" ""
+    "SOURCES;PUBLIC_DEPS;DEPS;PUBLIC_SYSTEM_DEPS;SYSTEM_DEPS" ${ARGN})
   set(target ds_${name})
   if(M_SOURCES)
     add_library(${target} STATIC ${M_SOURCES})
     set(scope PUBLIC)
+    set(private PRIVATE)
     ds_apply_warnings(${target})
   else()
     add_library(${target} INTERFACE)
     set(scope INTERFACE)
+    set(private INTERFACE)
   endif()
   add_library(ds::${name} ALIAS ${target})
   target_include_directories(${target} ${scope} ${PROJECT_SOURCE_DIR})
-  foreach(dep IN LISTS M_DEPS)
+  foreach(dep IN LISTS M_PUBLIC_DEPS)
     target_link_libraries(${target} ${scope} ds::${dep})
   endforeach()
-  target_link_libraries(${target} ${scope} ${M_SYSTEM_DEPS})
+  foreach(dep IN LISTS M_DEPS)
+    target_link_libraries(${target} ${private} ds::${dep})
+  endforeach()
+  target_link_libraries(${target} ${scope} ${M_PUBLIC_SYSTEM_DEPS})
+  target_link_libraries(${target} ${private} ${M_SYSTEM_DEPS})
   if(DS_TEST_HOOKS)
     target_compile_definitions(${target} ${scope} DS_TEST_HOOKS=1)
   endif()
