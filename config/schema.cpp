@@ -182,8 +182,9 @@ std::vector<setting> make_table() {
       .kind = value_kind::choice,
       .default_value = str{"skip"},
       .legacy_env = {"KAFKA_ON_DECODE_ERROR"},
-      .description = "A record that fails to decode is sent to the DLQ and "
-                     "skipped, or pauses its partition.",
+      .description = "A record that fails to decode goes to the DLQ; then "
+                     "skip moves on, pause stops its partition there until "
+                     "it is reassigned or the daemon restarts.",
     },
     {
       DS_KEY(kafka, security_protocol),
@@ -248,8 +249,9 @@ std::vector<setting> make_table() {
       .default_note = "\"\" = every tenant",
       .rule = tenant_filter,
       .legacy_env = {"KAFKA_TENANT_ID"},
-      .description = "Only process records whose header carries this "
-                     "tenant_id.",
+      .description = "Only validate and publish records whose header "
+                     "carries this tenant_id; the others are counted "
+                     "(dashstream_records_filtered_total) and committed.",
     },
     {
       DS_KEY(kafka, session_timeout_ms),
