@@ -470,6 +470,7 @@ caf::error daemon::start_pipeline() {
   return {};
 }
 
+// Step 5, the operator endpoints, last: everything they report on exists.
 caf::error daemon::start_http() {
   const auto& c = cfg_;
   http::server_config hc;
@@ -479,6 +480,23 @@ caf::error daemon::start_http() {
   hc.write_timeout = std::chrono::seconds(c.http.send_timeout_secs);
   http::router routes;
   routes.get("/metrics", http::metrics_handler(registry_, *process_));
+  add_health_routes(routes);
+  routes.get("/version", [body = version_json().dump()](const http::request&) {
+    return http::response::json(200, body);
+  });
+  routes.post("/admin/threads/reset", [this](const http::request& req) {
+    return admin_reset_thread(req);
+  });
+  auto srv = http::server::start(hc, std::move(routes), registry_);
+  if (!srv) {
+    return srv.error();
+  }
+  http_ = std::move(*srv);
+  return {};
+}
+
+// /health and /ready read the health board's snapshot, never an actor.
+void daemon::add_health_routes(http::router& routes) {
   auto board = parts_->board;
   routes.get("/health", [board](const http::request&) {
     auto r = board->snapshot();
@@ -495,54 +513,48 @@ caf::error daemon::start_http() {
                         {"reasons", r->reasons}};
     return http::response::json(ready ? 200 : 503, body.dump());
   });
-  nlohmann::json version{
-    {"git_sha", DS_GIT_SHA},
-    {"build_date", DS_BUILD_DATE},
-    {"version", DS_VERSION},
-    {"schema_version", 1},
-    {"component", "dashstream"},
-    {"resume_namespace", c.kafka.topic + "/" + c.kafka.group_id},
-    {"kafka_topic", c.kafka.topic},
-    {"kafka_group_id", c.kafka.group_id},
-    {"max_payload_bytes", std::to_string(c.kafka.max_payload_bytes)},
-    {"decode_error_policy",
-     std::string{config::to_string(c.kafka.on_decode_error)}}};
-  routes.get("/version", [body = version.dump()](const http::request&) {
-    return http::response::json(200, body);
-  });
-  // Operator action: lift a halt (validation.policy = halt) for one thread.
-  // POST only, loopback clients only (the port may be exposed for
-  // /metrics); it waits for the owning validator, bounded by 2 s.
-  routes.post("/admin/threads/reset", [this](const http::request& req) {
-    if (req.remote_address != "127.0.0.1" && req.remote_address != "::1") {
-      return http::response::error(403, "forbidden",
-                                   "admin routes answer loopback clients only");
-    }
-    auto id = req.query_param("thread_id");
-    if (!id || id->empty() ||
-        id->size() > cfg_.validation.max_thread_id_bytes) {
-      return http::response::error(
-        400, "bad_thread_id",
-        "thread_id must be given, 1.." +
-          std::to_string(cfg_.validation.max_thread_id_bytes) + " bytes");
-    }
-    auto known = reset_thread(*id, std::chrono::seconds(2));
-    if (!known) {
-      return http::response::error(503, "unavailable",
-                                   system_->render(known.error()));
-    }
-    diag::log_event(
-      spdlog::level::info, "daemon",
-      {{"event", "thread_reset"}, {"thread_id", *id}, {"known", *known}});
-    return http::response::json(
-      200, nlohmann::json{{"thread_id", *id}, {"known", *known}}.dump());
-  });
-  auto srv = http::server::start(hc, std::move(routes), registry_);
-  if (!srv) {
-    return srv.error();
+}
+
+nlohmann::json daemon::version_json() const {
+  const auto& c = cfg_;
+  return {{"git_sha", DS_GIT_SHA},
+          {"build_date", DS_BUILD_DATE},
+          {"version", DS_VERSION},
+          {"schema_version", 1},
+          {"component", "dashstream"},
+          {"resume_namespace", c.kafka.topic + "/" + c.kafka.group_id},
+          {"kafka_topic", c.kafka.topic},
+          {"kafka_group_id", c.kafka.group_id},
+          {"max_payload_bytes", std::to_string(c.kafka.max_payload_bytes)},
+          {"decode_error_policy",
+           std::string{config::to_string(c.kafka.on_decode_error)}}};
+}
+
+// Operator action: lift a halt (validation.policy = halt) for one thread.
+// POST only, loopback clients only (the port may be exposed for /metrics);
+// it waits for the owning validator, bounded by 2 s.
+http::response daemon::admin_reset_thread(const http::request& req) {
+  if (req.remote_address != "127.0.0.1" && req.remote_address != "::1") {
+    return http::response::error(403, "forbidden",
+                                 "admin routes answer loopback clients only");
   }
-  http_ = std::move(*srv);
-  return {};
+  auto id = req.query_param("thread_id");
+  if (!id || id->empty() || id->size() > cfg_.validation.max_thread_id_bytes) {
+    return http::response::error(
+      400, "bad_thread_id",
+      "thread_id must be given, 1.." +
+        std::to_string(cfg_.validation.max_thread_id_bytes) + " bytes");
+  }
+  auto known = reset_thread(*id, std::chrono::seconds(2));
+  if (!known) {
+    return http::response::error(503, "unavailable",
+                                 diag::describe(known.error()));
+  }
+  diag::log_event(
+    spdlog::level::info, "daemon",
+    {{"event", "thread_reset"}, {"thread_id", *id}, {"known", *known}});
+  return http::response::json(
+    200, nlohmann::json{{"thread_id", *id}, {"known", *known}}.dump());
 }
 
 std::shared_ptr<const actors::health_report> daemon::health() const {

@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
 #include <prometheus/registry.h>
 
 #include "actors/consumer.hpp"
@@ -18,6 +19,7 @@
 #include "actors/supervisor.hpp"
 #include "config/daemon_config.hpp"
 #include "runtime/dlq/sink.hpp"
+#include "runtime/http/router.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/kafka/client_config.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
@@ -88,6 +90,9 @@ private:
   caf::error start_dlq();
   caf::error start_pipeline();
   caf::error start_http();
+  void add_health_routes(http::router& routes);
+  nlohmann::json version_json() const;
+  http::response admin_reset_thread(const http::request& req);
 
   config::daemon_config cfg_;
   std::string brokers_;
