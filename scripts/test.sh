@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what is missing, checks
 # formatting, fuzzes the decoder for 60 s, runs the unit tests under
-# ASan+UBSan, then builds the dev preset and runs every test (unit and
+# ASan+UBSan, then builds the dev preset, runs clang-tidy on the last
+# commit's targets (scripts/lint.sh) and runs every test (unit and
 # integration, the latter against a real Kafka broker this script's ctest
 # fixture starts on 127.0.0.1). Ends with ctest's summary.
 #
@@ -77,8 +78,16 @@ if [[ -z "${DS_SKIP_ASAN:-}" ]]; then
   stop_contention
 fi
 
-step "dev build: every test (unit + integration on a real Kafka broker)"
+step "dev build"
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"
+
+# After the build: it reads build/dev/compile_commands.json and the
+# generated headers. Only the last commit's targets (DS_LINT_BASE, see
+# scripts/lint.sh), so it stays cheap; it prints its own time.
+step "lint: clang-tidy on the changed files' targets"
+DS_BUILD_DIR=build/dev DS_JOBS=$jobs scripts/lint.sh
+
+step "dev: every test (unit + integration on a real Kafka broker)"
 start_contention
 ctest --test-dir build/dev -LE fuzz --output-on-failure
