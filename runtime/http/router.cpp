@@ -57,7 +57,7 @@ caf::error router::add(std::string path, handler h, bool post) {
 }
 
 caf::error router::serve_directory(std::string prefix,
-                                   std::filesystem::path root) {
+                                   const std::filesystem::path& root) {
   if (prefix.empty() || prefix.front() != '/' || prefix.back() != '/') {
     return make_error(errc::invalid_route,
                       "static prefix must start and end with '/': " + prefix);

@@ -47,7 +47,8 @@ public:
   /// prefix without its trailing '/' is redirected to it. Unsafe paths get
   /// 400 (see safe_relative_path()). errc::invalid_route if the prefix is
   /// malformed or taken, errc::invalid_config if root is not a directory.
-  caf::error serve_directory(std::string prefix, std::filesystem::path root);
+  caf::error serve_directory(std::string prefix,
+                             const std::filesystem::path& root);
 
   /// The response for `req` (a GET's response for HEAD; the server strips
   /// the body). Never throws.

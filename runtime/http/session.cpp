@@ -158,7 +158,7 @@ void session::answer(const bhttp::request<bhttp::string_body>& msg) {
 }
 
 void session::reject(unsigned status, std::string_view code,
-                     std::string message) {
+                     std::string_view message) {
   send(response::error(status, code, message), "other", false, false);
 }
 

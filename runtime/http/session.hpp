@@ -87,7 +87,7 @@ private:
     const boost::beast::http::request<boost::beast::http::string_body>& req);
   void send(response res, std::string_view path_label, bool head,
             bool keep_alive);
-  void reject(unsigned status, std::string_view code, std::string message);
+  void reject(unsigned status, std::string_view code, std::string_view message);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t);
   void linger_close();
   void on_linger(boost::beast::error_code ec, std::size_t bytes);
