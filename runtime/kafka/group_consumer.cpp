@@ -99,6 +99,7 @@ void group_consumer::callbacks::on_rebalance(
   bool cooperative =
     std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
   std::vector<int32_t> ids;
+  ids.reserve(static_cast<std::size_t>(parts->cnt));
   for (int i = 0; i < parts->cnt; ++i) {
     ids.push_back(parts->elems[i].partition);
   }
