@@ -76,7 +76,7 @@ std::string errno_text(int err) {
 }
 
 caf::error io_error(std::string what, int err) {
-  return make_error(errc::io_error, what + ": " + errno_text(err));
+  return make_error(errc::io_error, std::move(what) + ": " + errno_text(err));
 }
 
 bool is_space_error(int err) {
