@@ -68,6 +68,7 @@ caf::expected<std::unique_ptr<child_process>>
 child_process::spawn(const std::vector<std::string>& argv,
                      const std::string& log_path) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) {
     args.push_back(const_cast<char*>(a.c_str()));
   }

@@ -443,7 +443,7 @@ private:
                                   "--timeout",
                                   std::to_string(sc_.round_timeout_secs)};
     for (const auto& [k, v] : consumer_properties()) {
-      argv.push_back("--property");
+      argv.emplace_back("--property");
       argv.push_back(k + "=" + v);
     }
     auto child = child_process::spawn(argv, out);
@@ -503,7 +503,7 @@ private:
                                        const std::vector<std::string>& sets) {
     std::vector<std::string> argv{opts_.dashstream_exe, "run"};
     auto set = [&argv](const std::string& kv) {
-      argv.push_back("--set");
+      argv.emplace_back("--set");
       argv.push_back(kv);
     };
     set("kafka.brokers=" + brokers_);

@@ -33,9 +33,10 @@ caf::expected<thread_layout> make_thread_layout(const workload_config& cfg) {
     // Per-thread rate is equal when batch_threads / solo_threads equals
     // f*g / (1-f): solo threads share (1-f) of the records, batch threads
     // each get one message from each of their group's f-share.
-    double batch_share = need_solo ? f * g / (1.0 - f + f * g) : 1.0;
+    const auto gd = static_cast<double>(g);
+    double batch_share = need_solo ? f * gd / (1.0 - f + f * gd) : 1.0;
     auto wanted = static_cast<uint64_t>(
-      std::llround(batch_share * static_cast<double>(n) / g));
+      std::llround(batch_share * static_cast<double>(n) / gd));
     groups = std::clamp<uint64_t>(wanted, 1, max_groups);
   }
   out.group_size = static_cast<uint32_t>(g);
