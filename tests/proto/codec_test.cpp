@@ -653,7 +653,7 @@ TEST_CASE("a legacy zstd bomb without a declared size stops at the cap") {
 TEST_CASE("bytes after the zstd frame are zstd_error") {
   auto payload = serialized(make_event(large_pad));
   auto frame = zstd_one_shot(payload);
-  for (auto extra : {std::string(1, '\0'), frame}) {
+  for (const auto& extra : {std::string(1, '\0'), frame}) {
     INFO("trailing " << extra.size() << " bytes");
     for (auto mode : {decode_mode::strict, decode_mode::compatible}) {
       INFO(mode_name(mode));

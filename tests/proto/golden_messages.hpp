@@ -89,7 +89,7 @@ inline message event_batch_raw() {
   for (int i = 0; i < 3; ++i) {
     auto* ev = b->add_events();
     golden_header(*ev->mutable_header(), threads[i],
-                  static_cast<uint64_t>(i + 1), v1::MESSAGE_TYPE_EVENT);
+                  static_cast<uint64_t>(i) + 1, v1::MESSAGE_TYPE_EVENT);
     ev->set_event_type(v1::EVENT_TYPE_NODE_END);
     ev->set_node_id("node-" + std::to_string(i));
   }

@@ -121,7 +121,7 @@ TEST_CASE("golden: a batch carries three threads") {
   const char* nodes[] = {"node-0", "node-1", "node-2"};
   for (int i = 0; i < 3; ++i) {
     INFO("event " << i);
-    check_header(b.events(i).header(), threads[i], static_cast<uint64_t>(i + 1),
+    check_header(b.events(i).header(), threads[i], static_cast<uint64_t>(i) + 1,
                  v1::MESSAGE_TYPE_EVENT, v1::COMPRESSION_TYPE_NONE);
     CHECK(b.events(i).event_type() == v1::EVENT_TYPE_NODE_END);
     CHECK(b.events(i).node_id() == nodes[i]);

@@ -42,7 +42,7 @@ TEST_CASE("traceparent validation follows W3C trace context level 1") {
 TEST_CASE("settings that cannot work are refused") {
   workload_config ok;
   REQUIRE_FALSE(validate(ok));
-  auto refused = [](workload_config c) {
+  auto refused = [](const workload_config& c) {
     return to_errc(validate(c)) == errc::invalid_config;
   };
   auto c = ok;
