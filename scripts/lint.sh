@@ -178,8 +178,8 @@ findings=$(sed -e 's/\x1b\[[0-9;]*m//g' "$log" |
 
 elapsed=$(($(date +%s) - start))
 if ((status != 0)); then
-  echo "lint: FAILED: $findings findings in ${#units[@]} files ($scope;" \
-    "$tool) in ${elapsed} s"
+  echo "lint: FAILED ($findings distinct findings, exit $status) in" \
+    "${#units[@]} files ($scope; $tool) in ${elapsed} s"
   exit 1
 fi
 echo "lint: ${#units[@]} files clean ($scope; $tool) in ${elapsed} s"
