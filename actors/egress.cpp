@@ -4,8 +4,28 @@
 
 namespace ds::actors {
 
+namespace {
+
+void count_listeners(egress_actor::stateful_pointer<egress_state> self) {
+  if (self->state.listeners) {
+    self->state.listeners->store(
+      static_cast<uint32_t>(self->state.subscribers.size()));
+  }
+}
+
+} // namespace
+
 egress_actor::behavior_type
-egress(egress_actor::stateful_pointer<egress_state> self) {
+egress(egress_actor::stateful_pointer<egress_state> self,
+       egress_listeners listeners) {
+  self->state.listeners = std::move(listeners);
+  count_listeners(self);
+  // Gone with the actor: readers stop publishing to a dead output.
+  self->attach_functor([l = self->state.listeners] {
+    if (l) {
+      l->store(0);
+    }
+  });
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& subs = self->state.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(),
@@ -13,6 +33,7 @@ egress(egress_actor::stateful_pointer<egress_state> self) {
                                 return s.address() == msg.source;
                               }),
                subs.end());
+    count_listeners(self);
   });
   return {
     [self](const validated_batch_ref& ref) {
@@ -27,6 +48,7 @@ egress(egress_actor::stateful_pointer<egress_state> self) {
       }
       subs.push_back(s);
       self->monitor(s);
+      count_listeners(self);
       return true;
     },
     [self](unsubscribe_atom, const egress_subscriber_actor& s) {
@@ -34,6 +56,7 @@ egress(egress_actor::stateful_pointer<egress_state> self) {
       if (auto it = std::find(subs.begin(), subs.end(), s); it != subs.end()) {
         self->demonitor(s.address());
         subs.erase(it);
+        count_listeners(self);
       }
     },
   };

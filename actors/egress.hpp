@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -51,13 +52,20 @@ typename Inspector::result_type inspect(Inspector& f, validated_batch_ref&) {
   return f(caf::meta::type_name("validated_batch_ref"));
 }
 
+/// How many subscribers the output has, for the partition readers: with
+/// none they skip the work of publishing (copies, ordering, messages), and
+/// a subscriber sees the records validated after it subscribed.
+using egress_listeners = std::shared_ptr<std::atomic<uint32_t>>;
+
 struct egress_state {
   static inline const char* name = "egress";
   std::vector<egress_subscriber_actor> subscribers;
+  egress_listeners listeners;
 };
 
 egress_actor::behavior_type
-egress(egress_actor::stateful_pointer<egress_state> self);
+egress(egress_actor::stateful_pointer<egress_state> self,
+       egress_listeners listeners);
 
 /// Restores per-partition order on the way out: records finish validation
 /// out of order (each validator answers on its own), but leave in the

@@ -91,11 +91,11 @@ void account(self_ptr self, int64_t offset, int64_t header_ts_us,
 // none). Only now may the watermark move past it; it leaves through the
 // output in offset order.
 void pass(self_ptr self, const source_record& rec, int64_t header_ts_us,
-          std::string tenant_id, std::string thread_id,
+          bool publish, std::string tenant_id, std::string thread_id,
           record_verdict verdict) {
   auto& st = self->state;
   account(self, rec.offset, header_ts_us, false);
-  if (st.cfg.egress) {
+  if (publish) {
     st.sequencer.passed({st.cfg.partition, rec.offset, std::move(tenant_id),
                          std::move(thread_id), rec.value, rec.owner, verdict,
                          false});
@@ -189,8 +189,9 @@ void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items,
       auto tenant = std::move(pr.tenant_id);
       auto thread = std::move(pr.thread_id);
       auto v = pr.verdict;
+      auto publish = pr.publish;
       st.pending.erase(it);
-      pass(self, rec, ts, std::move(tenant), std::move(thread), v);
+      pass(self, rec, ts, publish, std::move(tenant), std::move(thread), v);
       return;
     }
     st.pending.erase(it);
@@ -320,6 +321,10 @@ void on_batch(self_ptr self, const record_batch& batch) {
   st.scratch =
     google::protobuf::Arena::CreateMessage<proto::message>(st.arena.get());
   auto& router = *st.router;
+  st.publishing =
+    st.cfg.egress &&
+    (!st.cfg.egress_listeners ||
+     st.cfg.egress_listeners->load(std::memory_order_relaxed) > 0);
   for (const auto& rec : *batch.records) {
 #ifdef DS_TEST_HOOKS
     if (rec.key == reader_crash_key && reader_crash_budget != 0) {
@@ -335,7 +340,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
     }
     ++st.stats.received;
     st.watermark.track(rec.offset);
-    if (st.cfg.egress) {
+    if (st.publishing) {
       st.sequencer.track(rec.offset, batch.redelivered);
     }
     auto info = proto::decode(rec.value, st.cfg.decode, *st.scratch);
@@ -359,7 +364,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
     if (!st.cfg.tenant_filter.empty() &&
         (top == nullptr || top->tenant_id() != st.cfg.tenant_filter)) {
       p.filtered.Increment();
-      if (st.cfg.egress) {
+      if (st.publishing) {
         st.sequencer.dropped(rec.offset);
       }
       complete(self, rec.offset);
@@ -374,18 +379,24 @@ void on_batch(self_ptr self, const record_batch& batch) {
     });
     auto ts = top != nullptr ? top->timestamp_us() : 0;
     std::string tenant, thread;
-    if (st.cfg.egress && top != nullptr) {
+    if (st.publishing && top != nullptr) {
       tenant = top->tenant_id();
       thread = top->thread_id();
     }
     if (router.fanout() == 0) {
-      pass(self, rec, ts, std::move(tenant), std::move(thread), {});
+      pass(self, rec, ts, st.publishing, std::move(tenant), std::move(thread),
+           {});
       continue;
     }
     st.pending.emplace(
-      rec.offset,
-      partition_reader_state::pending_record{
-        rec, ts, router.fanout(), 0, {}, std::move(tenant), std::move(thread)});
+      rec.offset, partition_reader_state::pending_record{rec,
+                                                         ts,
+                                                         router.fanout(),
+                                                         0,
+                                                         {},
+                                                         st.publishing,
+                                                         std::move(tenant),
+                                                         std::move(thread)});
   }
   for (auto& [idx, b] : router.take()) {
     send_batch(self, idx, std::move(b));

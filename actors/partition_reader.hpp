@@ -81,8 +81,10 @@ struct partition_reader_config {
   /// A record whose validator crashed this many times goes to the DLQ as
   /// poison instead of being redelivered again (0: never).
   uint32_t poison_max_crashes = 3;
-  /// Where validated records go (null: nowhere).
+  /// Where validated records go (null: nowhere), and how many subscribers
+  /// it has (null: publish regardless).
   egress_actor egress;
+  std::shared_ptr<const std::atomic<uint32_t>> egress_listeners;
   /// Where record counts go with each flush, for /health (null: nowhere).
   health_actor health;
   /// Only records whose top header carries this tenant are validated and
@@ -104,6 +106,7 @@ struct partition_reader_state {
     uint32_t waiting = 0;     // validator replies still missing
     uint32_t rejected = 0;
     record_verdict verdict;
+    bool publish = false;  // tracked by the sequencer: leaves through egress
     std::string tenant_id; // of the top header, for the output
     std::string thread_id;
   };
@@ -118,6 +121,8 @@ struct partition_reader_state {
   std::vector<bool> crashed;
   std::unique_ptr<dlq_outbox> outbox;
   egress_sequencer sequencer;
+  /// The output has subscribers: this batch's records are published.
+  bool publishing = false;
 
   partition_stats stats;
   /// Records finished since the last flush, for the health actor.

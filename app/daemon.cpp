@@ -113,6 +113,8 @@ struct pipeline_parts {
   actors::handle_directory handles;
   std::shared_ptr<actors::health_board> board =
     std::make_shared<actors::health_board>();
+  actors::egress_listeners listeners =
+    std::make_shared<std::atomic<uint32_t>>(0);
   std::shared_ptr<actors::validator_probe> validator_probe;
   std::shared_ptr<actors::supervisor_probe> supervisor_probe;
   std::shared_ptr<actors::partition_reader_probe> reader_probe;
@@ -134,7 +136,9 @@ using parts_ptr = std::shared_ptr<pipeline_parts>;
 actors::child_spec egress_child(const parts_ptr& p) {
   return actors::typed_child<actors::egress_actor>(
     "egress", "egress",
-    [](caf::actor_system& sys) { return sys.spawn(actors::egress); },
+    [p](caf::actor_system& sys) {
+      return sys.spawn(actors::egress, p->listeners);
+    },
     actors::restart_policy::permanent, p->handles.egress.keeper());
 }
 
@@ -244,6 +248,7 @@ actors::child_spec consumer_child(const parts_ptr& p) {
         rc.validators_supervisor = p->handles.validators.get();
         rc.dlq = [p] { return p->handles.dlq.get(); };
         rc.egress = p->handles.egress.get();
+        rc.egress_listeners = p->listeners;
         rc.health = p->handles.health.get();
         return rc;
       };

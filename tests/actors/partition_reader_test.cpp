@@ -124,6 +124,7 @@ struct reader_fixture : ds::test::caf_fixture {
 
   /// The pipeline's output with one subscriber that keeps what it gets.
   struct output {
+    egress_listeners listeners = std::make_shared<std::atomic<uint32_t>>(0);
     egress_actor hub;
     std::shared_ptr<std::vector<validated_record>> seen =
       std::make_shared<std::vector<validated_record>>();
@@ -131,7 +132,7 @@ struct reader_fixture : ds::test::caf_fixture {
 
   output subscribe() {
     output out;
-    out.hub = sys.spawn(egress);
+    out.hub = sys.spawn(egress, out.listeners);
     auto sub = sys.spawn(
       [](egress_subscriber_actor::pointer,
          std::shared_ptr<std::vector<validated_record>> seen)
@@ -511,5 +512,33 @@ TEST_CASE_METHOD(reader_fixture,
   CHECK(st.commit_offset == 2); // the bad record is done (dead-lettered)
   CHECK(rprobe->decode_error_pauses.Value() == 1);
   CHECK(vprobe->gaps.Value() == 0);
+  crash_budget = -1;
+}
+
+TEST_CASE_METHOD(reader_fixture,
+                 "with no subscriber nothing is published; a subscriber sees "
+                 "the records validated after it subscribed") {
+  crash_budget = 0;
+  auto out = subscribe();
+  auto reader = spawn_reader(0, {}, [&](partition_reader_config& cfg) {
+    cfg.egress = out.hub;
+    cfg.egress_listeners = out.listeners;
+  });
+  CHECK(out.listeners->load() == 1);
+  // The subscriber leaves: the reader stops doing the output's work.
+  self->send(out.hub, unsubscribe_atom::value,
+             egress_subscriber_actor{}); // unknown: no change
+  run();
+  CHECK(out.listeners->load() == 1);
+  out.listeners->store(0); // as if it had left
+  self->send(reader, make_batch(0, 0, {encode_record({{"a", 1}})}));
+  run();
+  CHECK(out.seen->empty());
+  out.listeners->store(1);
+  self->send(reader, make_batch(0, 1, {encode_record({{"a", 2}})}));
+  run();
+  REQUIRE(out.seen->size() == 1);
+  CHECK((*out.seen)[0].offset == 1);
+  CHECK(stats(reader).commit_offset == 2);
   crash_budget = -1;
 }
