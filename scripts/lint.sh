@@ -65,6 +65,10 @@ elif ((${#paths[@]})); then
   scope="paths ${paths[*]}"
   changed=("${paths[@]}")
 elif ! git rev-parse --verify --quiet "$base^{commit}" >/dev/null; then
+  if [[ -n "${DS_LINT_BASE:-}" ]]; then
+    echo "lint.sh: DS_LINT_BASE=$base is not a revision" >&2
+    exit 2
+  fi
   # A clone with a single commit has no HEAD~1: everything is new.
   scope="--all (base $base does not resolve)"
   all=1
