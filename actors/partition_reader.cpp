@@ -141,12 +141,12 @@ void send_dlq(self_ptr self) {
   auto [offsets, batch] = st.outbox->take();
   self->request(writer, caf::infinite, dlq_atom::value, std::move(batch))
     .then(
-      [self, offsets](bool) {
+      [self, offsets = offsets](bool) {
         for (auto offset : self->state.outbox->delivered(offsets)) {
           complete(self, offset);
         }
       },
-      [self, offsets](caf::error&) {
+      [self, offsets = offsets](caf::error&) {
         // The writer died with them: send them again to the next one.
         self->state.outbox->failed(offsets);
         retry_dlq_later(self);
@@ -224,7 +224,7 @@ void on_batch_reply(self_ptr self, uint32_t idx,
 }
 
 void send_batch(self_ptr self, uint32_t idx,
-                std::shared_ptr<const validation_batch> b) {
+                const std::shared_ptr<const validation_batch>& b) {
   const auto& v = self->state.cfg.validators[idx];
   if (!v) {
     return; // restarting: the refresh resends everything outstanding
@@ -399,7 +399,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
                                                          std::move(thread)});
   }
   for (auto& [idx, b] : router.take()) {
-    send_batch(self, idx, std::move(b));
+    send_batch(self, idx, b);
   }
   // Now, not at the flush: the flush is a message queued behind every batch
   // already in the mailbox, and the DLQ records waited for all of them.
@@ -435,7 +435,7 @@ void refresh_validator(self_ptr self, uint32_t idx) {
             }
           });
         for (auto& b : again) {
-          send_batch(self, idx, std::move(b));
+          send_batch(self, idx, b);
         }
         s.stats.redelivered += records;
         s.probe->redelivered.Increment(static_cast<double>(records));

@@ -116,7 +116,8 @@ void with_table_accounting(self_ptr self, F&& f) {
 
 validator_actor::behavior_type
 validator(validator_actor::stateful_pointer<validator_state> self,
-          sequence_checker_config cfg, std::shared_ptr<validator_probe> probe) {
+          sequence_checker_config cfg,
+          const std::shared_ptr<validator_probe>& probe) {
   auto checker = std::make_shared<sequence_checker>(cfg);
   self->state.checker = checker;
   self->state.probe = probe;

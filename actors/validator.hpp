@@ -41,7 +41,8 @@ struct validator_state {
 /// that is safe because the first sequence seen is a baseline (§8.7).
 validator_actor::behavior_type
 validator(validator_actor::stateful_pointer<validator_state> self,
-          sequence_checker_config cfg, std::shared_ptr<validator_probe> probe);
+          sequence_checker_config cfg,
+          const std::shared_ptr<validator_probe>& probe);
 
 #ifdef DS_TEST_HOOKS
 /// Test builds only: a validator throws when it sees this thread id, so

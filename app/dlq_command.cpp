@@ -265,7 +265,8 @@ int run_spool_status(const dlq_options& o) {
     auto now =
       duration_cast<milliseconds>(system_clock::now().time_since_epoch())
         .count();
-    age = std::max<double>(0, (now - *st.oldest_append_ms) / 1e3);
+    age = std::max<double>(0, static_cast<double>(now - *st.oldest_append_ms) /
+                                1e3);
   }
   nlohmann::json out{{"dir", dir},
                      {"records", st.records},

@@ -103,7 +103,7 @@ private:
 
 // Runs the daemon until a stop signal, its own failure, or `duration`.
 // With `demo`, a synthetic producer feeds it meanwhile.
-int run_daemon(config::loaded_config loaded, const demo_options* demo,
+int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
                const demo_traffic_fn& traffic) {
   auto& cfg = loaded.config;
   configure_logging(cfg.log);

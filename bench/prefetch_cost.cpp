@@ -100,11 +100,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto grown = static_cast<double>(after - before);
+  auto n = static_cast<double>(messages);
   std::printf("prefetched %ld messages, %ld B of keys and values "
               "(%.0f B each); RSS +%.1f MiB: %.0f B per message, %.0f B "
               "beyond its key and value\n",
-              messages, bytes, static_cast<double>(bytes) / messages,
-              grown / (1 << 20), grown / messages,
-              (grown - static_cast<double>(bytes)) / messages);
+              messages, bytes, static_cast<double>(bytes) / n,
+              grown / (1 << 20), grown / n,
+              (grown - static_cast<double>(bytes)) / n);
   return 0;
 }

@@ -140,7 +140,7 @@ void dlq_sink_kafka_path(benchmark::State& state) {
     for (int i = 0; i < per_iter; ++i) {
       auto r = proto_rec;
       r.offset = offset++;
-      (*s)->submit(std::move(r), [&](caf::error) {
+      (*s)->submit(r, [&](const caf::error&) {
         std::lock_guard guard{mu};
         ++done;
         cv.notify_all();

@@ -439,13 +439,13 @@ environment environment::process() {
     return std::nullopt;
   };
   result.names = [] {
-    std::vector<std::string> names;
+    std::vector<std::string> out;
     for (char** entry = environ; entry != nullptr && *entry != nullptr;
          ++entry) {
       std::string_view text{*entry};
-      names.emplace_back(text.substr(0, text.find('=')));
+      out.emplace_back(text.substr(0, text.find('=')));
     }
-    return names;
+    return out;
   };
   return result;
 }
@@ -462,11 +462,11 @@ environment environment::from_map(std::map<std::string, std::string> vars) {
     return std::nullopt;
   };
   result.names = [shared] {
-    std::vector<std::string> names;
+    std::vector<std::string> out;
     for (const auto& entry : *shared) {
-      names.push_back(entry.first);
+      out.push_back(entry.first);
     }
-    return names;
+    return out;
   };
   return result;
 }
@@ -556,7 +556,7 @@ caf::error loader::apply_toml(std::string_view text,
   };
   std::vector<located> found;
   auto add = [&found, &origin](const toml::source_region& region, errc code,
-                               std::string what) {
+                               const std::string& what) {
     found.push_back({region.begin, {code, file_where(origin, region) + what}});
   };
   auto source_at = [&origin](const toml::node& node) {
@@ -651,7 +651,7 @@ caf::error loader::apply_toml(std::string_view text,
         }
         continue;
       }
-      auto reject = [&](const failure& f) {
+      auto reject = [&, &node = node](const failure& f) {
         found.push_back(
           {node.source().begin,
            {f.code, value_problem(file_where(origin, node.source()), *s,
@@ -840,7 +840,7 @@ caf::error loader::apply_environment(const environment& env) {
 }
 
 caf::error loader::apply_override(std::string_view key, std::string_view value,
-                                  value_source source) {
+                                  const value_source& source) {
   std::vector<problem> found;
   apply_text(trim(key), value, source, found);
   return record(std::move(found));

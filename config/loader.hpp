@@ -114,7 +114,7 @@ public:
 
   /// Sets `key` from text, as an environment variable or flag would.
   caf::error apply_override(std::string_view key, std::string_view value,
-                            value_source source);
+                            const value_source& source);
 
   /// Derives what was left to derive (pipeline.partition_inflight_low_water
   /// defaults to half of partition_inflight_max), runs the cross-field

@@ -152,7 +152,7 @@ char* write_sha256_hex(char* p, std::string_view bytes) {
 } // namespace
 
 std::string sha256_hex(std::string_view bytes) {
-  std::string out(2 * SHA256_DIGEST_LENGTH, '\0');
+  std::string out(std::size_t{2} * SHA256_DIGEST_LENGTH, '\0');
   out.resize(
     static_cast<size_t>(write_sha256_hex(out.data(), bytes) - out.data()));
   return out;
@@ -230,7 +230,8 @@ parse_rfc3339(std::string_view text) {
         oh < 0 || oh > 23 || om < 0 || om > 59) {
       return bad();
     }
-    offset_secs = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
+    offset_secs =
+      (int64_t{oh} * 3600 + int64_t{om} * 60) * (rest[0] == '+' ? 1 : -1);
   } else {
     return bad();
   }

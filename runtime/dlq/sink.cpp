@@ -139,7 +139,8 @@ struct sink::impl {
     probe.spooled_bytes.Set(static_cast<double>(st.bytes));
     probe.oldest_age_seconds.Set(
       st.oldest_append_ms
-        ? std::max<double>(0, (unix_ms_now() - *st.oldest_append_ms) / 1e3)
+        ? std::max<double>(
+            0, static_cast<double>(unix_ms_now() - *st.oldest_append_ms) / 1e3)
         : 0.0);
   }
 
@@ -538,7 +539,8 @@ sink_status sink::status() const {
   out.spooled_bytes = st.bytes;
   out.oldest_age_seconds =
     st.oldest_append_ms
-      ? std::max<double>(0, (unix_ms_now() - *st.oldest_append_ms) / 1e3)
+      ? std::max<double>(
+          0, static_cast<double>(unix_ms_now() - *st.oldest_append_ms) / 1e3)
       : 0.0;
   auto free = impl_->sp->free_bytes();
   std::lock_guard guard{impl_->mu};

@@ -14,6 +14,7 @@ validated_record rec(int64_t offset) {
 
 std::vector<int64_t> offsets(const std::vector<validated_record>& rs) {
   std::vector<int64_t> out;
+  out.reserve(rs.size());
   for (const auto& r : rs) {
     out.push_back(r.offset);
   }

@@ -103,7 +103,8 @@ struct reader_fixture : ds::test::caf_fixture {
   /// Without a DLQ writer, rejected records are simply done.
   partition_reader_actor spawn_reader(int32_t partition,
                                       dlq_actor writer = {}) {
-    return spawn_reader(partition, writer, [](partition_reader_config&) {});
+    return spawn_reader(partition, std::move(writer),
+                        [](partition_reader_config&) {});
   }
 
   template<class F>
@@ -135,7 +136,7 @@ struct reader_fixture : ds::test::caf_fixture {
     out.hub = sys.spawn(egress, out.listeners);
     auto sub = sys.spawn(
       [](egress_subscriber_actor::pointer,
-         std::shared_ptr<std::vector<validated_record>> seen)
+         const std::shared_ptr<std::vector<validated_record>>& seen)
         -> egress_subscriber_actor::behavior_type {
         return {[seen](const validated_batch_ref& ref) {
           seen->insert(seen->end(), ref.batch->records.begin(),
@@ -441,6 +442,7 @@ TEST_CASE_METHOD(reader_fixture,
   const std::vector<std::string> threads{"a", "b", crash_thread_id,
                                          "a", "b", crash_thread_id};
   std::vector<std::string> values;
+  values.reserve(threads.size());
   uint64_t seq = 0;
   for (const auto& t : threads) {
     values.push_back(encode_record({{t, ++seq}}));

@@ -37,8 +37,9 @@ struct validator_fixture : ds::test::caf_fixture {
 
   // One record's items as a one-record batch; its reply, or an empty one
   // when the record passed in order.
-  validation_reply check(const validator_actor& v, int64_t offset,
-                         std::vector<std::pair<std::string, uint64_t>> items) {
+  validation_reply
+  check(const validator_actor& v, int64_t offset,
+        const std::vector<std::pair<std::string, uint64_t>>& items) {
     auto notable = ask<std::vector<validation_reply>>(
       v, validate_atom::value, validation_batch_ref{batch_of(offset, items)});
     return notable.empty() ? validation_reply{0, offset, 0, {}} : notable[0];

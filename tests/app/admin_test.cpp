@@ -9,10 +9,10 @@
 
 #include "app/daemon.hpp"
 #include "runtime/http/client.hpp"
-#include "tools/workload/sender.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/metrics_reader.hpp"
 #include "tests/support/process.hpp"
+#include "tools/workload/sender.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;

@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "app/daemon.hpp"
-#include "tools/workload/sender.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/metrics_reader.hpp"
+#include "tools/workload/sender.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;

@@ -13,12 +13,12 @@
 #include "app/daemon.hpp"
 #include "runtime/dlq/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
-#include "tools/producer/producer.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/kafka_checks.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/metrics_reader.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tools/producer/producer.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;

@@ -16,13 +16,13 @@
 
 #include "app/memory_plan.hpp"
 #include "runtime/kafka/admin.hpp"
-#include "tools/workload/sender.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/http_get.hpp"
 #include "tests/support/kafka_checks.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tools/workload/sender.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -54,7 +54,7 @@ start_daemon(const cluster_setup& s, const std::string& name,
     // Each process its own DLQ spool: a spool directory is locked.
     "--set", "dlq.spool_dir=" + s.spools.sub(name)};
   for (const auto& kv : settings) {
-    argv.push_back("--set");
+    argv.emplace_back("--set");
     argv.push_back(kv);
   }
   auto p = std::make_unique<test::child_process>(argv, log);

@@ -13,10 +13,10 @@
 #include "app/daemon.hpp"
 #include "runtime/dlq/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
-#include "tools/workload/sender.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/metrics_reader.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tools/workload/sender.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;

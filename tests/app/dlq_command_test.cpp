@@ -64,6 +64,7 @@ cli_result run_cli(const std::vector<std::string>& args) {
   std::vector<std::string> argv{DS_DASHSTREAM_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (auto& a : argv) {
     cargv.push_back(a.data());
   }
@@ -237,7 +238,7 @@ json inspect(const filled_dlq& f, std::vector<std::string> extra) {
   auto b = f.base();
   args.insert(args.end(), b.begin(), b.end());
   args.insert(args.end(), extra.begin(), extra.end());
-  args.push_back("--json");
+  args.emplace_back("--json");
   auto r = run_cli(args);
   INFO(r.err);
   REQUIRE(r.status == 0);
@@ -464,7 +465,7 @@ TEST_CASE("dlq inspect and replay on a DLQ the daemon filled from corrupt "
   }
 
   // -- bad flags and impossible requests: a message and the exit code.
-  auto fails = [&](std::vector<std::string> args, int code,
+  auto fails = [&](const std::vector<std::string>& args, int code,
                    const std::string& says) {
     auto r = run_cli(args);
     INFO(r.out << r.err);
@@ -507,7 +508,7 @@ TEST_CASE("dlq spool status on an empty and a non-empty spool directory",
   auto status = [&](bool as_json) {
     std::vector<std::string> args{"dlq", "spool", "status", "--dir", dir};
     if (as_json) {
-      args.push_back("--json");
+      args.emplace_back("--json");
     }
     return run_cli(args);
   };

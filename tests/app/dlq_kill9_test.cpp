@@ -25,11 +25,11 @@
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
 #include "runtime/spool/spool.hpp"
-#include "tools/workload/sender.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/http_get.hpp"
 #include "tests/support/kafka_checks.hpp"
 #include "tests/support/process.hpp"
+#include "tools/workload/sender.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;

@@ -16,11 +16,11 @@
 #include "runtime/dlq/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
-#include "tools/workload/sender.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/kafka_checks.hpp"
 #include "tests/support/metrics_reader.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tools/workload/sender.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -64,10 +64,9 @@ std::set<std::pair<int32_t, int64_t>> produce(const std::string& brokers,
 TEST_CASE("the DLQ topic down for a while: the pipeline flows, the spool "
           "grows, then drains, and every DLQ record arrives",
           "[mock]") {
+  const char* outage_env = std::getenv("DS_DLQ_OUTAGE_SECS");
   auto outage =
-    std::chrono::seconds(std::getenv("DS_DLQ_OUTAGE_SECS") != nullptr
-                           ? std::atoi(std::getenv("DS_DLQ_OUTAGE_SECS"))
-                           : 60);
+    std::chrono::seconds(outage_env != nullptr ? std::atoi(outage_env) : 60);
   std::random_device rd;
   auto id = std::to_string(rd());
   const std::string topic = "outage-" + id;

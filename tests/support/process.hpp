@@ -25,6 +25,7 @@ public:
   child_process(const std::vector<std::string>& argv, std::string log_path)
     : log_(std::move(log_path)) {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv) {
       args.push_back(const_cast<char*>(a.c_str()));
     }

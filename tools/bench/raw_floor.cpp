@@ -2,8 +2,8 @@
 
 #include <sys/resource.h>
 
-#include "tools/bench/errc.hpp"
 #include "runtime/kafka/group_consumer.hpp"
+#include "tools/bench/errc.hpp"
 
 namespace ds::bench {
 

@@ -75,7 +75,7 @@ TEST_CASE("dead-lettered records can be inspected, filtered and replayed") {
     r.tenant_id = "acme";
     r.expected_sequence = 10;
     r.received_sequence = 12;
-    (*s)->submit(std::move(r), done.make(i));
+    (*s)->submit(r, done.make(i));
   }
   REQUIRE(done.wait(8, 60s));
   REQUIRE(done.failed().empty());

@@ -48,7 +48,7 @@ bad_record(const std::string& topic, int64_t offset,
 class done_counter {
 public:
   dlq::sink::done_fn make(int64_t id) {
-    return [this, id](caf::error err) {
+    return [this, id](const caf::error& err) {
       std::lock_guard guard{mu_};
       if (err) {
         failed_.push_back(id);

@@ -144,7 +144,7 @@ TEST_CASE("a DLQ record holds only its own bytes") {
 TEST_CASE("spooled records round-trip, binary bytes included") {
   auto r = test::bad_record("events", 9);
   r.key = std::string("\x00\xff key", 6);
-  r.headers.push_back({"bin", std::string("\x00\x01", 2)});
+  r.headers.emplace_back("bin", std::string("\x00\x01", 2));
   auto rec = make_dlq_record(r, "events-dlq", {}, fixed_now);
   auto back = dlq_record::decode(rec.bytes());
   REQUIRE(back);
@@ -323,8 +323,8 @@ TEST_CASE("the envelope fits its room when every text must be escaped") {
   // The writer fills room reserved up front (6 bytes per escaped byte);
   // texts made only of control bytes, quotes or invalid UTF-8 are the
   // largest an envelope can grow. Under ASan an overrun would be reported.
-  for (std::string unit : {std::string(1, '\x01'), std::string("\""),
-                           std::string("\xff"), std::string("\\")}) {
+  for (const std::string& unit : {std::string(1, '\x01'), std::string("\""),
+                                  std::string("\xff"), std::string("\\")}) {
     std::string worst;
     for (int i = 0; i < 300; ++i) {
       worst += unit;

@@ -12,8 +12,8 @@
 #include "proto/codec.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/topic_reader.hpp"
-#include "tools/producer/producer.hpp"
 #include "tests/support/kafka_env.hpp"
+#include "tools/producer/producer.hpp"
 
 using namespace ds;
 namespace v1 = dashstream::v1;
