@@ -214,8 +214,7 @@ void add_run_command(CLI::App& root, command_context& ctx) {
     }
     demo_options demo;
     bool embedded = loaded->config.kafka.brokers.empty();
-    ctx.exit_status =
-      run_daemon(std::move(*loaded), embedded ? &demo : nullptr, ctx.demo);
+    ctx.exit_status = run_daemon(*loaded, embedded ? &demo : nullptr, ctx.demo);
   });
 
   auto dopts = std::make_shared<config_options>();
@@ -245,7 +244,7 @@ void add_run_command(CLI::App& root, command_context& ctx) {
       return;
     }
     loaded->config.kafka.brokers.clear(); // always embedded
-    ctx.exit_status = run_daemon(std::move(*loaded), demo.get(), ctx.demo);
+    ctx.exit_status = run_daemon(*loaded, demo.get(), ctx.demo);
   });
 }
 

@@ -501,6 +501,7 @@ caf::error loader::record(std::vector<problem> found) {
     return {};
   }
   std::vector<std::string> lines;
+  lines.reserve(found.size());
   for (const auto& p : found) {
     lines.push_back(p.text);
   }
@@ -678,6 +679,7 @@ caf::error loader::apply_toml(std::string_view text,
                             std::pair{y.at.line, y.at.column};
                    });
   std::vector<problem> problems;
+  problems.reserve(found.size());
   for (auto& x : found) {
     problems.push_back(std::move(x.p));
   }
@@ -894,6 +896,7 @@ caf::expected<loaded_config> loader::finish() const {
   }
   if (!problems.empty()) {
     std::vector<std::string> lines;
+    lines.reserve(problems.size());
     for (const auto& p : problems) {
       lines.push_back(p.text);
     }
