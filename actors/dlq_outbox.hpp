@@ -9,8 +9,8 @@
 
 #include "actors/dlq_writer.hpp"
 #include "actors/vocabulary.hpp"
+#include "dlq/envelope.hpp"
 #include "proto/codec.hpp"
-#include "runtime/dlq/envelope.hpp"
 
 namespace ds::actors {
 

@@ -33,7 +33,7 @@ void set_refusal(self_ptr self, std::string why) {
 // Counts a request's records down on the sink's threads: the last success
 // tells the writer that the whole request is durable, a failure tells it
 // which record to keep and retry.
-class request_listener final : public dlq::sink::listener {
+class request_listener final : public dlq::listener {
 public:
   request_listener(caf::actor_addr writer, uint64_t first, std::size_t size)
     : writer_{std::move(writer)}, first_{first}, left_{size} {}
@@ -73,7 +73,7 @@ request_map::iterator request_of(request_map& requests, uint64_t id) {
 // before (a fresh request builds its submissions in the dlq_atom handler).
 void submit(self_ptr self, const std::vector<uint64_t>& ids) {
   auto& st = self->state;
-  std::vector<dlq::sink::submission> out;
+  std::vector<dlq::submission> out;
   out.reserve(ids.size());
   for (auto id : ids) {
     auto it = request_of(st.requests, id);
@@ -128,7 +128,7 @@ dlq_writer(dlq_impl::stateful_pointer<dlq_writer_state> self, dlq_port port,
         schedule_retry(self);
         return req.promise;
       }
-      std::vector<dlq::sink::submission> out;
+      std::vector<dlq::submission> out;
       out.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
         out.push_back({req.records[i], req.listener, i});

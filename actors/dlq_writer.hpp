@@ -18,8 +18,8 @@
 
 #include "actors/fwd.hpp"
 #include "actors/vocabulary.hpp"
-#include "runtime/dlq/envelope.hpp"
-#include "runtime/dlq/sink.hpp"
+#include "dlq/envelope.hpp"
+#include "dlq/store_port.hpp"
 
 namespace ds::actors {
 
@@ -58,7 +58,7 @@ using dlq_impl = dlq_actor::extend<
 /// Where rejected records go; the daemon passes the real sink, tests a
 /// fake. `done` may run on any thread.
 struct dlq_port {
-  std::function<void(std::span<dlq::sink::submission>)> submit;
+  std::function<void(std::span<dlq::submission>)> submit;
   /// accepting = false: the sink refuses records (and says why).
   std::function<dlq::sink_status()> status;
 };
@@ -76,7 +76,7 @@ struct dlq_writer_state {
   struct request {
     caf::typed_response_promise<bool> promise;
     std::vector<std::shared_ptr<const dlq::dlq_record>> records;
-    std::shared_ptr<dlq::sink::listener> listener;
+    std::shared_ptr<dlq::listener> listener;
   };
   dlq_port port;
   dlq_publisher publish;

@@ -11,9 +11,9 @@
 #include "diag/log.hpp"
 
 #include "actors/errc.hpp"
+#include "dlq/record.hpp"
 #include "proto/errc.hpp"
 #include "proto/headers.hpp"
-#include "runtime/dlq/dlq_probe.hpp"
 
 namespace ds::actors {
 

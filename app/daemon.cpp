@@ -20,7 +20,7 @@
 #include "app/memory_plan.hpp"
 #include "diag/errc.hpp"
 #include "diag/log.hpp"
-#include "runtime/dlq/envelope.hpp"
+#include "dlq/envelope.hpp"
 #include "runtime/http/metrics_endpoint.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/group_consumer.hpp"
@@ -96,7 +96,7 @@ reader_template_of(const config::daemon_config& c,
   rc.topic = c.kafka.topic;
   rc.group_id = c.kafka.group_id;
   rc.poison_max_crashes = c.dlq.poison_max_crashes;
-  rc.dlq_format = dlq::record_format_of(c);
+  rc.dlq_format = dlq_store::record_format_of(c);
   rc.tenant_filter = c.kafka.tenant_id;
   rc.pause_on_decode_error =
     c.kafka.on_decode_error == config::decode_error_action::pause;
@@ -120,7 +120,7 @@ struct pipeline_parts {
   std::shared_ptr<actors::partition_reader_probe> reader_probe;
   std::shared_ptr<actors::consumer_probe> consumer_probe;
   std::shared_ptr<actors::circuit_breaker_probe> breaker_probe;
-  dlq::sink* sink = nullptr;
+  dlq_store::sink* sink = nullptr;
   kafka::consumer_settings consumer_settings;
   /// The group member made (and checked) during startup; the first
   /// consumer takes it, a restarted one joins afresh.
@@ -157,7 +157,7 @@ actors::child_spec dlq_writer_child(const parts_ptr& p) {
     "dlq_writer", "dlq_writer",
     [p](caf::actor_system& sys) {
       actors::dlq_port port;
-      port.submit = [sink = p->sink](std::span<dlq::sink::submission> b) {
+      port.submit = [sink = p->sink](std::span<dlq::submission> b) {
         sink->submit(b);
       };
       port.status = [sink = p->sink] { return sink->status(); };
@@ -431,7 +431,7 @@ caf::error daemon::start_dlq() {
                        {"error", diag::describe(err)}});
     }
   }
-  auto sink = dlq::sink::open(c, kcfg, registry_.get());
+  auto sink = dlq_store::sink::open(c, kcfg, registry_.get());
   if (!sink) {
     return sink.error();
   }

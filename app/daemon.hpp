@@ -18,7 +18,7 @@
 #include "actors/health_model.hpp"
 #include "actors/supervisor.hpp"
 #include "config/daemon_config.hpp"
-#include "runtime/dlq/sink.hpp"
+#include "runtime/dlq_store/sink.hpp"
 #include "runtime/http/router.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/kafka/client_config.hpp"
@@ -103,7 +103,7 @@ private:
   std::unique_ptr<class allocator_governor> allocator_;
   std::unique_ptr<kafka::mock_cluster> embedded_;
   // Outlives the actor system: the DLQ writer submits to it until the end.
-  std::unique_ptr<dlq::sink> dlq_;
+  std::unique_ptr<dlq_store::sink> dlq_;
   std::unique_ptr<caf::actor_system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   actors::supervisor_actor root_;

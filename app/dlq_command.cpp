@@ -15,8 +15,8 @@
 #include "app/exit_code.hpp"
 #include "config/loader.hpp"
 #include "diag/errc.hpp"
-#include "runtime/dlq/dlq_reader.hpp"
-#include "runtime/dlq/envelope.hpp"
+#include "dlq/envelope.hpp"
+#include "runtime/dlq_store/dlq_reader.hpp"
 #include "runtime/spool/spool.hpp"
 
 namespace ds::app {
@@ -45,7 +45,7 @@ struct resolved {
   config::daemon_config cfg;
   kafka::client_config kafka;
   std::string topic;
-  dlq::dlq_filter filter;
+  dlq_store::dlq_filter filter;
 };
 
 // Loads the configuration (file, env, flags) and the filter; prints the
@@ -136,8 +136,8 @@ int run_inspect(const dlq_options& o) {
     return *rc;
   }
   auto& res = std::get<resolved>(r);
-  auto listing = dlq::read_dlq(res.kafka, res.topic, res.filter,
-                               std::chrono::seconds{o.timeout_secs});
+  auto listing = dlq_store::read_dlq(res.kafka, res.topic, res.filter,
+                                     std::chrono::seconds{o.timeout_secs});
   if (!listing) {
     std::cerr << "error: cannot read " << res.topic << ": "
               << diag::describe(listing.error()) << '\n';
@@ -205,14 +205,14 @@ int run_replay(const dlq_options& o) {
     return exit_usage;
   }
   auto timeout = std::chrono::seconds{o.timeout_secs};
-  auto listing = dlq::read_dlq(res.kafka, res.topic, res.filter, timeout);
+  auto listing = dlq_store::read_dlq(res.kafka, res.topic, res.filter, timeout);
   if (!listing) {
     std::cerr << "error: cannot read " << res.topic << ": "
               << diag::describe(listing.error()) << '\n';
     return exit_failure;
   }
   auto rep =
-    dlq::replay(res.kafka, res.topic, *listing, to, o.execute, timeout);
+    dlq_store::replay(res.kafka, res.topic, *listing, to, o.execute, timeout);
   if (!rep) {
     std::cerr << "error: replay to " << to
               << " failed: " << diag::describe(rep.error()) << '\n';

@@ -16,7 +16,7 @@
 #include <isa-l/crc.h>
 #include <prometheus/registry.h>
 
-#include "runtime/dlq/sink.hpp"
+#include "runtime/dlq_store/sink.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
 #include "runtime/spool/crc32c.hpp"
 #include "runtime/spool/spool.hpp"
@@ -116,7 +116,7 @@ void dlq_sink_kafka_path(benchmark::State& state) {
   cfg.kafka.topic = "events";
   cfg.dlq.spool_dir = dir + "/spool";
   prometheus::Registry reg;
-  auto s = ds::dlq::sink::open(cfg, kcfg, reg);
+  auto s = ds::dlq_store::sink::open(cfg, kcfg, reg);
   if (!s) {
     state.SkipWithError("sink");
     return;

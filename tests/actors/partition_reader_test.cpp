@@ -281,10 +281,10 @@ TEST_CASE_METHOD(reader_fixture,
                  "until the DLQ holds them durably") {
   // The consumer's memory budget adds these bytes: an all-bad burst holds
   // a DLQ record (envelope, key, headers) per record until it is durable.
-  std::vector<ds::dlq::sink::submission> pending;
+  std::vector<ds::dlq::submission> pending;
   std::size_t submitted_bytes = 0;
   dlq_port port;
-  port.submit = [&](std::span<ds::dlq::sink::submission> batch) {
+  port.submit = [&](std::span<ds::dlq::submission> batch) {
     for (auto& s : batch) {
       submitted_bytes += s.record->held_bytes();
       pending.push_back(std::move(s));
@@ -317,9 +317,9 @@ TEST_CASE_METHOD(reader_fixture,
                  "a DLQ record the sink refuses is kept and retried after the "
                  "interval, and the batch's offsets commit only once it "
                  "is durable") {
-  std::vector<ds::dlq::sink::submission> pending;
+  std::vector<ds::dlq::submission> pending;
   dlq_port port;
-  port.submit = [&](std::span<ds::dlq::sink::submission> batch) {
+  port.submit = [&](std::span<ds::dlq::submission> batch) {
     for (auto& s : batch) {
       pending.push_back(std::move(s));
     }
@@ -368,7 +368,7 @@ TEST_CASE_METHOD(reader_fixture,
   // their offsets stay uncommitted meanwhile).
   std::size_t submitted = 0;
   dlq_port port;
-  port.submit = [&](std::span<ds::dlq::sink::submission> batch) {
+  port.submit = [&](std::span<ds::dlq::submission> batch) {
     submitted += batch.size();
   };
   port.status = [] { return ds::dlq::sink_status{}; };

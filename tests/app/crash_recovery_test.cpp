@@ -11,7 +11,7 @@
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
 #include "app/daemon.hpp"
-#include "runtime/dlq/dlq_reader.hpp"
+#include "runtime/dlq_store/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/kafka_checks.hpp"
@@ -146,9 +146,9 @@ TEST_CASE("a record that keeps crashing its validator is quarantined to the "
   CHECK(metric(reg, "dashstream_records_total", {{"outcome", "rejected"}}) ==
         2);
   (*d)->stop();
-  dlq::dlq_filter poison;
+  dlq_store::dlq_filter poison;
   poison.error_type = "poison";
-  auto listing = dlq::read_dlq(s.client, s.topic + "-dlq", poison, 30s);
+  auto listing = dlq_store::read_dlq(s.client, s.topic + "-dlq", poison, 30s);
   REQUIRE(listing);
   CHECK(listing->entries.size() == 2);
   for (const auto& e : listing->entries) {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "app/daemon.hpp"
-#include "runtime/dlq/dlq_reader.hpp"
+#include "runtime/dlq_store/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/metrics_reader.hpp"
@@ -182,8 +182,8 @@ TEST_CASE("injected faults: the metrics equal the producer's ground truth",
 
   // Every corrupt record is in the DLQ exactly once, with its reason and
   // its source coordinates (offsets were committed only after that).
-  auto listing =
-    dlq::read_dlq(s.client, s.topic + "-dlq", dlq::dlq_filter{}, 30s);
+  auto listing = dlq_store::read_dlq(s.client, s.topic + "-dlq",
+                                     dlq_store::dlq_filter{}, 30s);
   REQUIRE(listing);
   CHECK(listing->duplicates == 0);
   CHECK(listing->entries.size() == truth.records().corrupt);

@@ -18,8 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/dlq/envelope.hpp"
-#include "runtime/dlq/sink.hpp"
+#include "dlq/envelope.hpp"
+#include "runtime/dlq_store/sink.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/topic_reader.hpp"
 #include "runtime/spool/spool.hpp"

@@ -18,7 +18,7 @@
 #include <sys/mount.h>
 
 #include "app/daemon.hpp"
-#include "runtime/dlq/dlq_reader.hpp"
+#include "runtime/dlq_store/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
 #include "runtime/kafka/producer_client.hpp"
@@ -241,7 +241,8 @@ TEST_CASE("the spool's disk fills up: ingestion pauses and health says why, "
     [&] { return committed_total() == static_cast<int64_t>(count); }));
   (*d)->stop();
 
-  auto listing = dlq::read_dlq(client, dlq_topic, dlq::dlq_filter{}, 30s);
+  auto listing =
+    dlq_store::read_dlq(client, dlq_topic, dlq_store::dlq_filter{}, 30s);
   REQUIRE(listing);
   std::set<std::pair<int32_t, int64_t>> arrived;
   for (const auto& e : listing->entries) {

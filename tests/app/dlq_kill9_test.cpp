@@ -21,7 +21,7 @@
 #include <sstream>
 #include <thread>
 
-#include "runtime/dlq/dlq_reader.hpp"
+#include "runtime/dlq_store/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
 #include "runtime/spool/spool.hpp"
@@ -261,7 +261,8 @@ TEST_CASE("kill -9 while spooling, at random moments, again and again: no "
     REQUIRE(m.low == 0);
   }
   auto corrupt = feed.corrupt();
-  auto listing = dlq::read_dlq(client, dlq_topic, dlq::dlq_filter{}, 60s);
+  auto listing =
+    dlq_store::read_dlq(client, dlq_topic, dlq_store::dlq_filter{}, 60s);
   REQUIRE(listing);
   std::map<std::pair<int32_t, int64_t>, int> seen;
   for (const auto& e : listing->entries) {

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "app/daemon.hpp"
-#include "runtime/dlq/dlq_reader.hpp"
+#include "runtime/dlq_store/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/mock_cluster.hpp"
 #include "tests/support/eventually.hpp"
@@ -136,7 +136,8 @@ TEST_CASE("the DLQ topic down for a while: the pipeline flows, the spool "
   (*d)->stop();
 
   kafka::client_config client{c.kafka.brokers, {}};
-  auto listing = dlq::read_dlq(client, dlq_topic, dlq::dlq_filter{}, 30s);
+  auto listing =
+    dlq_store::read_dlq(client, dlq_topic, dlq_store::dlq_filter{}, 30s);
   REQUIRE(listing);
   std::set<std::pair<int32_t, int64_t>> arrived;
   for (const auto& e : listing->entries) {

@@ -401,11 +401,12 @@ TEST_CASE("the scanner sees reads, not comments, strings or writes") {
   }
   SECTION("rule 2: a read through a name that stands for the section") {
     SECTION("declared with the section's type") {
-      tree.write("runtime/dlq/sink.cpp", "struct impl {\n"
-                                         "  config::dlq_settings settings;\n"
-                                         "  int n() { return "
-                                         "settings.spool_fsync_batch; }\n"
-                                         "};\n");
+      tree.write("runtime/dlq_store/sink.cpp",
+                 "struct impl {\n"
+                 "  config::dlq_settings settings;\n"
+                 "  int n() { return "
+                 "settings.spool_fsync_batch; }\n"
+                 "};\n");
     }
     SECTION("bound to the section") {
       tree.write("actors/x.cpp", "void h(const daemon_config& c) {\n"

@@ -7,8 +7,9 @@
 
 #include "actors/errc.hpp"
 #include "config/errc.hpp"
+#include "dlq/errc.hpp"
 #include "proto/errc.hpp"
-#include "runtime/dlq/errc.hpp"
+#include "runtime/dlq_store/errc.hpp"
 #include "runtime/http/errc.hpp"
 #include "runtime/kafka/errc.hpp"
 #include "runtime/metrics/errc.hpp"
@@ -69,8 +70,8 @@ struct modules {
 
 using every_module =
   modules<proto::errc, config::errc, kafka::errc, metrics::errc, http::errc,
-          spool::errc, dlq::errc, actors::errc, producer::errc, workload::errc,
-          bench::errc>;
+          spool::errc, dlq::errc, dlq_store::errc, actors::errc, producer::errc,
+          workload::errc, bench::errc>;
 
 } // namespace
 

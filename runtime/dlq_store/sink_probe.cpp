@@ -1,8 +1,9 @@
-#include "runtime/dlq/dlq_probe.hpp"
+#include "runtime/dlq_store/sink_probe.hpp"
 
+#include "dlq/record.hpp"
 #include "proto/errc.hpp"
 
-namespace ds::dlq {
+namespace ds::dlq_store {
 
 namespace {
 
@@ -18,7 +19,7 @@ prometheus::Gauge& gauge(prometheus::Registry& reg, const std::string& name,
 
 } // namespace
 
-dlq_probe::dlq_probe(prometheus::Registry& reg)
+sink_probe::sink_probe(prometheus::Registry& reg)
   : spooled_records(gauge(reg, "dashstream_dlq_spooled_records",
                           "DLQ records waiting in the local spool")),
     spooled_bytes(gauge(reg, "dashstream_dlq_spooled_bytes",
@@ -59,13 +60,13 @@ dlq_probe::dlq_probe(prometheus::Registry& reg)
       records_by_type_.emplace(type, &records_.Add({{"error_type", type}}));
     }
   }
-  for (auto type : {halted_thread_error, poison_error}) {
+  for (auto type : {dlq::halted_thread_error, dlq::poison_error}) {
     std::string label{type};
     records_by_type_.emplace(label, &records_.Add({{"error_type", label}}));
   }
 }
 
-void dlq_probe::record_stored(std::string_view error_type, uint64_t count) {
+void sink_probe::record_stored(std::string_view error_type, uint64_t count) {
   std::lock_guard guard{mu_};
   auto it = records_by_type_.find(error_type);
   if (it == records_by_type_.end()) {
@@ -76,7 +77,7 @@ void dlq_probe::record_stored(std::string_view error_type, uint64_t count) {
   it->second->Increment(static_cast<double>(count));
 }
 
-void dlq_probe::write_failed(const std::string& reason) {
+void sink_probe::write_failed(const std::string& reason) {
   std::lock_guard guard{mu_};
   auto& c = failures_by_reason_[reason];
   if (c == nullptr) {
@@ -85,4 +86,4 @@ void dlq_probe::write_failed(const std::string& reason) {
   c->Increment();
 }
 
-} // namespace ds::dlq
+} // namespace ds::dlq_store

@@ -9,10 +9,15 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
-#include "runtime/dlq/sink.hpp"
-#include "runtime/kafka/producer_client.hpp"
+#include "dlq/record.hpp"
 
 namespace ds::dlq {
+
+/// A header whose bytes live inside a dlq_record.
+struct header_view {
+  std::string_view name;
+  std::string_view value;
+};
 
 /// Version of the JSON envelope ("envelope_version"); bump on any
 /// incompatible change.
@@ -45,7 +50,7 @@ public:
   /// For metrics; also inside the envelope.
   std::string_view error_type() const { return view(error_type_); }
   /// The Kafka Connect error headers, then the original record's headers.
-  std::vector<kafka::header_view> headers() const;
+  std::vector<header_view> headers() const;
   /// The spooled form.
   const std::string& bytes() const { return bytes_; }
   /// Memory this record holds: what the pipeline's memory budget counts
@@ -108,7 +113,7 @@ dlq_record make_dlq_record(const rejected_view& r, std::string_view topic,
 /// themselves. The readers build DLQ records with it, in parallel; the sink
 /// only stores and sends them.
 struct record_format {
-  /// config::effective_dlq_topic()
+  /// The DLQ topic (config::effective_dlq_topic()).
   std::string topic;
   envelope_settings envelope;
 
@@ -119,9 +124,6 @@ struct record_format {
     return make_dlq_record(r, topic, envelope, timestamp);
   }
 };
-
-/// The format config `cfg` asks for (DLQ topic, payload settings).
-record_format record_format_of(const config::daemon_config& cfg);
 
 std::string to_hex(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);

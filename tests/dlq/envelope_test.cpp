@@ -1,18 +1,17 @@
-#include "runtime/dlq/envelope.hpp"
+#include "dlq/envelope.hpp"
 
 #include <random>
 
 #include <catch2/catch.hpp>
 
-#include "dlq_test_support.hpp"
+#include "tests/dlq/samples.hpp"
 
 using namespace ds;
 using namespace ds::dlq;
 
 namespace {
 
-std::string header(const std::vector<kafka::header_view>& hs,
-                   std::string_view name) {
+std::string header(const std::vector<header_view>& hs, std::string_view name) {
   for (const auto& h : hs) {
     if (h.name == name) {
       return std::string{h.value};

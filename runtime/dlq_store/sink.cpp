@@ -1,4 +1,4 @@
-#include "runtime/dlq/sink.hpp"
+#include "runtime/dlq_store/sink.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -15,14 +15,18 @@
 
 #include "diag/errc.hpp"
 #include "diag/log.hpp"
-#include "runtime/dlq/dlq_probe.hpp"
-#include "runtime/dlq/envelope.hpp"
-#include "runtime/dlq/errc.hpp"
+#include "dlq/envelope.hpp"
+#include "runtime/dlq_store/errc.hpp"
+#include "runtime/dlq_store/sink_probe.hpp"
 #include "runtime/kafka/producer_client.hpp"
 #include "runtime/spool/errc.hpp"
 #include "runtime/spool/spool.hpp"
 
-namespace ds::dlq {
+namespace ds::dlq_store {
+
+using dlq::dlq_record;
+using dlq::record_format;
+using dlq::submission;
 
 namespace {
 
@@ -36,14 +40,14 @@ int64_t unix_ms_now() {
 
 struct pending {
   std::shared_ptr<const dlq_record> rec;
-  std::shared_ptr<sink::listener> to;
+  std::shared_ptr<dlq::listener> to;
   std::size_t index = 0;
 
   void done(caf::error err) const { to->done(index, std::move(err)); }
 };
 
 // The single-record submit()'s callback as a listener.
-class function_listener final : public sink::listener {
+class function_listener final : public dlq::listener {
 public:
   explicit function_listener(sink::done_fn fn) : fn_{std::move(fn)} {}
   void done(std::size_t, caf::error err) override { fn_(std::move(err)); }
@@ -51,6 +55,16 @@ public:
 private:
   sink::done_fn fn_;
 };
+
+// The record's headers as the producer takes them, in `out` (reused).
+std::span<const kafka::header_view>
+kafka_headers(const dlq_record& rec, std::vector<kafka::header_view>& out) {
+  out.clear();
+  for (const auto& h : rec.headers()) {
+    out.push_back({h.name, h.value});
+  }
+  return out;
+}
 
 // Metric label and /health text of a spool failure.
 std::pair<std::string, std::string> spool_failure(const caf::error& err) {
@@ -86,7 +100,7 @@ uint64_t disk_free_bytes(const std::string& dir) {
 struct sink::impl {
   config::dlq_settings settings;
   record_format format;
-  dlq_probe probe;
+  sink_probe probe;
   std::unique_ptr<spool::spool> sp;
   std::unique_ptr<kafka::producer_client> producer;
 
@@ -116,6 +130,7 @@ struct sink::impl {
   };
   std::unordered_map<uintptr_t, flight> inflight;
   uintptr_t next_token = 1;
+  std::vector<kafka::header_view> header_scratch;
   bool kafka_ok = true;
   std::vector<drain_item> drain_batch;
   uint64_t drain_end = 0;
@@ -161,7 +176,7 @@ struct sink::impl {
     }
     auto token = next_token++;
     auto err = producer->produce(format.topic, p.rec->key(), p.rec->value(),
-                                 p.rec->headers(), token);
+                                 kafka_headers(*p.rec, header_scratch), token);
     if (err) {
       probe.write_failed("produce_failed");
       kafka_ok = false;
@@ -283,8 +298,9 @@ struct sink::impl {
         break;
       }
       auto token = next_token++;
-      auto err = producer->produce(item.rec.topic(), item.rec.key(),
-                                   item.rec.value(), item.rec.headers(), token);
+      auto err =
+        producer->produce(item.rec.topic(), item.rec.key(), item.rec.value(),
+                          kafka_headers(item.rec, header_scratch), token);
       if (err) {
         probe.write_failed("produce_failed");
         kafka_ok = false;
@@ -442,6 +458,11 @@ struct sink::impl {
   }
 };
 
+record_format record_format_of(const config::daemon_config& cfg) {
+  return {config::effective_dlq_topic(cfg),
+          {cfg.dlq.include_payload, cfg.dlq.payload_truncate_bytes}};
+}
+
 sink::sink(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {}
 
 sink::~sink() {
@@ -506,7 +527,7 @@ sink::open(const config::daemon_config& cfg, const kafka::client_config& kafka,
 
 void sink::submit(const rejected_record& r, done_fn done) {
   submission one{std::make_shared<const dlq_record>(impl_->format.make(
-                   r, rfc3339(std::chrono::system_clock::now()))),
+                   r, dlq::rfc3339(std::chrono::system_clock::now()))),
                  std::make_shared<function_listener>(std::move(done)), 0};
   submit(std::span<submission>{&one, 1});
 }
@@ -586,4 +607,4 @@ void sink::stop() {
   impl_->refresh_gauges();
 }
 
-} // namespace ds::dlq
+} // namespace ds::dlq_store

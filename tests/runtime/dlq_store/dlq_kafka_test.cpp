@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <prometheus/registry.h>
 
+#include "dlq/envelope.hpp"
 #include "dlq_test_support.hpp"
 #include "proto/codec.hpp"
-#include "runtime/dlq/dlq_reader.hpp"
-#include "runtime/dlq/envelope.hpp"
-#include "runtime/dlq/sink.hpp"
+#include "runtime/dlq_store/dlq_reader.hpp"
+#include "runtime/dlq_store/sink.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/topic_reader.hpp"
 #include "tests/support/kafka_env.hpp"
@@ -59,7 +59,7 @@ TEST_CASE("dead-lettered records can be inspected, filtered and replayed") {
   cfg.dlq.spool_dir = (dir.path / "spool").string();
   cfg.dlq.include_payload = true;
   prometheus::Registry reg;
-  auto s = dlq::sink::open(cfg, kcfg, reg);
+  auto s = dlq_store::sink::open(cfg, kcfg, reg);
   REQUIRE(s);
 
   // Ground truth: 6 decode errors (3 acme, 3 globex), 2 sequence gaps.
@@ -81,16 +81,16 @@ TEST_CASE("dead-lettered records can be inspected, filtered and replayed") {
   REQUIRE(done.failed().empty());
   (*s)->stop();
 
-  auto all = dlq::read_dlq(kcfg, dlq_topic, {}, 30s);
+  auto all = dlq_store::read_dlq(kcfg, dlq_topic, {}, 30s);
   REQUIRE(all);
   CHECK(all->scanned == 8);
   CHECK(all->entries.size() == 8);
   CHECK(all->duplicates == 0);
   CHECK(all->malformed == 0);
 
-  dlq::dlq_filter gaps;
+  dlq_store::dlq_filter gaps;
   gaps.error_type = "sequence_gap";
-  auto gap_list = dlq::read_dlq(kcfg, dlq_topic, gaps, 30s);
+  auto gap_list = dlq_store::read_dlq(kcfg, dlq_topic, gaps, 30s);
   REQUIRE(gap_list);
   REQUIRE(gap_list->entries.size() == 2);
   const auto& g = gap_list->entries.front();
@@ -106,32 +106,33 @@ TEST_CASE("dead-lettered records can be inspected, filtered and replayed") {
   CHECK(g.decoded["thread_id"] == "thread-9");
   CHECK(g.decoded["tenant_id"] == "acme");
 
-  dlq::dlq_filter globex;
+  dlq_store::dlq_filter globex;
   globex.tenant_id = "globex";
-  auto gl = dlq::read_dlq(kcfg, dlq_topic, globex, 30s);
+  auto gl = dlq_store::read_dlq(kcfg, dlq_topic, globex, 30s);
   REQUIRE(gl);
   CHECK(gl->entries.size() == 3);
 
-  dlq::dlq_filter one_thread;
+  dlq_store::dlq_filter one_thread;
   one_thread.thread_id = "thread-9";
-  auto th = dlq::read_dlq(kcfg, dlq_topic, one_thread, 30s);
+  auto th = dlq_store::read_dlq(kcfg, dlq_topic, one_thread, 30s);
   REQUIRE(th);
   CHECK(th->entries.size() == 2);
 
-  dlq::dlq_filter future;
+  dlq_store::dlq_filter future;
   future.since = std::chrono::system_clock::now() + 1h;
-  auto none = dlq::read_dlq(kcfg, dlq_topic, future, 30s);
+  auto none = dlq_store::read_dlq(kcfg, dlq_topic, future, 30s);
   REQUIRE(none);
   CHECK(none->entries.empty());
-  dlq::dlq_filter past;
+  dlq_store::dlq_filter past;
   past.until = std::chrono::system_clock::now() + 1h;
   past.since = std::chrono::system_clock::now() - 1h;
-  auto recent = dlq::read_dlq(kcfg, dlq_topic, past, 30s);
+  auto recent = dlq_store::read_dlq(kcfg, dlq_topic, past, 30s);
   REQUIRE(recent);
   CHECK(recent->entries.size() == 8);
 
   // Replay: a dry run sends nothing.
-  auto dry = dlq::replay(kcfg, dlq_topic, *gap_list, replay_topic, false, 30s);
+  auto dry =
+    dlq_store::replay(kcfg, dlq_topic, *gap_list, replay_topic, false, 30s);
   REQUIRE(dry);
   CHECK(dry->selected == 2);
   CHECK(dry->replayable == 2);
@@ -140,7 +141,8 @@ TEST_CASE("dead-lettered records can be inspected, filtered and replayed") {
   REQUIRE(empty);
   CHECK(empty->empty());
   // --execute re-produces the original bytes with provenance headers.
-  auto sent = dlq::replay(kcfg, dlq_topic, *gap_list, replay_topic, true, 30s);
+  auto sent =
+    dlq_store::replay(kcfg, dlq_topic, *gap_list, replay_topic, true, 30s);
   REQUIRE(sent);
   CHECK(sent->sent == 2);
   CHECK(sent->failed == 0);
@@ -170,7 +172,7 @@ TEST_CASE("inspect counts duplicates by record id") {
   cfg.kafka.topic = source;
   cfg.dlq.spool_dir = (dir.path / "spool").string();
   prometheus::Registry reg;
-  auto s = dlq::sink::open(cfg, kcfg, reg);
+  auto s = dlq_store::sink::open(cfg, kcfg, reg);
   REQUIRE(s);
   test::done_counter done;
   // The same source record twice, as after a crash between the Kafka ack
@@ -180,7 +182,7 @@ TEST_CASE("inspect counts duplicates by record id") {
   (*s)->submit(test::bad_record(source, 6), done.make(3));
   REQUIRE(done.wait(3, 60s));
   (*s)->stop();
-  auto all = dlq::read_dlq(kcfg, dlq_topic, {}, 30s);
+  auto all = dlq_store::read_dlq(kcfg, dlq_topic, {}, 30s);
   REQUIRE(all);
   CHECK(all->scanned == 3);
   CHECK(all->duplicates == 1);

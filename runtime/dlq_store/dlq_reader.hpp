@@ -12,7 +12,7 @@
 #include "runtime/kafka/client_config.hpp"
 #include "runtime/kafka/producer_client.hpp"
 
-namespace ds::dlq {
+namespace ds::dlq_store {
 
 /// Which DLQ records `dlq inspect` and `dlq replay` select. Times compare
 /// with the envelope's `timestamp` (when the record was dead-lettered).
@@ -82,4 +82,4 @@ caf::expected<replay_report> replay(const kafka::client_config& cfg,
                                     const std::string& to_topic, bool execute,
                                     std::chrono::milliseconds timeout);
 
-} // namespace ds::dlq
+} // namespace ds::dlq_store

@@ -1,4 +1,4 @@
-#include "runtime/dlq/envelope.hpp"
+#include "dlq/envelope.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -9,7 +9,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "runtime/dlq/errc.hpp"
+#include "dlq/errc.hpp"
 
 namespace ds::dlq {
 
@@ -547,11 +547,6 @@ std::string_view write_envelope_scratch(const rejected_view& r,
 
 } // namespace
 
-record_format record_format_of(const config::daemon_config& cfg) {
-  return {config::effective_dlq_topic(cfg),
-          {cfg.dlq.include_payload, cfg.dlq.payload_truncate_bytes}};
-}
-
 std::string write_envelope(const rejected_record& r,
                            const envelope_settings& settings,
                            std::string_view timestamp) {
@@ -676,8 +671,8 @@ caf::expected<dlq_record> dlq_record::decode(std::string bytes) {
   return rec;
 }
 
-std::vector<kafka::header_view> dlq_record::headers() const {
-  std::vector<kafka::header_view> out;
+std::vector<header_view> dlq_record::headers() const {
+  std::vector<header_view> out;
   out.reserve(header_count_);
   cursor c{bytes_, headers_at_};
   for (uint32_t i = 0; i < header_count_; ++i) {

@@ -11,18 +11,13 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-namespace ds::dlq {
+namespace ds::dlq_store {
 
 /// The DLQ sink's metrics, resolved once; the labelled series are cached by
 /// label (error_type and reason are small fixed sets).
-/// The error types of records the pipeline rejects after decoding (the
-/// decode errors' types come from proto::contract_error_type).
-inline constexpr std::string_view halted_thread_error = "halted_thread";
-inline constexpr std::string_view poison_error = "poison";
-
-class dlq_probe {
+class sink_probe {
 public:
-  explicit dlq_probe(prometheus::Registry& registry);
+  explicit sink_probe(prometheus::Registry& registry);
 
   /// `count` records became durable in the DLQ (Kafka ack or spool fsync).
   void record_stored(std::string_view error_type, uint64_t count = 1);
@@ -46,4 +41,4 @@ private:
   std::map<std::string, prometheus::Counter*> failures_by_reason_;
 };
 
-} // namespace ds::dlq
+} // namespace ds::dlq_store

@@ -1,6 +1,6 @@
 // The DLQ sink against the embedded mock broker, which can be taken down:
 // Kafka outages, restarts with a non-empty spool, a full spool.
-#include "runtime/dlq/sink.hpp"
+#include "runtime/dlq_store/sink.hpp"
 
 #include <cstdlib>
 #include <map>
@@ -41,8 +41,8 @@ struct fixture {
     REQUIRE_FALSE(mock->create_topic("events-dlq", 1));
   }
 
-  std::unique_ptr<dlq::sink> open(prometheus::Registry& reg) {
-    auto s = dlq::sink::open(cfg, kcfg, reg);
+  std::unique_ptr<dlq_store::sink> open(prometheus::Registry& reg) {
+    auto s = dlq_store::sink::open(cfg, kcfg, reg);
     REQUIRE(s);
     return std::move(*s);
   }
@@ -60,7 +60,8 @@ struct fixture {
   }
 
   // Waits (bounded) until the drainer has emptied the spool.
-  static bool wait_drained(const dlq::sink& s, std::chrono::seconds limit) {
+  static bool wait_drained(const dlq_store::sink& s,
+                           std::chrono::seconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
       if (s.status().spooled_records == 0) {

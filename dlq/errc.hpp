@@ -8,16 +8,12 @@
 
 namespace ds::dlq {
 
-/// Failures of the DLQ sink and tools. Spool failures keep their
-/// ds::spool::errc (full, disk_full, fsync_failed) so callers can tell them
-/// apart.
+/// Failures of reading DLQ records and their envelopes back.
 enum class errc : uint8_t {
   none = 0,
-  /// The sink was stopped; the record was not stored.
-  stopped,
   /// A spooled record or DLQ envelope could not be parsed.
   malformed_record,
-  /// A tool argument is invalid (bad time, unknown filter).
+  /// A value given to parse is invalid (a time for --since).
   invalid_argument,
 };
 
@@ -27,8 +23,8 @@ template<>
 struct ds::diag::errc_traits<ds::dlq::errc> {
   static constexpr std::string_view name = "dlq";
   static constexpr caf::atom_value category = caf::atom("ds_dlq");
-  static constexpr std::array<std::string_view, 4> labels{
-    "none", "stopped", "malformed_record", "invalid_argument"};
+  static constexpr std::array<std::string_view, 3> labels{
+    "none", "malformed_record", "invalid_argument"};
 };
 
 namespace ds::dlq {

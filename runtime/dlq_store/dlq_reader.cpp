@@ -1,13 +1,12 @@
-#include "runtime/dlq/dlq_reader.hpp"
+#include "runtime/dlq_store/dlq_reader.hpp"
 
 #include <set>
 
+#include "dlq/envelope.hpp"
 #include "proto/codec.hpp"
-#include "runtime/dlq/envelope.hpp"
-#include "runtime/dlq/errc.hpp"
 #include "runtime/kafka/topic_reader.hpp"
 
-namespace ds::dlq {
+namespace ds::dlq_store {
 
 namespace {
 
@@ -37,7 +36,7 @@ bool matches(const dlq_filter& f, const nlohmann::json& env) {
     if (!ts) {
       return false;
     }
-    auto t = parse_rfc3339(*ts);
+    auto t = dlq::parse_rfc3339(*ts);
     if (!t || (f.since && *t < *f.since) || (f.until && *t >= *f.until)) {
       return false;
     }
@@ -99,7 +98,7 @@ caf::expected<dlq_listing> read_dlq(const kafka::client_config& cfg,
       e.key = r.key;
       e.headers = r.headers;
       if (auto b64 = str_field(env, "original_payload_base64")) {
-        if (auto bytes = base64_decode(*b64)) {
+        if (auto bytes = dlq::base64_decode(*b64)) {
           e.payload = std::move(*bytes);
           e.decoded = describe_payload(*e.payload);
         }
@@ -180,4 +179,4 @@ caf::expected<replay_report> replay(const kafka::client_config& cfg,
   return rep;
 }
 
-} // namespace ds::dlq
+} // namespace ds::dlq_store
