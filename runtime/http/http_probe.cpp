@@ -26,6 +26,11 @@ http_probe::http_probe(prometheus::Registry& reg,
                   .Help("Open HTTP connections")
                   .Register(reg)
                   .Add({})),
+    ws_connections(prometheus::BuildGauge()
+                     .Name("dashstream_websocket_connections")
+                     .Help("Open WebSocket connections (upgraded)")
+                     .Register(reg)
+                     .Add({})),
     rejected_per_ip_limit(rejected(reg).Add({{"reason", "per_ip_limit"}})),
     rejected_request_too_large(
       rejected(reg).Add({{"reason", "request_too_large"}})),

@@ -27,6 +27,8 @@ public:
 
   /// Open connections, including ones about to be refused.
   prometheus::Gauge& connections;
+  /// Open upgraded WebSocket connections.
+  prometheus::Gauge& ws_connections;
 
   // dashstream_http_rejected_connections_total{reason}
   prometheus::Counter& rejected_per_ip_limit;      // answered 429

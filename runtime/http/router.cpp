@@ -41,6 +41,30 @@ caf::error router::post(std::string path, handler h) {
   return add(std::move(path), std::move(h), true);
 }
 
+caf::error router::websocket(std::string path, ws_handler h) {
+  if (!h) {
+    return make_error(errc::invalid_route,
+                      "WebSocket route without handler: " + path);
+  }
+  // A plain GET (no upgrade) on a WebSocket path.
+  auto plain = [](const request&) {
+    auto res = response::error(426, "upgrade_required",
+                               "this path speaks WebSocket only");
+    res.headers.emplace_back("Upgrade", "websocket");
+    return res;
+  };
+  if (auto err = add(std::move(path), plain, false)) {
+    return err;
+  }
+  exact_.back().ws = std::move(h);
+  return caf::none;
+}
+
+const ws_handler* router::find_websocket(std::string_view path) const {
+  auto r = find_exact(path);
+  return r != nullptr && r->ws ? &r->ws : nullptr;
+}
+
 caf::error router::add(std::string path, handler h, bool post) {
   if (path.empty() || path.front() != '/' ||
       path.find('?') != std::string::npos) {
@@ -52,7 +76,7 @@ caf::error router::add(std::string path, handler h, bool post) {
     return make_error(errc::invalid_route,
                       "route registered twice or without handler: " + path);
   }
-  exact_.push_back({std::move(path), std::move(h), post});
+  exact_.push_back({std::move(path), std::move(h), post, {}});
   return caf::none;
 }
 

@@ -10,6 +10,7 @@
 
 #include "runtime/http/request.hpp"
 #include "runtime/http/response.hpp"
+#include "runtime/http/websocket.hpp"
 
 namespace ds::http {
 
@@ -40,6 +41,11 @@ public:
   /// change state and so are never reachable by a GET. Parameters travel
   /// in the query string.
   caf::error post(std::string path, handler h);
+  /// WebSocket upgrades (GET with `Upgrade: websocket`) on exactly `path`
+  /// go to `h`; a plain GET there is answered 426.
+  caf::error websocket(std::string path, ws_handler h);
+  /// The WebSocket handler of `path`, or nullptr.
+  const ws_handler* find_websocket(std::string_view path) const;
 
   /// Serves the files under `root` for paths starting with `prefix` (which
   /// starts and ends with '/'; "/" serves the whole tree). A request for
@@ -67,6 +73,7 @@ private:
     std::string path;
     handler fn;
     bool post = false;
+    ws_handler ws; // set: a WebSocket route
   };
 
   caf::error add(std::string path, handler h, bool post);

@@ -214,7 +214,7 @@ void server::stop() {
     p->acceptor.close(ec);
     p->retry_timer.cancel();
   });
-  std::vector<std::shared_ptr<session>> open;
+  std::vector<std::shared_ptr<connection_base>> open;
   {
     std::lock_guard<std::mutex> sessions_guard{st.sessions_mtx};
     for (auto& [id, weak] : st.sessions) {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "runtime/http/websocket.hpp"
+
 namespace ds::http {
 
 /// Settings of one HTTP server (contract §5.1, §5.4 defaults). The daemon
@@ -26,6 +28,8 @@ struct server_config {
   std::chrono::milliseconds write_timeout{5000};
   /// Threads running the server's own io_context (never the CAF scheduler).
   uint32_t io_threads = 1;
+  /// Every upgraded WebSocket connection's limits.
+  ws_limits ws;
 };
 
 } // namespace ds::http

@@ -5,12 +5,16 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
 
 #include "runtime/http/target.hpp"
+#include "runtime/http/ws_session.hpp"
 
 namespace ds::http {
 
@@ -129,8 +133,6 @@ void session::on_read(beast::error_code ec, std::size_t) {
 
 void session::answer(const bhttp::request<bhttp::string_body>& msg) {
   version_ = msg.version();
-  // WebSocket seam (see the class comment): an upgrade request will be
-  // handed over here, before routing.
   request req;
   req.method = to_std(msg.method_string());
   req.target = to_std(msg.target());
@@ -152,9 +154,80 @@ void session::answer(const bhttp::request<bhttp::string_body>& msg) {
     send(std::move(res), label, req.method == "HEAD", false);
     return;
   }
+  if (try_upgrade(msg, req, label)) {
+    return;
+  }
   bool head = req.method == "HEAD";
   send(st_->routes.dispatch(req), label, head,
        msg.keep_alive() && !stop_requested_);
+}
+
+// An upgrade request on a WebSocket route: refused with its handler's
+// response, or handed to Beast for the handshake and then to a ws_session.
+// false: not an upgrade, route it as usual.
+bool session::try_upgrade(const bhttp::request<bhttp::string_body>& msg,
+                          const request& req, std::string_view label) {
+  const auto* ws_route = st_->routes.find_websocket(req.path);
+  if (ws_route == nullptr || !beast::websocket::is_upgrade(msg)) {
+    return false;
+  }
+  ws_upgrade decision;
+  try {
+    decision = (*ws_route)(req);
+  } catch (const std::exception& e) {
+    decision.refuse = response::error(500, "internal_error", e.what());
+  }
+  if (decision.refuse || !decision.attach) {
+    send(decision.refuse
+           ? std::move(*decision.refuse)
+           : response::error(500, "internal_error", "no WebSocket session"),
+         label, false, false);
+    return true;
+  }
+  phase_ = phase::upgrading;
+  using ws_stream = beast::websocket::stream<beast::tcp_stream&>;
+  auto ws = std::make_shared<ws_stream>(stream_);
+  auto request_copy = std::make_shared<bhttp::request<bhttp::string_body>>(msg);
+  stream_.expires_after(st_->cfg.write_timeout);
+  ws->async_accept(*request_copy,
+                   [self = shared_from_this(), ws, request_copy,
+                    label = std::string{label},
+                    attach = std::move(decision.attach)](beast::error_code ec) {
+                     self->on_upgraded(ec, label, attach);
+                   });
+  return true;
+}
+
+void session::on_upgraded(beast::error_code ec, const std::string& label,
+                          const std::function<std::shared_ptr<ws_listener>(
+                            std::shared_ptr<ws_connection>)>& attach) {
+  if (phase_ == phase::closed) {
+    return;
+  }
+  if (ec) {
+    // Beast answered a bad handshake itself (400), or the client left.
+    st_->probe.count_request(label, 400);
+    close_now();
+    return;
+  }
+  st_->probe.count_request(label, 101);
+  stream_.expires_never();
+  phase_ = phase::closed; // the socket is the ws_session's from here on
+  auto rest = beast::buffers_to_string(buffer_.data());
+  auto conn = std::make_shared<ws_session>(
+    stream_.release_socket(), st_, remote_, std::move(slot_), std::move(rest));
+  std::shared_ptr<ws_listener> listener;
+  try {
+    listener = attach(conn);
+  } catch (const std::exception&) {
+    listener = nullptr;
+  }
+  if (!listener) {
+    conn->start(nullptr);
+    conn->close(1011, "no session for this connection");
+    return;
+  }
+  conn->start(std::move(listener));
 }
 
 void session::reject(unsigned status, std::string_view code,

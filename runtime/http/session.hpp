@@ -17,16 +17,24 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <functional>
 
 #include "runtime/http/connection_limiter.hpp"
 #include "runtime/http/http_probe.hpp"
 #include "runtime/http/router.hpp"
 #include "runtime/http/server_config.hpp"
+#include "runtime/http/websocket.hpp"
 #include "runtime/metrics/registry.hpp"
 
 namespace ds::http {
 
-class session;
+/// What server::stop() closes: an HTTP session or an upgraded WebSocket.
+class connection_base {
+public:
+  virtual ~connection_base() = default;
+  /// Thread-safe; see each implementation.
+  virtual void stop() = 0;
+};
 
 /// What every session of one server shares. Sessions hold it by shared_ptr,
 /// so it outlives the last of them however the io_context winds down.
@@ -44,7 +52,7 @@ struct server_state {
 
   std::mutex sessions_mtx;
   uint64_t next_session_id = 0;
-  std::unordered_map<uint64_t, std::weak_ptr<session>> sessions;
+  std::unordered_map<uint64_t, std::weak_ptr<connection_base>> sessions;
 };
 
 /// One HTTP/1.1 connection: read a request, answer it, repeat while the
@@ -56,18 +64,17 @@ struct server_state {
 /// answered 429) and calls start(); pending async operations own it through
 /// shared_from_this(); it dies when the last one completes after close.
 ///
-/// WebSocket seam: on_read() is where an upgrade request (GET /ws with
-/// `Upgrade: websocket`) will be recognised. The WebSocket issue will hand
-/// `stream_`, `buffer_` and the parsed request to a websocket session there
-/// (beast::websocket::stream takes over the tcp_stream, and the per-IP slot
-/// moves with it) instead of answering. Until then such a request is routed
-/// like any other GET.
-class session : public std::enable_shared_from_this<session> {
+/// WebSocket: an upgrade request on a websocket route is decided by its
+/// ws_handler (refused with its response, or accepted); Beast answers the
+/// handshake, then the socket, what was already read, and the per-IP slot
+/// move to a ws_session.
+class session final : public connection_base,
+                      public std::enable_shared_from_this<session> {
 public:
   session(boost::asio::ip::tcp::socket socket,
           std::shared_ptr<server_state> state, std::string remote,
           std::optional<connection_limiter::slot> slot);
-  ~session();
+  ~session() override;
 
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -76,10 +83,10 @@ public:
 
   /// Thread-safe. Closes at once when waiting for a request; a response
   /// being written is finished first (bounded by write_timeout).
-  void stop();
+  void stop() override;
 
 private:
-  enum class phase : uint8_t { reading, writing, lingering, closed };
+  enum class phase : uint8_t { reading, writing, lingering, upgrading, closed };
 
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
@@ -92,6 +99,12 @@ private:
   void linger_close();
   void on_linger(boost::beast::error_code ec, std::size_t bytes);
   void close_now();
+  bool try_upgrade(
+    const boost::beast::http::request<boost::beast::http::string_body>& msg,
+    const request& req, std::string_view label);
+  void on_upgraded(boost::beast::error_code ec, const std::string& label,
+                   const std::function<std::shared_ptr<ws_listener>(
+                     std::shared_ptr<ws_connection>)>& attach);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
