@@ -163,6 +163,11 @@ struct http_settings {
   uint16_t port = 3002;
   uint32_t max_connections_per_ip = 10;
   uint32_t send_timeout_secs = 5;
+  /// Largest message a WebSocket client may send (contract §5.3).
+  uint64_t ws_max_message_bytes = 1ull << 20;
+  /// Bytes queued for one WebSocket client beyond which it is disconnected
+  /// for backpressure.
+  uint64_t ws_queue_max_bytes = 8ull << 20;
 
   bool operator==(const http_settings&) const = default;
 };
@@ -223,6 +228,9 @@ struct replay_settings {
   uint32_t max_total = 10'000;
   uint32_t slow_client_threshold = 1'000;
   uint32_t slow_client_window_secs = 60;
+  /// Bytes of recently forwarded records kept in memory (all partitions
+  /// together) so that a client resumes exactly.
+  uint64_t ring_bytes = 64ull << 20;
 
   bool operator==(const replay_settings&) const = default;
 };

@@ -31,9 +31,6 @@ enum class errc : uint8_t {
   /// Each value is valid alone but together they are not (low water mark
   /// not below the high water mark, ...).
   conflicting_values,
-  /// A key the table keeps for work not done yet (setting::reserved): it
-  /// would do nothing, so setting it is an error rather than a silent no-op.
-  reserved_key,
 };
 
 } // namespace ds::config
@@ -42,10 +39,9 @@ template<>
 struct ds::diag::errc_traits<ds::config::errc> {
   static constexpr std::string_view name = "config";
   static constexpr caf::atom_value category = caf::atom("ds_config");
-  static constexpr std::array<std::string_view, 9> labels{
-    "none",         "unknown_key",        "invalid_value",
-    "out_of_range", "type_mismatch",      "file_unreadable",
-    "parse_error",  "conflicting_values", "reserved_key"};
+  static constexpr std::array<std::string_view, 8> labels{
+    "none",          "unknown_key",     "invalid_value", "out_of_range",
+    "type_mismatch", "file_unreadable", "parse_error",   "conflicting_values"};
 };
 
 namespace ds::config {

@@ -144,35 +144,6 @@ std::string unknown_key_text(std::string_view where, std::string_view key) {
   return text + "; sections: " + section_list();
 }
 
-/// A reserved key is rejected whatever its value: it would do nothing yet,
-/// and a setting that silently does nothing is what the table must not have.
-/// `remedy` says how to remove it from its source.
-std::string reserved_problem(std::string_view where, const setting& s,
-                             std::string_view remedy) {
-  std::string text{where};
-  text += ": ";
-  text += s.key;
-  text += " is reserved for ";
-  text += s.reserved;
-  text += " and not used yet; setting it is an error: ";
-  text += remedy;
-  return text;
-}
-
-std::string_view remedy_for(source_kind kind) {
-  switch (kind) {
-    case source_kind::file:
-      return "remove it from the file";
-    case source_kind::env:
-      return "unset the variable";
-    case source_kind::flag:
-      return "drop the flag";
-    case source_kind::default_value:
-      break;
-  }
-  return "remove it";
-}
-
 // -- parsing and checking one value ----------------------------------------
 
 struct failure {
@@ -611,14 +582,6 @@ caf::error loader::apply_toml(std::string_view text,
             unknown_key_text(file_where(origin, name_key.source()), key)}});
         continue;
       }
-      if (!s->reserved.empty()) {
-        found.push_back(
-          {name_key.source().begin,
-           {errc::reserved_key,
-            reserved_problem(file_where(origin, name_key.source()), *s,
-                             remedy_for(source_kind::file))}});
-        continue;
-      }
       if (s->kind == value_kind::string_map) {
         const auto* props = node.as_table();
         if (props == nullptr) {
@@ -711,11 +674,6 @@ void loader::apply_text(std::string_view key, std::string_view text,
     found.push_back({errc::unknown_key, unknown_key_text(where, key)});
     return;
   }
-  if (!s->reserved.empty()) {
-    found.push_back({errc::reserved_key,
-                     reserved_problem(where, *s, remedy_for(source.kind))});
-    return;
-  }
   if (s->kind == value_kind::string_map) {
     // The same syntax as in the file: an inline table.
     toml::table doc;
@@ -779,11 +737,6 @@ caf::error loader::apply_environment(const environment& env) {
       known.push_back(name);
       auto value = env.lookup(name);
       if (!value) {
-        continue;
-      }
-      if (!s.reserved.empty()) {
-        // Every variable that sets it, not just the winner: each must go.
-        apply_text(s.key, *value, value_source{source_kind::env, name}, found);
         continue;
       }
       if (!chosen) {

@@ -85,13 +85,6 @@ std::string print_effective(const loaded_config& cfg) {
         }
         continue;
       }
-      if (!s.reserved.empty()) {
-        // Commented out, so that the output still loads back.
-        plain.add("# " + std::string{name_of(s.key)} + " = " +
-                    toml_value(s, value),
-                  "reserved: not used yet; setting it is an error");
-        continue;
-      }
       const auto& source = cfg.source_of(s.key);
       auto comment = to_string(source);
       if (source.kind == source_kind::default_value &&

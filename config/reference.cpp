@@ -94,18 +94,15 @@ each key the highest layer that sets it wins:
 
 Startup stops (exit code 78, `EX_CONFIG`) on an unknown key or section, a
 misspelt `DASHSTREAM_<SECTION>_*` variable, a value of the wrong type, a
-value outside its range, settings that contradict each other, or a
-*reserved* key. The message names the key, where the value came from
-(`file:line:column`, the variable or the flag), the value, and what is
-allowed; every problem is listed at once. `dashstream config check` does
-the same without starting, and `dashstream config print --effective` shows
-the merged result with the source of every value and secrets as `"***"`.
+value outside its range, or settings that contradict each other. The
+message names the key, where the value came from (`file:line:column`, the
+variable or the flag), the value, and what is allowed; every problem is
+listed at once. `dashstream config check` does the same without starting,
+and `dashstream config print --effective` shows the merged result with the
+source of every value and secrets as `"***"`.
 
 Every key below does what it says: a test
-(`tests/config/schema_usage_test.cpp`) checks that the code reads it. The
-exceptions are *reserved* keys, documented for work not done yet and marked
-so below: nothing reads them, so setting one from any source is an error
-rather than a silent no-op.
+(`tests/config/schema_usage_test.cpp`) checks that the code reads it.
 
 Value syntax:
 
@@ -143,9 +140,7 @@ std::string reference_markdown() {
          "|---|---|\n";
   for (const auto& s : settings()) {
     for (auto name : s.legacy_env) {
-      out += "| " + code(name) + " | " + code(s.key) +
-             (s.reserved.empty() ? "" : " (reserved: an error to set)") +
-             " |\n";
+      out += "| " + code(name) + " | " + code(s.key) + " |\n";
     }
   }
   std::string_view section;
@@ -155,10 +150,6 @@ std::string reference_markdown() {
       out += "\n## [" + std::string{section} + "]\n";
     }
     out += "\n### " + code(s.key) + "\n\n";
-    if (!s.reserved.empty()) {
-      out += "**Reserved: not used yet; setting it is an error.** Kept for " +
-             std::string{s.reserved} + ", which will read it.\n\n";
-    }
     out += std::string{s.description} + "\n\n";
     out += "- Type: " + std::string{to_string(s.kind)} + "\n";
     out += "- Default: " + code(toml_value(s, s.default_value));
@@ -198,11 +189,6 @@ std::string example_toml() {
     }
     out += "\n";
     out += wrap(s.description, "# ");
-    if (!s.reserved.empty()) {
-      out += wrap("Reserved: not used yet; setting it is an error. Kept for " +
-                    std::string{s.reserved} + ".",
-                  "# ");
-    }
     std::string facts = "Allowed: " + allowed_text(s);
     if (!s.default_note.empty()) {
       facts += "; " + std::string{s.default_note};
@@ -213,9 +199,6 @@ std::string example_toml() {
       out += "[" + std::string{s.key} + "]\n" +
              "# \"fetch.max.bytes\" = \"1048576\"\n";
       continue;
-    }
-    if (!s.reserved.empty()) {
-      out += "# "; // commented out: the example must load
     }
     out += std::string{name_of(s.key)} + " = " +
            toml_value(s, s.default_value) + "\n";

@@ -110,10 +110,6 @@ const string_rule sasl_mechanism{
   },
 };
 
-// What the reserved [replay] keys wait for (setting::reserved).
-constexpr std::string_view client_sessions =
-  "the client-session work (issue 22: WebSocket fan-out with resume)";
-
 constexpr int64_t kib = int64_t{1} << 10;
 constexpr int64_t mib = int64_t{1} << 20;
 constexpr int64_t gib = int64_t{1} << 30;
@@ -456,6 +452,26 @@ std::vector<setting> make_table() {
       .description = "Timeout of each send to a client; a client that cannot "
                      "take a frame in time is dropped.",
     },
+    {
+      DS_KEY(http, ws_max_message_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{mib},
+      .min = kib,
+      .max = 64 * mib,
+      .description =
+        "Largest message a WebSocket client may send (contract §5.3); a "
+        "larger one gets error CONTROL_FRAME_TOO_LARGE and the connection "
+        "closes.",
+    },
+    {
+      DS_KEY(http, ws_queue_max_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{8 * mib},
+      .min = 64 * kib,
+      .max = gib,
+      .description = "Bytes queued for one WebSocket client beyond which it "
+                     "is disconnected for backpressure.",
+    },
 
     // [health]
     {
@@ -672,9 +688,6 @@ std::vector<setting> make_table() {
     },
 
     // [replay]
-    //
-    // Kept for the client sessions of issue 22 (WebSocket fan-out with
-    // resume), which will read them; until then the loader rejects them.
     {
       DS_KEY(replay, timeout_secs),
       .kind = value_kind::integer,
@@ -682,9 +695,8 @@ std::vector<setting> make_table() {
       .min = 1,
       .max = 3'600,
       .legacy_env = {"REPLAY_TIMEOUT_SECS"},
-      .reserved = client_sessions,
-      .description = "Longest a client's resume replay may run before it "
-                     "gets REPLAY_TIMEOUT.",
+      .description = "Longest a client's resume may take; past it the "
+                     "client gets error REPLAY_TIMEOUT and is closed.",
     },
     {
       DS_KEY(replay, max_total),
@@ -693,9 +705,10 @@ std::vector<setting> make_table() {
       .min = 1,
       .max = 10'000'000,
       .legacy_env = {"REPLAY_MAX_TOTAL"},
-      .reserved = client_sessions,
-      .description = "Records replayed per resume before replay_complete "
-                     "reports capped:true.",
+      .description =
+        "Records one resume replays before replay_complete reports "
+        "capped:true (the client resumes again for the rest); also the most "
+        "live records a session holds while its replay is paged.",
     },
     {
       DS_KEY(replay, slow_client_threshold),
@@ -704,9 +717,9 @@ std::vector<setting> make_table() {
       .min = 1,
       .max = 10'000'000,
       .legacy_env = {"SLOW_CLIENT_DISCONNECT_THRESHOLD"},
-      .reserved = client_sessions,
-      .description = "Lag in messages within slow_client_window_secs at "
-                     "which a client is disconnected.",
+      .description =
+        "Records queued for a client and not yet written at which it gets "
+        "disconnect{reason:backpressure} and is closed (contract §5.4).",
     },
     {
       DS_KEY(replay, slow_client_window_secs),
@@ -715,8 +728,19 @@ std::vector<setting> make_table() {
       .min = 1,
       .max = 3'600,
       .legacy_env = {"SLOW_CLIENT_LAG_WINDOW_SECS"},
-      .reserved = client_sessions,
-      .description = "Window over which a client's lag is measured.",
+      .description = "A client whose queue never empties for this long is "
+                     "disconnected the same way.",
+    },
+    {
+      DS_KEY(replay, ring_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{64 * mib},
+      .min = mib,
+      .max = 64 * gib,
+      .description =
+        "Bytes of recently forwarded records every daemon keeps in memory, "
+        "across all partitions, so a client resumes exactly; a resume after "
+        "an offset older than what is kept gets cursor_stale.",
     },
 
     // [log]

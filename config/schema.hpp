@@ -71,11 +71,6 @@ struct setting {
   std::vector<std::string_view> legacy_env = {};
   /// Printed as "***"; never echoed in error messages.
   bool secret = false;
-  /// Non-empty: the key is kept for work not done yet and names that work
-  /// ("the client-session work (issue 22)"). Nothing reads it, so the loader
-  /// rejects it from every source instead of accepting a value that does
-  /// nothing; the reference keeps its documentation for the work to come.
-  std::string_view reserved = {};
   /// One line, for the reference and the example file.
   std::string_view description = {};
 };

@@ -323,6 +323,12 @@ TEST_CASE("every contract section 7 variable sets its key") {
     {"WEBSOCKET_MAX_PAYLOAD_BYTES", "kafka.max_payload_bytes", "1048576",
      int64_t{1048576}},
     {"WEBSOCKET_SEND_TIMEOUT_SECS", "http.send_timeout_secs", "9", int64_t{9}},
+    {"REPLAY_TIMEOUT_SECS", "replay.timeout_secs", "45", int64_t{45}},
+    {"REPLAY_MAX_TOTAL", "replay.max_total", "5000", int64_t{5000}},
+    {"SLOW_CLIENT_DISCONNECT_THRESHOLD", "replay.slow_client_threshold", "250",
+     int64_t{250}},
+    {"SLOW_CLIENT_LAG_WINDOW_SECS", "replay.slow_client_window_secs", "30",
+     int64_t{30}},
     {"WEBSOCKET_MAX_CONNECTIONS_PER_IP", "http.max_connections_per_ip", "20",
      int64_t{20}},
     {"KAFKA_LAG_CHECK_INTERVAL_SECS", "kafka.lag_check_interval_secs", "15",
@@ -334,11 +340,8 @@ TEST_CASE("every contract section 7 variable sets its key") {
     CHECK(get(cfg.config, r.key) == r.want);
     CHECK(cfg.source_of(r.key) == env_source(r.var));
   }
-  // ... and the table honours no other legacy names. These four name
-  // reserved keys: known, but rejected (schema_usage_test.cpp).
-  std::set<std::string> listed{"SLOW_CLIENT_DISCONNECT_THRESHOLD",
-                               "SLOW_CLIENT_LAG_WINDOW_SECS",
-                               "REPLAY_TIMEOUT_SECS", "REPLAY_MAX_TOTAL"};
+  // ... and the table honours no other legacy names.
+  std::set<std::string> listed;
   for (const auto& r : rows) {
     listed.insert(r.var);
   }
@@ -465,9 +468,7 @@ TEST_CASE("every integer and size key accepts its limits and rejects one "
   };
   size_t tested = 0;
   for (const auto& s : settings()) {
-    // Reserved keys are rejected at any value (schema_usage_test.cpp).
-    if ((s.kind != value_kind::integer && s.kind != value_kind::size) ||
-        !s.reserved.empty()) {
+    if (s.kind != value_kind::integer && s.kind != value_kind::size) {
       continue;
     }
     ++tested;
@@ -599,6 +600,42 @@ spool_budget_bytes = "2gib"
   CHECK(format_size(10 << 20) == "10MiB");
   CHECK(format_size(1536) == "1536");
   CHECK(format_size(1000) == "1000");
+}
+
+TEST_CASE("the WebSocket and replay-ring limits: defaults, units, names") {
+  daemon_config defaults;
+  CHECK(defaults.http.ws_max_message_bytes == 1u << 20);
+  CHECK(defaults.http.ws_queue_max_bytes == 8u << 20);
+  CHECK(defaults.replay.ring_bytes == 64u << 20);
+  temp_file file{"ws.toml", R"([http]
+ws_max_message_bytes = "64KiB"
+[replay]
+ring_bytes = "1GiB"
+)"};
+  auto req = with_file(file);
+  req.env =
+    environment::from_map({{"DASHSTREAM_HTTP_WS_QUEUE_MAX_BYTES", "16MiB"}});
+  auto cfg = load_ok(req);
+  CHECK(cfg.config.http.ws_max_message_bytes == 64u << 10);
+  CHECK(cfg.config.http.ws_queue_max_bytes == 16u << 20);
+  CHECK(cfg.config.replay.ring_bytes == 1ull << 30);
+  CHECK(cfg.source_of("http.ws_queue_max_bytes") ==
+        env_source("DASHSTREAM_HTTP_WS_QUEUE_MAX_BYTES"));
+  // None of the three has a name of the old server.
+  for (auto key : {"http.ws_max_message_bytes", "http.ws_queue_max_bytes",
+                   "replay.ring_bytes"}) {
+    INFO(key);
+    const auto* s = find_setting(key);
+    REQUIRE(s != nullptr);
+    CHECK(s->kind == value_kind::size);
+    CHECK(s->legacy_env.empty());
+  }
+  CHECK_THAT(load_error(with_flags({{"replay.ring_bytes", "512KiB"}}),
+                        errc::out_of_range),
+             Contains("replay.ring_bytes") && Contains("from 1MiB to 64GiB"));
+  CHECK_THAT(load_error(with_flags({{"http.ws_queue_max_bytes", "2GiB"}}),
+                        errc::out_of_range),
+             Contains("from 64KiB to 1GiB"));
 }
 
 TEST_CASE("booleans from the environment and flags") {
@@ -861,13 +898,13 @@ TEST_CASE("print --effective names the source of every value") {
     if (s.kind != value_kind::string_map) {
       INFO(s.key);
       auto name = std::string{s.key.substr(s.key.find('.') + 1)};
-      // A reserved key is shown commented out: setting it is an error.
-      auto start = s.reserved.empty() ? "\n" : "\n# ";
-      CHECK(out.find(start + name + " ") != std::string::npos);
+      CHECK(out.find("\n" + name + " ") != std::string::npos);
     }
   }
-  CHECK_THAT(line_of("# max_total = "),
-             Contains("# reserved: not used yet; setting it is an error"));
+  CHECK_THAT(line_of("max_total = "),
+             Contains("= 10000") && Contains("# default"));
+  CHECK_THAT(line_of("ring_bytes = "),
+             Contains("\"64MiB\"") && Contains("# default"));
 }
 
 TEST_CASE("print --effective parses back to the same configuration") {
@@ -927,13 +964,7 @@ TEST_CASE("the example file is generated from the table and loads to the "
   auto cfg = load_ok(req);
   CHECK(cfg.config == daemon_config{});
   for (const auto& s : settings()) {
-    auto name = std::string{s.key.substr(s.key.find('.') + 1)};
-    if (!s.reserved.empty()) {
-      // Shown, but commented out: setting it is an error.
-      INFO(s.key << " should be commented out in the example");
-      CHECK_THAT(text, Contains("\n# " + name + " = "));
-      CHECK(cfg.source_of(s.key).kind == source_kind::default_value);
-    } else if (s.kind != value_kind::string_map) {
+    if (s.kind != value_kind::string_map) {
       INFO(s.key << " is missing from the example");
       CHECK(cfg.source_of(s.key).kind == source_kind::file);
     }

@@ -1,5 +1,5 @@
 // Config that does what it says: every key of the settings table is read by
-// the code outside config/, or is marked reserved and rejected when set.
+// the code outside config/.
 
 #include <algorithm>
 #include <cctype>
@@ -17,13 +17,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "config/errc.hpp"
-#include "config/loader.hpp"
 #include "config/schema.hpp"
-#include "diag/errc.hpp"
 
 using namespace ds::config;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -276,22 +272,11 @@ key_reads scan_reads(const fs::path& root) {
   return out;
 }
 
-/// Keys that are not reserved and that nothing reads.
+/// Keys that nothing reads.
 std::vector<std::string> unread_keys(const key_reads& reads) {
   std::vector<std::string> out;
   for (const auto& s : settings()) {
-    if (s.reserved.empty() && reads.where.at(std::string{s.key}).empty()) {
-      out.emplace_back(s.key);
-    }
-  }
-  return out;
-}
-
-/// Reserved keys that something reads: the mark has outlived its reason.
-std::vector<std::string> read_reserved_keys(const key_reads& reads) {
-  std::vector<std::string> out;
-  for (const auto& s : settings()) {
-    if (!s.reserved.empty() && !reads.where.at(std::string{s.key}).empty()) {
+    if (reads.where.at(std::string{s.key}).empty()) {
       out.emplace_back(s.key);
     }
   }
@@ -333,38 +318,15 @@ private:
   fs::path root_;
 };
 
-/// `x(c.<section>.<member>);` for every key but `except` and the reserved.
+/// `x(c.<section>.<member>);` for every key but `except`.
 std::string read_all_but(std::string_view except) {
   std::string out;
   for (const auto& s : settings()) {
-    if (s.key != except && s.reserved.empty()) {
+    if (s.key != except) {
       out += "  use(c." + std::string{s.key} + ");\n";
     }
   }
   return out;
-}
-
-// -- setting a reserved key ---------------------------------------------------
-
-std::vector<const setting*> reserved_settings() {
-  std::vector<const setting*> out;
-  for (const auto& s : settings()) {
-    if (!s.reserved.empty()) {
-      out.push_back(&s);
-    }
-  }
-  return out;
-}
-
-/// Loads `req`, which must fail with reserved_key; returns the problems.
-std::string rejected(const load_request& req) {
-  auto result = load_with_sources(req);
-  if (result) {
-    FAIL("load succeeded; a reserved key must be rejected");
-  }
-  INFO(ds::diag::describe(result.error()));
-  CHECK(to_errc(result.error()) == errc::reserved_key);
-  return ds::diag::error_detail(result.error());
 }
 
 } // namespace
@@ -389,7 +351,6 @@ TEST_CASE("the scanner sees reads, not comments, strings or writes") {
     auto reads = scan_reads(tree.root());
     CHECK(reads.files == 1);
     CHECK(unread_keys(reads) == std::vector<std::string>{std::string{victim}});
-    CHECK(read_reserved_keys(reads).empty());
   }
   SECTION("rule 1: a direct read counts") {
     tree.write("runtime/x.cpp", "int g(const cfg& c) { return "
@@ -450,110 +411,23 @@ TEST_CASE("the scanner sees reads, not comments, strings or writes") {
     helper_tree.write("app/reader.cpp", text);
     CHECK(unread_keys(scan_reads(helper_tree.root())).empty());
   }
-  SECTION("a reserved key that is read is reported") {
-    tree.write("app/session.cpp", "int n(const daemon_config& c) { return "
-                                  "c.replay.max_total; }\n");
-    CHECK(read_reserved_keys(scan_reads(tree.root())) ==
-          std::vector<std::string>{"replay.max_total"});
-  }
 }
 
-TEST_CASE("every key that is not reserved is read outside config/") {
+TEST_CASE("every key is read outside config/") {
   auto reads = scan_reads(DS_SOURCE_DIR);
   INFO("scanned " << reads.files << " files under " << DS_SOURCE_DIR);
   REQUIRE(reads.files > 20);
   for (const auto& s : settings()) {
     // With -s, the first place each key is read.
     const auto& at = reads.where.at(std::string{s.key});
-    INFO(s.key << (s.reserved.empty() ? "" : " (reserved)") << " read at "
+    INFO(s.key << " read at "
                << (at.empty() ? std::string{"nowhere"} : at.front()));
-    CHECK(at.empty() == !s.reserved.empty());
+    CHECK_FALSE(at.empty());
   }
   auto unread = unread_keys(reads);
   INFO("not read anywhere: "
        << joined(unread)
-       << ". Read them, remove "
-          "them from config/schema.cpp and daemon_config.hpp, or mark them "
-          ".reserved (and rejected) for the work that will read them");
+       << ". Read them where they take effect, or remove them from "
+          "config/schema.cpp and daemon_config.hpp");
   CHECK(unread.empty());
-  auto stale = read_reserved_keys(reads);
-  INFO("reserved but read: " << joined(stale)
-                             << ". Drop their .reserved mark in "
-                                "config/schema.cpp");
-  CHECK(stale.empty());
-}
-
-// -- every reserved key is rejected -------------------------------------------
-
-TEST_CASE("the reserved keys are the replay keys of the client sessions") {
-  std::vector<std::string> keys;
-  for (const auto* s : reserved_settings()) {
-    keys.emplace_back(s->key);
-    CHECK_THAT(std::string{s->reserved}, Contains("client-session"));
-  }
-  CHECK(keys == std::vector<std::string>{"replay.timeout_secs",
-                                         "replay.max_total",
-                                         "replay.slow_client_threshold",
-                                         "replay.slow_client_window_secs"});
-}
-
-TEST_CASE("unset, reserved keys load as their defaults") {
-  auto cfg = load_with_sources(load_request{});
-  REQUIRE(cfg);
-  CHECK(cfg->config.replay == replay_settings{});
-}
-
-TEST_CASE("a reserved key is rejected from every source, even at its "
-          "default") {
-  auto reserved = reserved_settings();
-  REQUIRE_FALSE(reserved.empty());
-  auto dir = fs::temp_directory_path() /
-             ("ds_schema_usage_test_files_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  for (const auto* s : reserved) {
-    auto key = std::string{s->key};
-    auto dot = key.find('.');
-    // The default is a valid value: rejection is for being set at all.
-    auto value = std::to_string(std::get<int64_t>(s->default_value));
-    auto why = key + " is reserved for the client-session work";
-    INFO(key);
-    SECTION(key + " in the file") {
-      auto path = dir / (key + ".toml");
-      {
-        std::ofstream out{path, std::ios::binary | std::ios::trunc};
-        out << "[kafka]\ntopic = \"events\"\n\n[" << key.substr(0, dot) << "]\n"
-            << key.substr(dot + 1) << " = " << value << "\n";
-      }
-      load_request req;
-      req.file = path;
-      auto err = rejected(req);
-      CHECK_THAT(err, Contains(path.string() + ":5:1: " + why) &&
-                        Contains("remove it from the file"));
-      fs::remove(path);
-    }
-    SECTION(key + " in the environment, by every name") {
-      for (const auto& name : env_names(*s)) {
-        INFO(name);
-        load_request req;
-        req.env = environment::from_map({{name, value}});
-        CHECK_THAT(rejected(req), Contains("env " + name + ": " + why) &&
-                                    Contains("unset the variable"));
-      }
-      // Both names set: each is named, so the user unsets both.
-      load_request both;
-      both.env = environment::from_map(
-        {{env_names(*s).front(), value}, {env_names(*s).back(), value}});
-      auto err = rejected(both);
-      for (const auto& name : env_names(*s)) {
-        CHECK_THAT(err, Contains("env " + name + ": "));
-      }
-    }
-    SECTION(key + " in a flag") {
-      load_request req;
-      req.flags = {{key, value}};
-      CHECK_THAT(rejected(req),
-                 Contains("flag --set: " + why) && Contains("drop the flag"));
-    }
-  }
-  fs::remove_all(dir);
 }
