@@ -18,6 +18,9 @@
 #include "app/allocator_governor.hpp"
 #include "app/kafka_record_source.hpp"
 #include "app/memory_plan.hpp"
+#include "clients/client_supervisor.hpp"
+#include "clients/fanout.hpp"
+#include "clients/websocket_route.hpp"
 #include "diag/errc.hpp"
 #include "diag/log.hpp"
 #include "dlq/envelope.hpp"
@@ -103,6 +106,17 @@ reader_template_of(const config::daemon_config& c,
   return rc;
 }
 
+// The client sessions' protocol limits, from [replay] and [http].
+clients::session_config session_config_of(const config::daemon_config& c) {
+  clients::session_config sc;
+  sc.max_message_bytes = c.http.ws_max_message_bytes;
+  sc.slow_threshold = c.replay.slow_client_threshold;
+  sc.slow_window = std::chrono::seconds{c.replay.slow_client_window_secs};
+  sc.replay_max_total = c.replay.max_total;
+  sc.replay_timeout = std::chrono::seconds{c.replay.timeout_secs};
+  return sc;
+}
+
 } // namespace
 
 /// Everything the supervision tree's start functions need, built once by
@@ -127,6 +141,10 @@ struct pipeline_parts {
   std::unique_ptr<kafka::group_consumer> first_consumer;
   actors::consumer_config consumer_cfg;
   actors::partition_reader_config reader_template;
+  /// The client half: its actors' current handles, for the /ws route.
+  std::shared_ptr<clients::client_handles> clients =
+    std::make_shared<clients::client_handles>();
+  std::shared_ptr<clients::clients_probe> clients_probe;
 };
 
 namespace {
@@ -140,6 +158,29 @@ actors::child_spec egress_child(const parts_ptr& p) {
       return sys.spawn(actors::egress, p->listeners);
     },
     actors::restart_policy::permanent, p->handles.egress.keeper());
+}
+
+// The client half's entry: validated records from the egress, encoded once,
+// to every session; the replay ring.
+actors::child_spec fanout_child(const parts_ptr& p) {
+  return actors::typed_child<clients::fanout_actor>(
+    "fanout", "fanout",
+    [p](caf::actor_system& sys) {
+      clients::fanout_config fc;
+      fc.ring_bytes = p->cfg.replay.ring_bytes;
+      return sys.spawn(clients::fanout, fc, p->clients_probe,
+                       p->handles.egress.get());
+    },
+    actors::restart_policy::permanent, p->clients->fanout.keeper());
+}
+
+actors::child_spec client_sessions_child(const parts_ptr& p) {
+  return actors::typed_child<clients::client_supervisor_actor>(
+    "client_sessions", "client_sessions",
+    [p](caf::actor_system& sys) {
+      return sys.spawn(clients::client_supervisor, p->clients_probe);
+    },
+    actors::restart_policy::permanent, p->clients->sessions.keeper());
 }
 
 actors::child_spec health_child(const parts_ptr& p) {
@@ -442,8 +483,8 @@ caf::error daemon::start_dlq() {
 
 // Step 4, the pipeline: probes in the one registry, then the supervision
 // tree. Root is one_for_all (its children only make sense together) ->
-// egress, health, DLQ writer, validators, partition readers, consumer, in
-// the order they need each other.
+// egress, fan-out, client sessions, health, DLQ writer, validators,
+// partition readers, consumer, in the order they need each other.
 caf::error daemon::start_pipeline() {
   const auto& c = cfg_;
   auto& reg = registry_.get();
@@ -453,14 +494,17 @@ caf::error daemon::start_pipeline() {
   p.reader_probe = std::make_shared<actors::partition_reader_probe>(reg);
   p.consumer_probe = std::make_shared<actors::consumer_probe>(reg);
   p.breaker_probe = std::make_shared<actors::circuit_breaker_probe>(reg);
+  p.clients_probe = std::make_shared<clients::clients_probe>(reg);
   std::vector<std::string> names;
   for (uint32_t i = 0; i < c.pipeline.validators; ++i) {
     names.push_back("validator-" + std::to_string(i));
   }
   p.reader_template = reader_template_of(c, std::move(names));
   std::vector<actors::child_spec> children{
-    egress_child(parts_),     health_child(parts_),  dlq_writer_child(parts_),
-    validators_child(parts_), readers_child(parts_), consumer_child(parts_)};
+    egress_child(parts_),          fanout_child(parts_),
+    client_sessions_child(parts_), health_child(parts_),
+    dlq_writer_child(parts_),      validators_child(parts_),
+    readers_child(parts_),         consumer_child(parts_)};
   root_ = system_->spawn(
     actors::supervisor,
     supervision(c, "root", actors::restart_strategy::one_for_all),
@@ -483,6 +527,13 @@ caf::error daemon::start_http() {
   hc.port = c.http.port;
   hc.max_connections_per_ip = c.http.max_connections_per_ip;
   hc.write_timeout = std::chrono::seconds(c.http.send_timeout_secs);
+  auto sc = session_config_of(c);
+  hc.ws.max_message_bytes = c.http.ws_max_message_bytes;
+  hc.ws.queue_max_bytes = c.http.ws_queue_max_bytes;
+  // Room for a client at the backlog threshold plus a replay page and its
+  // gap frames: the threshold, not this, is what disconnects a slow client.
+  hc.ws.queue_max_items = 2 * (sc.slow_threshold + sc.replay_page) + 64;
+  hc.ws.send_timeout = hc.write_timeout;
   http::router routes;
   routes.get("/metrics", http::metrics_handler(registry_, *process_));
   add_health_routes(routes);
@@ -492,6 +543,8 @@ caf::error daemon::start_http() {
   routes.post("/admin/threads/reset", [this](const http::request& req) {
     return admin_reset_thread(req);
   });
+  routes.websocket("/ws", clients::websocket_route(*system_, parts_->clients,
+                                                   sc, parts_->clients_probe));
   auto srv = http::server::start(hc, std::move(routes), registry_);
   if (!srv) {
     return srv.error();

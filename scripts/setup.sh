@@ -19,6 +19,8 @@ packages=(
   default-jre-headless maven
   # monitoring tests: promtool, amtool, the alert end-to-end test
   prometheus prometheus-alertmanager python3-yaml
+  # the WebSocket contract test: a client written from the contract alone
+  python3-websockets
 )
 
 missing=()

@@ -103,8 +103,8 @@ public:
   virtual ~ws_listener() = default;
   /// A whole text message.
   virtual void on_text(std::string message) = 0;
-  /// A message larger than the limit arrived; the connection closes after
-  /// what is queued (the listener may queue an error frame first).
+  /// A message larger than the limit arrived; nothing more is read. The
+  /// listener closes the connection (e.g. send_and_close with its error).
   virtual void on_too_large(std::size_t limit) = 0;
   /// Exactly once, last.
   virtual void on_closed(ws_close_reason why) = 0;
@@ -131,6 +131,12 @@ public:
   /// Writes what is queued, then a close frame with `code`, then closes.
   /// Idempotent.
   virtual void close(uint16_t code, std::string_view reason) = 0;
+
+  /// Queues `last` past the limits (a small final message, e.g. why the
+  /// server disconnects), then closes as close() does. false if already
+  /// closing.
+  virtual bool send_and_close(const ws_bytes& last, uint16_t code,
+                              std::string_view reason) = 0;
 
   virtual ws_queue_stats queued() const = 0;
   virtual const std::string& remote_address() const = 0;

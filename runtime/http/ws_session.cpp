@@ -97,6 +97,22 @@ void ws_session::close(uint16_t code, std::string_view reason) {
   schedule_pump();
 }
 
+bool ws_session::send_and_close(const ws_bytes& last, uint16_t code,
+                                std::string_view reason) {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (closing_) {
+    return false;
+  }
+  queue_.push_back(last);
+  queued_bytes_ += last->size();
+  ++queued_items_;
+  closing_ = true;
+  why_ = ws_close_reason::server_closed;
+  close_frame_ = close_frame(code, reason);
+  schedule_pump();
+  return true;
+}
+
 ws_queue_stats ws_session::queued() const {
   std::lock_guard<std::mutex> guard{mu_};
   return {queued_bytes_, queued_items_};
@@ -154,12 +170,15 @@ void ws_session::handle_input() {
       case kind::need_more:
         return;
       case kind::too_large:
+        // The listener closes, after saying why in its own protocol; with
+        // none, the close frame says it.
         discard_input_ = true;
         input_.clear();
         if (listener_) {
           listener_->on_too_large(parser_.max_message_bytes());
+        } else {
+          begin_close(1009, "message too big", ws_close_reason::too_large);
         }
-        begin_close(1009, "message too big", ws_close_reason::too_large);
         return;
       case kind::protocol_error:
         discard_input_ = true;

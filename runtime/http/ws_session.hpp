@@ -37,6 +37,8 @@ public:
   bool send(std::span<const ws_bytes> items) override;
   using ws_connection::send;
   void close(uint16_t code, std::string_view reason) override;
+  bool send_and_close(const ws_bytes& last, uint16_t code,
+                      std::string_view reason) override;
   ws_queue_stats queued() const override;
   const std::string& remote_address() const override { return remote_; }
 

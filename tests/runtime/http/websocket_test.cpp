@@ -153,7 +153,11 @@ struct echo_listener : ws_listener {
   void on_text(std::string message) override {
     conn->send(make_ws_frame(ws_opcode::text, "echo:" + message));
   }
-  void on_too_large(std::size_t limit) override { too_large_limit = limit; }
+  void on_too_large(std::size_t limit) override {
+    too_large_limit = limit;
+    conn->send_and_close(make_ws_frame(ws_opcode::text, "too large"), 1009,
+                         "message too big");
+  }
   void on_closed(ws_close_reason why) override {
     std::lock_guard guard{mu};
     closed = why;
@@ -303,7 +307,8 @@ TEST_CASE("a refused upgrade gets its status; a plain GET gets 426") {
   CHECK(get("/ws", false).result_int() == 426);
 }
 
-TEST_CASE("a message over the limit closes with 1009 and tells the listener") {
+TEST_CASE("a message over the limit stops the reading and tells the listener, "
+          "which closes") {
   server_config cfg;
   cfg.ws.max_message_bytes = 1000;
   ws_server s{cfg};
@@ -312,6 +317,7 @@ TEST_CASE("a message over the limit closes with 1009 and tells the listener") {
   c.ws.write(net::buffer(std::string(1000, 'a')));
   CHECK(c.read_text().size() == 1005);
   c.ws.write(net::buffer(std::string(1001, 'a')));
+  CHECK(c.read_text() == "too large");
   beast::flat_buffer buf;
   beast::error_code ec;
   c.ws.read(buf, ec);
@@ -319,7 +325,7 @@ TEST_CASE("a message over the limit closes with 1009 and tells the listener") {
   CHECK(c.ws.reason().code == websocket::close_code::too_big);
   auto l = s.last();
   REQUIRE(l->wait_closed(std::chrono::seconds{5}));
-  CHECK(*l->closed == ws_close_reason::too_large);
+  CHECK(*l->closed == ws_close_reason::server_closed);
   CHECK(l->too_large_limit == 1000);
 }
 

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <string_view>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+namespace ds::clients {
+
+/// The client half's metrics (contract §6's WebSocket families, in our
+/// names; docs/metrics.md). Resolved once; every series exists from the
+/// start, so alerts on increase() see the first event.
+struct clients_probe {
+  explicit clients_probe(prometheus::Registry& reg);
+
+  /// Records queued to clients (one per record per client), and their bytes.
+  prometheus::Counter& records_sent;
+  prometheus::Counter& bytes_sent;
+  /// Clients disconnected with `disconnect{backpressure}`.
+  prometheus::Counter& slow_disconnects;
+  /// Client messages that were not JSON objects or had bad fields.
+  prometheus::Counter& invalid_messages;
+  /// Client messages over the size limit.
+  prometheus::Counter& oversized_messages;
+  /// Sessions that ended other than by their connection closing (a crash,
+  /// a kill): each closed with 1011.
+  prometheus::Counter& session_failures;
+  /// Connected client sessions.
+  prometheus::Gauge& sessions;
+
+  /// Resumes served, records replayed, stale cursors, capped replays.
+  prometheus::Counter& replays;
+  prometheus::Counter& replayed_records;
+  prometheus::Counter& replay_stale;
+  prometheus::Counter& replay_capped;
+
+  /// The replay ring.
+  prometheus::Gauge& ring_bytes;
+  prometheus::Gauge& ring_records;
+};
+
+} // namespace ds::clients
