@@ -74,6 +74,13 @@ bool add(session_state& st, const record_ptr& r,
 
 void deliver(self_ptr self, const client_batch& b) {
   auto& st = self->state;
+  // Behind by the threshold when new records arrive: a batch larger than
+  // the threshold alone does not make a client slow.
+  auto lag = st.conn->queued().items;
+  if (lag >= st.cfg.slow_threshold) {
+    disconnect_slow(self, lag);
+    return;
+  }
   std::vector<http::ws_bytes> items;
   items.reserve(b.records->size());
   std::size_t n = 0;
@@ -81,13 +88,6 @@ void deliver(self_ptr self, const client_batch& b) {
     n += add(st, r, items) ? 1 : 0;
   }
   queue(self, items, n);
-  if (st.closing) {
-    return;
-  }
-  auto lag = st.conn->queued().items;
-  if (lag >= st.cfg.slow_threshold) {
-    disconnect_slow(self, lag);
-  }
 }
 
 void finish_replay(self_ptr self) {

@@ -265,10 +265,10 @@ TEST_CASE("a client whose backlog reaches the threshold gets disconnect "
   f.cfg.slow_threshold = 5;
   auto [s, conn] = f.connect();
   conn->backlog = 4;
-  f.publish(0, 0, 1);
+  f.publish(0, 0, 20); // a batch larger than the threshold is fine
   CHECK_FALSE(conn->closing);
   conn->backlog = 5;
-  f.publish(0, 1, 2);
+  f.publish(0, 20, 21);
   REQUIRE(conn->closing);
   CHECK(conn->close_code == 1008);
   auto d = conn->of_type("disconnect").at(0);

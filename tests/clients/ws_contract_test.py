@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""A WebSocket client written from contract §5 alone, against the daemon.
+
+Not the project's code: Debian's python3-websockets for the protocol, kcat
+for the topic's ground truth. On the real broker:
+
+1. live: a client connected before the traffic receives 100 000 records
+   over 6 partitions as (TEXT cursor, BINARY value) pairs; every value
+   equals the Kafka value byte for byte (kcat reads the topic); offsets
+   are decimal strings and strictly increase per partition;
+2. resume: the client disconnects, N more records are produced, and a
+   resume with its last offsets returns exactly those N, in order, with no
+   duplicate, then replay_complete; with replay.max_total below N the
+   replay is capped and further resumes complete the range;
+3. ping gets pong; an unknown type is ignored; invalid JSON is counted.
+
+    ws_contract_test.py DASHSTREAM_BIN KAFKA_BOOTSTRAP_FILE
+"""
+import asyncio
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websockets
+
+LIVE = 100_000
+MISSED = 5_000
+MAX_TOTAL = 2_000
+PARTITIONS = 6
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def produce(bin_, brokers, topic, count, prefix, create=False, rate=0):
+    cmd = [bin_, "produce", "--brokers", brokers, "--topic", topic,
+           "--count", str(count), "--threads", "60", "--size", "200",
+           "--thread-prefix", prefix, "--rate", str(rate), "--json"]
+    if create:
+        cmd += ["--create-topic", str(PARTITIONS)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        fail("produce: " + out.stderr[-2000:])
+
+
+def topic_values(brokers, topic):
+    """(partition, offset) -> value bytes, as kcat reads them."""
+    raw = subprocess.run(
+        ["kcat", "-C", "-b", brokers, "-t", topic, "-e", "-o", "beginning",
+         "-q", "-f", "%p %o %S:%s"],
+        capture_output=True, timeout=300).stdout
+    values = {}
+    at = 0
+    head = re.compile(rb"(\d+) (\d+) (-?\d+):")
+    while at < len(raw):
+        m = head.match(raw, at)
+        if not m:
+            fail("cannot parse kcat output at byte %d" % at)
+        p, o, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        at = m.end()
+        values[(p, o)] = raw[at:at + max(n, 0)]
+        at += max(n, 0)
+    return values
+
+
+class Client:
+    """Receives (cursor, binary) pairs and control messages."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.records = []  # (partition, offset, value)
+        self.control = []
+        self.last = {}
+
+    async def recv_json(self, timeout=30):
+        msg = await asyncio.wait_for(self.ws.recv(), timeout)
+        if isinstance(msg, bytes):
+            fail("a BINARY frame without its cursor")
+        return json.loads(msg)
+
+    async def pump_until(self, done, timeout=120):
+        deadline = time.monotonic() + timeout
+        while not done(self):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                fail("timed out with %d records, control %s" %
+                     (len(self.records), self.control[-3:]))
+            try:
+                j = await self.recv_json(left)
+            except websockets.ConnectionClosed as e:
+                fail("closed after %d records (%s); last control %s" %
+                     (len(self.records), e, self.control[-2:]))
+            if j.get("type") != "cursor":
+                self.control.append(j)
+                continue
+            if not isinstance(j["offset"], str) or not j["offset"].isdigit():
+                fail("offset is not a decimal string: %r" % (j["offset"],))
+            value = await asyncio.wait_for(self.ws.recv(), left)
+            if not isinstance(value, bytes):
+                fail("the frame after a cursor is not BINARY")
+            p, o = j["partition"], int(j["offset"])
+            if o <= self.last.get(p, -1):
+                fail("partition %d: offset %d after %d" %
+                     (p, o, self.last[p]))
+            self.last[p] = o
+            self.records.append((p, o, value))
+
+
+async def run(bin_, brokers, topic, port):
+    url = "ws://127.0.0.1:%d/ws" % port
+    async with websockets.connect(url, max_size=None) as ws:
+        c = Client(ws)
+        await ws.send(json.dumps({"type": "ping"}))
+        await ws.send(json.dumps({"type": "no-such-type"}))
+        await ws.send("{not json")
+        await c.pump_until(lambda x: any(m["type"] == "pong"
+                                         for m in x.control), 10)
+        producer = asyncio.get_running_loop().run_in_executor(
+            None, produce, bin_, brokers, topic, LIVE, "live-", False, 10_000)
+        await c.pump_until(lambda x: len(x.records) >= LIVE, 300)
+        await producer
+        live, last = c.records, dict(c.last)
+    log("live: %d records over partitions %s" % (len(live), sorted(last)))
+    if len(live) != LIVE:
+        fail("received %d records, produced %d" % (len(live), LIVE))
+    if len(last) != PARTITIONS:
+        fail("records from %d partitions, want %d" % (len(last), PARTITIONS))
+
+    # Missed while disconnected.
+    produce(bin_, brokers, topic, MISSED, "missed-")
+    truth = topic_values(brokers, topic)
+    for p, o, v in live:
+        if truth.get((p, o)) != v:
+            fail("partition %d offset %d: value differs from Kafka's" % (p, o))
+    log("live: every value equals Kafka's, byte for byte")
+    missed = sorted(k for k in truth
+                    if k[1] > last.get(k[0], -1))
+    if len(missed) != MISSED:
+        fail("kcat sees %d records after the cursor, want %d" %
+             (len(missed), MISSED))
+
+    got = []
+    resumes = 0
+    cursor = {str(p): str(o) for p, o in last.items()}
+    async with websockets.connect(url, max_size=None) as ws:
+        c = Client(ws)
+        while True:
+            resumes += 1
+            await ws.send(json.dumps({"type": "resume",
+                                      "lastOffsetsByPartition": cursor,
+                                      "mode": "partition"}))
+            await c.pump_until(lambda x: any(
+                m["type"] == "replay_complete" for m in x.control), 60)
+            done = [m for m in c.control if m["type"] == "replay_complete"][0]
+            c.control = [m for m in c.control
+                         if m["type"] != "replay_complete"]
+            if done["totalReplayed"] > MAX_TOTAL:
+                fail("a replay of %d records, max_total %d" %
+                     (done["totalReplayed"], MAX_TOTAL))
+            cursor.update(done["lastOffsetsByPartition"])
+            if not done["capped"]:
+                break
+            if resumes > MISSED // MAX_TOTAL + 3:
+                fail("still capped after %d resumes" % resumes)
+        got = c.records
+        stale = [m for m in c.control if m["type"] == "cursor_stale"]
+        if stale:
+            fail("cursor_stale within the ring: %s" % stale)
+    keys = [(p, o) for p, o, _ in got]
+    if len(keys) != len(set(keys)):
+        fail("the resumed replay has duplicates")
+    if sorted(keys) != missed:
+        fail("resumed %d records, missed %d; first difference near %s" %
+             (len(keys), len(missed),
+              next((a, b) for a, b in zip(sorted(keys), missed) if a != b)
+              if len(keys) == len(missed) else "lengths"))
+    for p, o, v in got:
+        if truth[(p, o)] != v:
+            fail("resumed partition %d offset %d differs from Kafka's" %
+                 (p, o))
+    log("resume: exactly the %d missed records, in %d capped pages, "
+        "byte for byte" % (len(got), resumes))
+
+
+def main():
+    if len(sys.argv) != 3:
+        fail(__doc__)
+    bin_ = sys.argv[1]
+    brokers = open(sys.argv[2]).read().strip()
+    topic = "ws-contract-%d" % random.randrange(10**9)
+    produce(bin_, brokers, topic, 0, "warmup-", create=True)
+    work = tempfile.mkdtemp()
+    logf = open(os.path.join(work, "daemon.log"), "w+")
+    daemon = subprocess.Popen(
+        [bin_, "run", "--brokers", brokers, "--topic", topic,
+         "--group-id", topic + "-g", "--port", "0",
+         "--set", "replay.max_total=%d" % MAX_TOTAL,
+         # This client (Python, on a loaded 2-core machine) may read slower
+         # than the stream: here that must not make it a slow client
+         # (contract 5.4; clients_session_test covers that rule).
+         "--set", "replay.slow_client_threshold=1000000",
+         "--set", "http.ws_queue_max_bytes=1GiB",
+         "--set", "dlq.spool_dir=" + os.path.join(work, "spool")],
+        stdout=logf, stderr=subprocess.STDOUT)
+    try:
+        port = None
+        for _ in range(300):
+            logf.seek(0)
+            m = re.search(r'"event":"listening","port":(\d+)', logf.read())
+            if m:
+                port = int(m.group(1))
+                break
+            if daemon.poll() is not None:
+                break
+            time.sleep(0.1)
+        if not port:
+            logf.seek(0)
+            fail("the daemon did not listen:\n" + logf.read()[-3000:])
+        # Ready: partitions assigned.
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(
+                        "http://127.0.0.1:%d/ready" % port, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        asyncio.run(run(bin_, brokers, topic, port))
+        metrics = urllib.request.urlopen(
+            "http://127.0.0.1:%d/metrics" % port).read().decode()
+        m = re.search(r"^dashstream_websocket_invalid_messages_total (\S+)",
+                      metrics, re.M)
+        if not m or float(m.group(1)) != 1:
+            fail("invalid JSON not counted once: %s" % (m and m.group(1)))
+        log("ping answered, unknown type ignored, invalid JSON counted")
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+    log("PASS")
+
+
+if __name__ == "__main__":
+    main()
