@@ -60,9 +60,9 @@ echo "${#sources[@]} files formatted"
 
 fuzz_seconds=${DS_FUZZ_SECONDS:-60}
 if ((fuzz_seconds > 0)) && command -v clang++ >/dev/null; then
-  step "fuzz: decode for ${fuzz_seconds} s (clang, libFuzzer, ASan+UBSan)"
+  step "fuzz: the decoder and the client messages (clang, libFuzzer, ASan+UBSan)"
   cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz -j "$jobs" --target decode_fuzz
+  cmake --build --preset fuzz -j "$jobs" --target decode_fuzz client_message_fuzz
   start_contention
   DS_FUZZ_SECONDS=$fuzz_seconds ctest --test-dir build/fuzz -L fuzz \
     --output-on-failure
