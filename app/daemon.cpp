@@ -16,9 +16,11 @@
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
 #include "app/allocator_governor.hpp"
+#include "app/cold_reads.hpp"
 #include "app/kafka_record_source.hpp"
 #include "app/memory_plan.hpp"
 #include "clients/client_supervisor.hpp"
+#include "clients/cold_reader.hpp"
 #include "clients/fanout.hpp"
 #include "clients/websocket_route.hpp"
 #include "diag/errc.hpp"
@@ -172,6 +174,23 @@ actors::child_spec fanout_child(const parts_ptr& p) {
                        p->handles.egress.get());
     },
     actors::restart_policy::permanent, p->clients->fanout.keeper());
+}
+
+// Resumes older than the ring read Kafka; detached, its reads block.
+actors::child_spec cold_reader_child(const parts_ptr& p) {
+  return actors::typed_child<clients::cold_reader_actor>(
+    "cold_reader", "cold_reader",
+    [p](caf::actor_system& sys) {
+      cold_read_settings s;
+      s.client = p->consumer_settings.client;
+      s.topic = p->cfg.kafka.topic;
+      s.decode = p->reader_template.decode;
+      s.tenant_filter = p->cfg.kafka.tenant_id;
+      s.timeout = std::chrono::seconds{p->cfg.replay.timeout_secs};
+      return sys.spawn<caf::detached>(clients::cold_reader,
+                                      kafka_cold_reads(std::move(s)));
+    },
+    actors::restart_policy::permanent, p->clients->cold.keeper());
 }
 
 actors::child_spec client_sessions_child(const parts_ptr& p) {
@@ -501,10 +520,11 @@ caf::error daemon::start_pipeline() {
   }
   p.reader_template = reader_template_of(c, std::move(names));
   std::vector<actors::child_spec> children{
-    egress_child(parts_),          fanout_child(parts_),
-    client_sessions_child(parts_), health_child(parts_),
-    dlq_writer_child(parts_),      validators_child(parts_),
-    readers_child(parts_),         consumer_child(parts_)};
+    egress_child(parts_),      fanout_child(parts_),
+    cold_reader_child(parts_), client_sessions_child(parts_),
+    health_child(parts_),      dlq_writer_child(parts_),
+    validators_child(parts_),  readers_child(parts_),
+    consumer_child(parts_)};
   root_ = system_->spawn(
     actors::supervisor,
     supervision(c, "root", actors::restart_strategy::one_for_all),

@@ -47,6 +47,10 @@ clients_probe::clients_probe(prometheus::Registry& reg)
                          "Resume cursors older than what is retained")),
     replay_capped(counter(reg, "dashstream_websocket_replay_capped_total",
                           "Replays that stopped at replay.max_total")),
+    replay_cold_reads(
+      counter(reg, "dashstream_websocket_replay_cold_reads_total",
+              "Partition ranges of resumes read from Kafka because the "
+              "replay ring no longer keeps them")),
     ring_bytes(gauge(reg, "dashstream_websocket_ring_bytes",
                      "Bytes held by the replay ring")),
     ring_records(gauge(reg, "dashstream_websocket_ring_records",

@@ -35,6 +35,8 @@ struct clients_probe {
   prometheus::Counter& replayed_records;
   prometheus::Counter& replay_stale;
   prometheus::Counter& replay_capped;
+  /// Partition ranges of resumes read from Kafka (older than the ring).
+  prometheus::Counter& replay_cold_reads;
 
   /// The replay ring.
   prometheus::Gauge& ring_bytes;

@@ -46,6 +46,9 @@ replay_result run_replay(const replay_ring& ring, const replay_query& q) {
     if (!view) {
       if (named != q.after.end()) {
         res.last_offsets[p] = after;
+        if (!q.latest_only) {
+          res.cold.push_back({p, after, -1}); // nothing kept here (a restart)
+        }
       }
       continue;
     }
@@ -54,7 +57,7 @@ replay_result run_replay(const replay_ring& ring, const replay_query& q) {
       continue;
     }
     if (named != q.after.end() && after + 1 < view->covered_from) {
-      res.stale.push_back({p, after, view->covered_from});
+      res.cold.push_back({p, after, view->covered_from});
       after = view->covered_from - 1;
     }
     if (after >= view->latest) {

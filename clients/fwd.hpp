@@ -26,6 +26,7 @@ using replay_atom = caf::atom_constant<caf::atom("replay")>;
 using latest_atom = caf::atom_constant<caf::atom("latest")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
+using cold_atom = caf::atom_constant<caf::atom("cold")>;
 
 /// One forwarded record, encoded once (protocol.hpp record_frames) and
 /// shared by every session that sends it.
@@ -84,13 +85,50 @@ struct stale_cursor {
   int64_t oldest = 0;
 };
 
+/// Offsets of one partition the ring does not keep: (after, before), to be
+/// read from Kafka (before < 0: up to what Kafka has).
+struct cold_query {
+  int32_t partition = 0;
+  int64_t after = -1;
+  int64_t before = -1;
+};
+
 struct replay_result {
   std::vector<record_ptr> records; // per partition in offset order
   std::vector<stale_cursor> stale;
+  /// Ranges below the ring: read from Kafka before the ring's records.
+  std::vector<cold_query> cold;
   /// Per partition: the last offset the replay covers (or the latest known
   /// for partitions with nothing to replay).
   std::map<int32_t, int64_t> last_offsets;
   bool capped = false;
+};
+
+/// Reads from Kafka what the ring no longer keeps (clients/cold_reader.hpp).
+struct cold_request {
+  subscription sub;
+  std::vector<cold_query> ranges;
+  /// Records in all, at most (replay.max_total).
+  std::size_t limit = 0;
+};
+
+struct cold_range_result {
+  int32_t partition = 0;
+  /// The records the subscription sees, in offset order.
+  std::vector<record_ptr> records;
+  /// Kafka's first retained offset (above after + 1: some are gone).
+  int64_t oldest = 0;
+  /// The last offset looked at (kept, or skipped: another tenant, or a
+  /// record the pipeline rejected).
+  int64_t last_seen = -1;
+  /// Stopped at the limit before the end of the range.
+  bool truncated = false;
+  /// Why Kafka could not be read ("" = it was).
+  std::string error;
+};
+
+struct cold_response {
+  std::vector<cold_range_result> ranges;
 };
 
 struct offsets_map {
@@ -115,6 +153,14 @@ typename Inspector::result_type inspect(Inspector& f, replay_result&) {
   return f(caf::meta::type_name("replay_result"));
 }
 template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cold_request&) {
+  return f(caf::meta::type_name("cold_request"));
+}
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cold_response&) {
+  return f(caf::meta::type_name("cold_response"));
+}
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, offsets_map&) {
   return f(caf::meta::type_name("offsets_map"));
 }
@@ -136,6 +182,10 @@ using fanout_actor = caf::typed_actor<
   caf::reacts_to<actors::unsubscribe_atom, session_actor>,
   caf::replies_to<replay_atom, replay_query>::with<replay_result>,
   caf::replies_to<latest_atom>::with<offsets_map>>;
+
+/// Reads older records from Kafka for resumes (clients/cold_reader.hpp).
+using cold_reader_actor = caf::typed_actor<
+  caf::replies_to<cold_atom, cold_request>::with<cold_response>>;
 
 /// Keeps the sessions (clients/client_supervisor.hpp). A session and its
 /// supervisor monitor each other: the supervisor never restarts a session,

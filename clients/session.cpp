@@ -1,5 +1,7 @@
 #include "clients/session.hpp"
 
+#include "clients/cold_reader.hpp"
+
 #include <algorithm>
 
 #include <caf/exit_reason.hpp>
@@ -158,7 +160,46 @@ void send_page(self_ptr self) {
   }
 }
 
+void page_replay(self_ptr self, replay_result res);
+
+// Ranges below the ring are read from Kafka first; with no reader they are
+// stale.
 void on_replay(self_ptr self, replay_result res) {
+  auto& st = self->state;
+  if (st.closing) {
+    return;
+  }
+  if (res.cold.empty()) {
+    page_replay(self, std::move(res));
+    return;
+  }
+  if (!st.cold) {
+    for (const auto& c : res.cold) {
+      res.stale.push_back({c.partition, c.after, c.before});
+    }
+    page_replay(self, std::move(res));
+    return;
+  }
+  st.probe->replay_cold_reads.Increment(static_cast<double>(res.cold.size()));
+  cold_request req{st.sub, res.cold, st.cfg.replay_max_total};
+  auto ring = std::make_shared<replay_result>(std::move(res));
+  self->request(st.cold, st.cfg.replay_timeout, cold_atom::value, req)
+    .then(
+      [self, ring](cold_response& cold) {
+        auto& s = self->state;
+        merge_cold(*ring, cold, s.resume_after, s.cfg.replay_max_total);
+        page_replay(self, std::move(*ring));
+      },
+      [self](caf::error&) {
+        close_with(self,
+                   error_message("REPLAY_TIMEOUT",
+                                 "reading older records from Kafka did not "
+                                 "complete in time"),
+                   1011, "replay timeout");
+      });
+}
+
+void page_replay(self_ptr self, replay_result res) {
   auto& st = self->state;
   if (st.closing) {
     return;
@@ -196,6 +237,7 @@ void start_resume(self_ptr self, const resume_request& req) {
   if (req.from != resume_from::earliest) {
     q.after = req.last_offsets;
   }
+  st.resume_after = q.after;
   self->request(st.fanout, st.cfg.replay_timeout, replay_atom::value, q)
     .then([self](replay_result& res) { on_replay(self, std::move(res)); },
           [self](caf::error&) {
@@ -295,12 +337,14 @@ void on_check(self_ptr self) {
 session_impl::behavior_type
 client_session(session_impl::stateful_pointer<session_state> self,
                std::shared_ptr<http::ws_connection> conn, subscription sub,
-               fanout_actor fanout, client_supervisor_actor supervisor,
-               session_config cfg, std::shared_ptr<clients_probe> probe) {
+               fanout_actor fanout, cold_reader_actor cold,
+               client_supervisor_actor supervisor, session_config cfg,
+               std::shared_ptr<clients_probe> probe) {
   auto& st = self->state;
   st.conn = conn;
   st.sub = std::move(sub);
   st.fanout = std::move(fanout);
+  st.cold = std::move(cold);
   st.supervisor = std::move(supervisor);
   st.cfg = cfg;
   st.probe = std::move(probe);

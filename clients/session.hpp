@@ -47,6 +47,8 @@ struct session_state {
   std::shared_ptr<http::ws_connection> conn;
   subscription sub;
   fanout_actor fanout;
+  /// Null: a resume older than the ring gets cursor_stale.
+  cold_reader_actor cold;
   client_supervisor_actor supervisor;
   session_config cfg;
   std::shared_ptr<clients_probe> probe;
@@ -70,6 +72,8 @@ struct session_state {
   std::size_t pending_at = 0;
   replay_result replay;
   resume_mode mode = resume_mode::automatic;
+  /// The client's cursor of the resume being served.
+  std::map<int32_t, int64_t> resume_after;
   // The actor clock's time: virtual under CAF's test coordinator.
   caf::actor_clock::time_point replay_deadline;
   caf::actor_clock::time_point caught_up_at;
@@ -82,7 +86,8 @@ struct session_state {
 session_impl::behavior_type
 client_session(session_impl::stateful_pointer<session_state> self,
                std::shared_ptr<http::ws_connection> conn, subscription sub,
-               fanout_actor fanout, client_supervisor_actor supervisor,
-               session_config cfg, std::shared_ptr<clients_probe> probe);
+               fanout_actor fanout, cold_reader_actor cold,
+               client_supervisor_actor supervisor, session_config cfg,
+               std::shared_ptr<clients_probe> probe);
 
 } // namespace ds::clients

@@ -36,6 +36,7 @@ http::ws_handler websocket_route(caf::actor_system& sys,
     http::ws_upgrade up;
     auto fanout = handles->fanout.get();
     auto sessions = handles->sessions.get();
+    auto cold = handles->cold.get();
     if (!fanout || !sessions) {
       up.refuse = http::response::error(
         503, "restarting", "the client sessions are restarting; retry");
@@ -44,11 +45,11 @@ http::ws_handler websocket_route(caf::actor_system& sys,
     }
     // auth.mode = none: every client sees every tenant.
     subscription sub;
-    up.attach = [&sys, fanout, sessions, sub, cfg,
+    up.attach = [&sys, fanout, cold, sessions, sub, cfg,
                  probe](std::shared_ptr<http::ws_connection> conn)
       -> std::shared_ptr<http::ws_listener> {
-      auto s = sys.spawn(client_session, std::move(conn), sub, fanout, sessions,
-                         cfg, probe);
+      auto s = sys.spawn(client_session, std::move(conn), sub, fanout, cold,
+                         sessions, cfg, probe);
       return std::make_shared<session_bridge>(
         caf::actor_cast<session_actor>(s));
     };

@@ -16,6 +16,7 @@ namespace ds::clients {
 /// handles, kept by their supervisor's on_start callbacks.
 struct client_handles {
   actors::current_handle<fanout_actor> fanout;
+  actors::current_handle<cold_reader_actor> cold;
   actors::current_handle<client_supervisor_actor> sessions;
 };
 

@@ -739,8 +739,9 @@ std::vector<setting> make_table() {
       .max = 64 * gib,
       .description =
         "Bytes of recently forwarded records every daemon keeps in memory, "
-        "across all partitions, so a client resumes exactly; a resume after "
-        "an offset older than what is kept gets cursor_stale.",
+        "across all partitions, for resumes; older offsets are read back "
+        "from Kafka, and only what Kafka no longer retains gets "
+        "cursor_stale.",
     },
 
     // [log]

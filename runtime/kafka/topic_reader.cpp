@@ -1,5 +1,6 @@
 #include "runtime/kafka/topic_reader.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -49,13 +50,16 @@ consumed_record to_record(const rd_kafka_message_t* m) {
 
 } // namespace
 
-caf::error
-for_each_record(const client_config& cfg, const std::string& topic,
-                const std::function<bool(const consumed_record&)>& fn,
-                std::chrono::milliseconds timeout) {
-  auto marks = watermarks(cfg, topic, timeout);
-  if (!marks) {
-    return marks.error();
+namespace {
+
+// Reads [from, end) of each partition in `ranges` (partition -> {from,
+// end}), without a group or commits.
+caf::error consume_ranges(const client_config& cfg, const std::string& topic,
+                          std::map<int32_t, std::pair<int64_t, int64_t>> ranges,
+                          const std::function<bool(const consumed_record&)>& fn,
+                          std::chrono::milliseconds timeout) {
+  if (ranges.empty()) {
+    return {};
   }
   auto conf = make_conf(cfg, {{"group.id", "dashstream-topic-reader"},
                               {"enable.auto.commit", "false"},
@@ -74,14 +78,12 @@ for_each_record(const client_config& cfg, const std::string& topic,
   std::unique_ptr<rd_kafka_t, consumer_deleter> rk{raw};
   rd_kafka_poll_set_consumer(rk.get());
   auto* parts =
-    rd_kafka_topic_partition_list_new(static_cast<int>(marks->size()));
-  std::map<int32_t, int64_t> remaining_end; // partition -> high watermark
-  for (const auto& wm : *marks) {
-    if (wm.high > wm.low) {
-      rd_kafka_topic_partition_list_add(parts, topic.c_str(), wm.partition)
-        ->offset = wm.low;
-      remaining_end[wm.partition] = wm.high;
-    }
+    rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size()));
+  std::map<int32_t, int64_t> remaining_end;
+  for (const auto& [p, range] : ranges) {
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset =
+      range.first;
+    remaining_end[p] = range.second;
   }
   auto aerr = rd_kafka_assign(rk.get(), parts);
   rd_kafka_topic_partition_list_destroy(parts);
@@ -110,7 +112,7 @@ for_each_record(const client_config& cfg, const std::string& topic,
     }
     auto it = remaining_end.find(m->partition);
     if (it == remaining_end.end() || m->offset >= it->second) {
-      continue; // written after the snapshot
+      continue; // past the range
     }
     if (!fn(to_record(m))) {
       return {};
@@ -120,6 +122,53 @@ for_each_record(const client_config& cfg, const std::string& topic,
     }
   }
   return {};
+}
+
+} // namespace
+
+caf::error
+for_each_record(const client_config& cfg, const std::string& topic,
+                const std::function<bool(const consumed_record&)>& fn,
+                std::chrono::milliseconds timeout) {
+  auto marks = watermarks(cfg, topic, timeout);
+  if (!marks) {
+    return marks.error();
+  }
+  std::map<int32_t, std::pair<int64_t, int64_t>> ranges;
+  for (const auto& wm : *marks) {
+    if (wm.high > wm.low) {
+      ranges[wm.partition] = {wm.low, wm.high};
+    }
+  }
+  return consume_ranges(cfg, topic, std::move(ranges), fn, timeout);
+}
+
+caf::expected<partition_watermarks>
+read_partition(const client_config& cfg, const std::string& topic,
+               int32_t partition, int64_t from, int64_t end,
+               const std::function<bool(const consumed_record&)>& fn,
+               std::chrono::milliseconds timeout) {
+  auto marks = watermarks(cfg, topic, timeout);
+  if (!marks) {
+    return marks.error();
+  }
+  auto it = std::find_if(marks->begin(), marks->end(), [&](const auto& wm) {
+    return wm.partition == partition;
+  });
+  if (it == marks->end()) {
+    return make_error(errc::consume_failed,
+                      topic + " has no partition " + std::to_string(partition));
+  }
+  auto first = std::max(from, it->low);
+  auto last = end < 0 ? it->high : std::min(end, it->high);
+  if (first < last) {
+    std::map<int32_t, std::pair<int64_t, int64_t>> ranges;
+    ranges[partition] = {first, last};
+    if (auto err = consume_ranges(cfg, topic, std::move(ranges), fn, timeout)) {
+      return err;
+    }
+  }
+  return *it;
 }
 
 caf::expected<std::vector<consumed_record>>

@@ -9,6 +9,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/client_config.hpp"
 #include "runtime/kafka/producer_client.hpp"
 
@@ -32,6 +33,17 @@ caf::error
 for_each_record(const client_config& cfg, const std::string& topic,
                 const std::function<bool(const consumed_record&)>& fn,
                 std::chrono::milliseconds timeout);
+
+/// Reads offsets [from, end) of one partition (end < 0: up to the high
+/// watermark seen at the start; both clamped to what Kafka retains), the
+/// same way. Returns the partition's watermarks: `low` above `from` means
+/// Kafka no longer has the records in between. For resumes older than
+/// what the WebSocket replay ring keeps.
+caf::expected<partition_watermarks>
+read_partition(const client_config& cfg, const std::string& topic,
+               int32_t partition, int64_t from, int64_t end,
+               const std::function<bool(const consumed_record&)>& fn,
+               std::chrono::milliseconds timeout);
 
 /// Convenience: the whole snapshot in memory, in per-partition order.
 caf::expected<std::vector<consumed_record>>

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "clients/client_supervisor.hpp"
+#include "clients/cold_reader.hpp"
 #include "clients/fanout.hpp"
 #include "tests/clients/fake_connection.hpp"
 #include "tests/support/caf_fixture.hpp"
@@ -17,6 +18,7 @@ struct fixture : test::caf_fixture {
   std::shared_ptr<clients_probe> probe =
     std::make_shared<clients_probe>(registry);
   fanout_actor fan;
+  cold_reader_actor cold; // none unless a test sets one
   client_supervisor_actor sup;
   session_config cfg;
 
@@ -38,8 +40,8 @@ struct fixture : test::caf_fixture {
   std::pair<session_impl, std::shared_ptr<test::fake_connection>>
   connect(subscription sub = {}) {
     auto conn = std::make_shared<test::fake_connection>();
-    auto s =
-      sys.spawn(client_session, conn, std::move(sub), fan, sup, cfg, probe);
+    auto s = sys.spawn(client_session, conn, std::move(sub), fan, cold, sup,
+                       cfg, probe);
     run();
     return {s, conn};
   }
@@ -340,4 +342,94 @@ TEST_CASE("a session whose connection closed ends normally, not counted as "
   f.run();
   CHECK(f.probe->session_failures.Value() == 0);
   CHECK(f.probe->sessions.Value() == 0);
+}
+
+TEST_CASE("a cursor older than the ring is served from Kafka first, then "
+          "from the ring, exactly once") {
+  auto one = record_frames(0, 0, "value-0")->size();
+  fixture f{(sizeof(client_record) + one + 64) * 4};
+  std::vector<cold_query> asked;
+  // Kafka has every offset from 0; offset 3 did not decode (DLQ), so the
+  // reader skips it as the pipeline did.
+  f.cold = f.sys.spawn(cold_reader, [&](const cold_query& q,
+                                        const subscription&, std::size_t lim) {
+    asked.push_back(q);
+    cold_range_result r;
+    r.partition = q.partition;
+    r.oldest = 0;
+    r.last_seen = q.after;
+    for (auto o = q.after + 1; o < q.before; ++o) {
+      r.last_seen = o;
+      if (o == 3) {
+        continue;
+      }
+      if (r.records.size() == lim) {
+        r.truncated = true;
+        break;
+      }
+      auto rec = std::make_shared<client_record>();
+      rec->partition = q.partition;
+      rec->offset = o;
+      rec->tenant_id = "acme";
+      rec->frames = record_frames(q.partition, o, "cold-" + std::to_string(o));
+      r.records.push_back(rec);
+    }
+    return r;
+  });
+  f.publish(0, 0, 10);
+  auto [s, conn] = f.connect();
+  f.say(s, R"({"type":"resume","lastOffsetsByPartition":{"0":"1"}})");
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].after == 1);
+  auto covered = asked[0].before;
+  CHECK(covered > 3);
+  CHECK(conn->of_type("cursor_stale").empty());
+  std::vector<int64_t> want{2};
+  for (int64_t o = 4; o < 10; ++o) {
+    want.push_back(o);
+  }
+  CHECK(conn->cursor_offsets() == want);
+  CHECK(conn->of_type("replay_complete").at(0)["capped"] == false);
+  CHECK(f.probe->replay_cold_reads.Value() == 1);
+  f.publish(0, 10, 11);
+  want.push_back(10);
+  CHECK(conn->cursor_offsets() == want);
+  caf::anon_send_exit(f.cold, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("cold records count towards replay.max_total; the replay is "
+          "capped where they stop") {
+  replay_result res;
+  for (int64_t o = 8; o < 10; ++o) {
+    auto r = std::make_shared<client_record>();
+    r->partition = 0;
+    r->offset = o;
+    res.records.push_back(r);
+  }
+  res.last_offsets[0] = 9;
+  cold_response cold;
+  cold_range_result c;
+  c.partition = 0;
+  c.oldest = 5; // Kafka lost 2..4
+  c.last_seen = 7;
+  for (int64_t o = 5; o < 8; ++o) {
+    auto r = std::make_shared<client_record>();
+    r->partition = 0;
+    r->offset = o;
+    c.records.push_back(r);
+  }
+  cold.ranges.push_back(c);
+  auto capped = res;
+  merge_cold(capped, cold, {{0, 1}}, 4);
+  CHECK(capped.records.size() == 4);
+  CHECK(capped.records.back()->offset == 8);
+  CHECK(capped.capped);
+  CHECK(capped.last_offsets[0] == 8);
+  REQUIRE(capped.stale.size() == 1);
+  CHECK(capped.stale[0].oldest == 5);
+  auto whole = res;
+  merge_cold(whole, cold, {{0, 1}}, 100);
+  CHECK(whole.records.size() == 5);
+  CHECK_FALSE(whole.capped);
+  CHECK(whole.last_offsets[0] == 9);
 }

@@ -12,7 +12,13 @@ for the topic's ground truth. On the real broker:
    resume with its last offsets returns exactly those N, in order, with no
    duplicate, then replay_complete; with replay.max_total below N the
    replay is capped and further resumes complete the range;
-3. ping gets pong; an unknown type is ignored; invalid JSON is counted.
+   replay.ring_bytes is at its minimum (1 MiB, about 2 800 of these
+   records), so the missed records come partly from Kafka (cold reads)
+   and partly from the ring;
+3. kill -9 of the daemon, N more records, a restart: a resume with the
+   last cursor returns exactly the records after it (the new daemon's
+   ring is empty: Kafka, then the ring);
+4. ping gets pong; an unknown type is ignored; invalid JSON is counted.
 
     ws_contract_test.py DASHSTREAM_BIN KAFKA_BOOTSTRAP_FILE
 """
@@ -151,7 +157,13 @@ async def run(bin_, brokers, topic, port):
         fail("kcat sees %d records after the cursor, want %d" %
              (len(missed), MISSED))
 
-    got = []
+    return await resume_exactly(url, last, truth, missed, "resume")
+
+
+async def resume_exactly(url, last, truth, missed, what):
+    """Resumes from `last` until not capped; checks the records are exactly
+    `missed` (sorted (partition, offset) keys), byte for byte. Returns the
+    cursor after it."""
     resumes = 0
     cursor = {str(p): str(o) for p, o in last.items()}
     async with websockets.connect(url, max_size=None) as ws:
@@ -167,31 +179,74 @@ async def run(bin_, brokers, topic, port):
             c.control = [m for m in c.control
                          if m["type"] != "replay_complete"]
             if done["totalReplayed"] > MAX_TOTAL:
-                fail("a replay of %d records, max_total %d" %
-                     (done["totalReplayed"], MAX_TOTAL))
+                fail("%s: a replay of %d records, max_total %d" %
+                     (what, done["totalReplayed"], MAX_TOTAL))
             cursor.update(done["lastOffsetsByPartition"])
             if not done["capped"]:
                 break
-            if resumes > MISSED // MAX_TOTAL + 3:
-                fail("still capped after %d resumes" % resumes)
+            if resumes > len(missed) // MAX_TOTAL + 3:
+                fail("%s: still capped after %d resumes" % (what, resumes))
         got = c.records
         stale = [m for m in c.control if m["type"] == "cursor_stale"]
         if stale:
-            fail("cursor_stale within the ring: %s" % stale)
+            fail("%s: cursor_stale while Kafka has the records: %s" %
+                 (what, stale))
     keys = [(p, o) for p, o, _ in got]
     if len(keys) != len(set(keys)):
-        fail("the resumed replay has duplicates")
+        fail("%s: the replay has duplicates" % what)
     if sorted(keys) != missed:
-        fail("resumed %d records, missed %d; first difference near %s" %
-             (len(keys), len(missed),
-              next((a, b) for a, b in zip(sorted(keys), missed) if a != b)
-              if len(keys) == len(missed) else "lengths"))
+        extra = sorted(set(keys) - set(missed))[:5]
+        lost = sorted(set(missed) - set(keys))[:5]
+        fail("%s: got %d records, want %d; extra %s, missing %s" %
+             (what, len(keys), len(missed), extra, lost))
     for p, o, v in got:
         if truth[(p, o)] != v:
-            fail("resumed partition %d offset %d differs from Kafka's" %
-                 (p, o))
-    log("resume: exactly the %d missed records, in %d capped pages, "
-        "byte for byte" % (len(got), resumes))
+            fail("%s: partition %d offset %d differs from Kafka's" %
+                 (what, p, o))
+    log("%s: exactly the %d missed records, in %d resumes (capped pages), "
+        "byte for byte" % (what, len(got), resumes))
+    return {int(p): int(o) for p, o in cursor.items()}
+
+
+def start_daemon(bin_, brokers, topic, work):
+    logf = open(os.path.join(work, "daemon-%d.log" % time.monotonic_ns()),
+                "w+")
+    daemon = subprocess.Popen(
+        [bin_, "run", "--brokers", brokers, "--topic", topic,
+         "--group-id", topic + "-g", "--port", "0",
+         "--set", "replay.max_total=%d" % MAX_TOTAL,
+         "--set", "replay.ring_bytes=1MiB",
+         # This client (Python, on a loaded 2-core machine) may read slower
+         # than the stream: here that must not make it a slow client
+         # (contract 5.4; clients_session_test covers that rule).
+         "--set", "replay.slow_client_threshold=1000000",
+         "--set", "http.ws_queue_max_bytes=1GiB",
+         "--set", "dlq.spool_dir=" + os.path.join(work, "spool")],
+        stdout=logf, stderr=subprocess.STDOUT)
+    port = None
+    for _ in range(300):
+        logf.seek(0)
+        m = re.search(r'"event":"listening","port":(\d+)', logf.read())
+        if m:
+            port = int(m.group(1))
+            break
+        if daemon.poll() is not None:
+            break
+        time.sleep(0.1)
+    if not port:
+        logf.seek(0)
+        fail("the daemon did not listen:\n" + logf.read()[-3000:])
+    # Ready: partitions assigned.
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(
+                    "http://127.0.0.1:%d/ready" % port, timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return daemon, port
 
 
 def main():
@@ -202,50 +257,34 @@ def main():
     topic = "ws-contract-%d" % random.randrange(10**9)
     produce(bin_, brokers, topic, 0, "warmup-", create=True)
     work = tempfile.mkdtemp()
-    logf = open(os.path.join(work, "daemon.log"), "w+")
-    daemon = subprocess.Popen(
-        [bin_, "run", "--brokers", brokers, "--topic", topic,
-         "--group-id", topic + "-g", "--port", "0",
-         "--set", "replay.max_total=%d" % MAX_TOTAL,
-         # This client (Python, on a loaded 2-core machine) may read slower
-         # than the stream: here that must not make it a slow client
-         # (contract 5.4; clients_session_test covers that rule).
-         "--set", "replay.slow_client_threshold=1000000",
-         "--set", "http.ws_queue_max_bytes=1GiB",
-         "--set", "dlq.spool_dir=" + os.path.join(work, "spool")],
-        stdout=logf, stderr=subprocess.STDOUT)
+    daemon, port = start_daemon(bin_, brokers, topic, work)
     try:
-        port = None
-        for _ in range(300):
-            logf.seek(0)
-            m = re.search(r'"event":"listening","port":(\d+)', logf.read())
-            if m:
-                port = int(m.group(1))
-                break
-            if daemon.poll() is not None:
-                break
-            time.sleep(0.1)
-        if not port:
-            logf.seek(0)
-            fail("the daemon did not listen:\n" + logf.read()[-3000:])
-        # Ready: partitions assigned.
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(
-                        "http://127.0.0.1:%d/ready" % port, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        asyncio.run(run(bin_, brokers, topic, port))
+        last = asyncio.run(run(bin_, brokers, topic, port))
         metrics = urllib.request.urlopen(
             "http://127.0.0.1:%d/metrics" % port).read().decode()
         m = re.search(r"^dashstream_websocket_invalid_messages_total (\S+)",
                       metrics, re.M)
         if not m or float(m.group(1)) != 1:
             fail("invalid JSON not counted once: %s" % (m and m.group(1)))
-        log("ping answered, unknown type ignored, invalid JSON counted")
+        m = re.search(r"^dashstream_websocket_replay_cold_reads_total (\S+)",
+                      metrics, re.M)
+        if not m or float(m.group(1)) < 1:
+            fail("the resume read nothing from Kafka: %s" % (m and m.group(1)))
+        log("ping answered, unknown type ignored, invalid JSON counted; "
+            "%s cold reads" % m.group(1))
+
+        # kill -9, more records, restart: the new daemon's ring is empty.
+        daemon.kill()
+        daemon.wait(30)
+        produce(bin_, brokers, topic, MISSED, "after-kill-")
+        daemon, port = start_daemon(bin_, brokers, topic, work)
+        truth = topic_values(brokers, topic)
+        cursor = asyncio.run(resume_exactly(
+            "ws://127.0.0.1:%d/ws" % port, last, truth,
+            sorted(k for k in truth if k[1] > last.get(k[0], -1)),
+            "after kill -9"))
+        if len(cursor) != PARTITIONS:
+            fail("cursor after restart covers %d partitions" % len(cursor))
     finally:
         daemon.terminate()
         try:
