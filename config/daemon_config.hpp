@@ -41,6 +41,13 @@ enum class sequence_policy : uint8_t {
   halt,
 };
 
+/// How WebSocket clients authenticate. `auto` is a keyword in C++, hence
+/// `automatic`; the file spells it "auto". effective_auth_mode() resolves it.
+enum class auth_mode : uint8_t { automatic, none, jwt };
+
+/// The one algorithm tokens are verified with under auth.public_key_file.
+enum class jwt_signing_algorithm : uint8_t { rs256, es256 };
+
 enum class log_level : uint8_t { trace, debug, info, warn, error };
 
 enum class log_format : uint8_t { json, text };
@@ -57,6 +64,10 @@ inline constexpr std::array<std::string_view, 4> transport_security_names{
   "plaintext", "ssl", "sasl_plaintext", "sasl_ssl"};
 inline constexpr std::array<std::string_view, 3> sequence_policy_names{
   "warn_and_continue", "continue", "halt"};
+inline constexpr std::array<std::string_view, 3> auth_mode_names{"auto", "none",
+                                                                 "jwt"};
+inline constexpr std::array<std::string_view, 2> jwt_signing_algorithm_names{
+  "RS256", "ES256"};
 inline constexpr std::array<std::string_view, 5> log_level_names{
   "trace", "debug", "info", "warn", "error"};
 inline constexpr std::array<std::string_view, 2> log_format_names{"json",
@@ -78,6 +89,13 @@ constexpr std::span<const std::string_view> choice_names(transport_security) {
 }
 constexpr std::span<const std::string_view> choice_names(sequence_policy) {
   return detail::sequence_policy_names;
+}
+constexpr std::span<const std::string_view> choice_names(auth_mode) {
+  return detail::auth_mode_names;
+}
+constexpr std::span<const std::string_view>
+choice_names(jwt_signing_algorithm) {
+  return detail::jwt_signing_algorithm_names;
 }
 constexpr std::span<const std::string_view> choice_names(log_level) {
   return detail::log_level_names;
@@ -172,6 +190,33 @@ struct http_settings {
   bool operator==(const http_settings&) const = default;
 };
 
+/// WebSocket client authentication with JWT. At most one key source
+/// (hs256_secret_file, public_key_file, jwks_file) is set; the loader
+/// checks that and the mode against it.
+struct auth_settings {
+  /// automatic = jwt when a key source is set, else none; see
+  /// effective_auth_mode().
+  auth_mode mode = auth_mode::automatic;
+  /// "" = not this key source. The HS256 shared secret (the file's bytes,
+  /// one trailing newline ignored).
+  std::string hs256_secret_file;
+  /// "" = not this key source. PEM public key (RSA or EC P-256).
+  std::string public_key_file;
+  /// The one algorithm accepted with public_key_file.
+  jwt_signing_algorithm jwt_algorithm = jwt_signing_algorithm::rs256;
+  /// "" = not this key source. JWKS file; a token's kid picks the key.
+  std::string jwks_file;
+  /// Claim that holds the client's tenant; never empty.
+  std::string tenant_claim = "tenant_id";
+  /// Claim that, when true, lets a client see every tenant; "" = no admin
+  /// tokens.
+  std::string admin_claim;
+  /// Clock skew allowed when checking exp and nbf.
+  uint32_t leeway_secs = 30;
+
+  bool operator==(const auth_settings&) const = default;
+};
+
 struct health_settings {
   uint32_t window_secs = 120;
   uint32_t min_samples = 100;
@@ -249,6 +294,7 @@ struct daemon_config {
   pipeline_settings pipeline;
   validation_settings validation;
   http_settings http;
+  auth_settings auth;
   health_settings health;
   breaker_settings breaker;
   supervision_settings supervision;
@@ -263,6 +309,22 @@ struct daemon_config {
 /// §1.4) when it is empty.
 inline std::string effective_dlq_topic(const daemon_config& cfg) {
   return cfg.dlq.topic.empty() ? cfg.kafka.topic + "-dlq" : cfg.dlq.topic;
+}
+
+/// True when auth names a key source (hs256_secret_file, public_key_file or
+/// jwks_file); a loaded configuration has at most one.
+inline bool has_auth_key(const auth_settings& x) {
+  return !x.hs256_secret_file.empty() || !x.public_key_file.empty() ||
+         !x.jwks_file.empty();
+}
+
+/// auth.mode with "auto" resolved: jwt when a key source is configured,
+/// else none. Never returns auth_mode::automatic.
+inline auth_mode effective_auth_mode(const daemon_config& cfg) {
+  if (cfg.auth.mode != auth_mode::automatic) {
+    return cfg.auth.mode;
+  }
+  return has_auth_key(cfg.auth) ? auth_mode::jwt : auth_mode::none;
 }
 
 } // namespace ds::config

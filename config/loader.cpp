@@ -847,6 +847,43 @@ caf::expected<loaded_config> loader::finish() const {
          ": the daemon would consume its own dead letters; allowed: "
          "another topic, or \"\" for \"<kafka.topic>-dlq\""});
   }
+  // auth: one key source at most, and a mode that agrees with it. Whether
+  // auth.mode = none is allowed on http.host is the daemon's check.
+  {
+    const auto& auth = cfg.auth;
+    std::vector<std::string> key_sources;
+    auto key_source = [&](std::string_view key, const std::string& path) {
+      if (!path.empty()) {
+        key_sources.push_back(shown(key, toml_quote(path)));
+      }
+    };
+    key_source("auth.hs256_secret_file", auth.hs256_secret_file);
+    key_source("auth.public_key_file", auth.public_key_file);
+    key_source("auth.jwks_file", auth.jwks_file);
+    constexpr std::string_view one_source =
+      "auth: set one key source: hs256_secret_file, public_key_file or "
+      "jwks_file";
+    if (key_sources.size() > 1) {
+      problems.push_back(
+        {errc::conflicting_values, std::string{one_source} + ", not " +
+                                     std::to_string(key_sources.size()) + ": " +
+                                     join(key_sources, ", ")});
+    }
+    if (auth.mode == auth_mode::jwt && key_sources.empty()) {
+      problems.push_back(
+        {errc::conflicting_values, shown("auth.mode", "\"jwt\"") +
+                                     " needs a key to verify tokens with; " +
+                                     std::string{one_source}});
+    }
+    if (auth.mode == auth_mode::none && !key_sources.empty()) {
+      problems.push_back(
+        {errc::conflicting_values,
+         "auth.mode = none but a key is configured: " +
+           join(key_sources, ", ") + "; auth.mode comes from " +
+           to_string(result.source_of("auth.mode")) +
+           "; allowed: remove the key, or auth.mode = \"jwt\" or \"auto\""});
+    }
+  }
   if (!problems.empty()) {
     std::vector<std::string> lines;
     lines.reserve(problems.size());

@@ -115,8 +115,8 @@ constexpr int64_t mib = int64_t{1} << 20;
 constexpr int64_t gib = int64_t{1} << 30;
 constexpr int64_t tib = int64_t{1} << 40;
 
-constexpr std::array<std::string_view, 10> section_names{
-  "kafka",   "pipeline",    "validation", "http",   "health",
+constexpr std::array<std::string_view, 11> section_names{
+  "kafka",   "pipeline",    "validation", "http",   "auth", "health",
   "breaker", "supervision", "dlq",        "replay", "log",
 };
 
@@ -471,6 +471,76 @@ std::vector<setting> make_table() {
       .max = gib,
       .description = "Bytes queued for one WebSocket client beyond which it "
                      "is disconnected for backpressure.",
+    },
+
+    // [auth]
+    {
+      DS_KEY(auth, mode),
+      .kind = value_kind::choice,
+      .default_value = str{"auto"},
+      .description =
+        "How WebSocket clients authenticate. jwt: a token is required "
+        "(Authorization: Bearer, or ?token= for browsers) and its tenant "
+        "claim decides what the client sees. none: no token, every client "
+        "sees every tenant; refused at startup (exit 78) unless http.host is "
+        "a loopback address. auto: jwt when a key is configured, else none.",
+    },
+    {
+      DS_KEY(auth, hs256_secret_file),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .default_note = "\"\" = no HS256 secret",
+      .description =
+        "File holding the HS256 shared secret (its bytes, one trailing "
+        "newline ignored). Tokens must be signed HS256 with it.",
+    },
+    {
+      DS_KEY(auth, public_key_file),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .default_note = "\"\" = no public key",
+      .description = "PEM public key (RSA or EC P-256) that tokens are "
+                     "verified with, using auth.jwt_algorithm.",
+    },
+    {
+      DS_KEY(auth, jwt_algorithm),
+      .kind = value_kind::choice,
+      .default_value = str{"RS256"},
+      .description =
+        "The one algorithm accepted with auth.public_key_file (a key is never "
+        "accepted with two algorithms: cpp-jwt#102).",
+    },
+    {
+      DS_KEY(auth, jwks_file),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .default_note = "\"\" = no JWKS",
+      .description =
+        "JWKS file (JSON Web Key Set) of RSA and EC P-256 keys; a token's kid "
+        "picks the key, whose kty (or alg) fixes its one algorithm. Reloaded "
+        "on SIGHUP, like the other key files.",
+    },
+    {
+      DS_KEY(auth, tenant_claim),
+      .kind = value_kind::string,
+      .default_value = str{"tenant_id"},
+      .rule = non_empty,
+      .description = "Claim that holds the client's tenant.",
+    },
+    {
+      DS_KEY(auth, admin_claim),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .description = "Claim that, when true, lets a client see every tenant "
+                     "(\"\": no admin tokens).",
+    },
+    {
+      DS_KEY(auth, leeway_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{30},
+      .min = 0,
+      .max = 3'600,
+      .description = "Clock skew allowed when checking exp and nbf.",
     },
 
     // [health]

@@ -703,6 +703,153 @@ TEST_CASE("other cross-field checks") {
   CHECK(effective_dlq_topic(cfg.config) == "events-dlq");
 }
 
+// -- [auth] -----------------------------------------------------------------
+
+TEST_CASE("auth: defaults, and auto resolves to none without a key") {
+  daemon_config defaults;
+  CHECK(defaults.auth.mode == auth_mode::automatic);
+  CHECK(defaults.auth.hs256_secret_file.empty());
+  CHECK(defaults.auth.public_key_file.empty());
+  CHECK(defaults.auth.jwt_algorithm == jwt_signing_algorithm::rs256);
+  CHECK(defaults.auth.jwks_file.empty());
+  CHECK(defaults.auth.tenant_claim == "tenant_id");
+  CHECK(defaults.auth.admin_claim.empty());
+  CHECK(defaults.auth.leeway_secs == 30);
+  CHECK_FALSE(has_auth_key(defaults.auth));
+  CHECK(effective_auth_mode(defaults) == auth_mode::none);
+  CHECK(to_string(auth_mode::automatic) == "auto");
+  CHECK(to_string(auth_mode::none) == "none");
+  CHECK(to_string(auth_mode::jwt) == "jwt");
+  CHECK(to_string(jwt_signing_algorithm::rs256) == "RS256");
+  CHECK(to_string(jwt_signing_algorithm::es256) == "ES256");
+  auto xs = sections();
+  CHECK(std::find(xs.begin(), xs.end(), "auth") != xs.end());
+  std::vector<std::string_view> keys;
+  for (const auto& s : settings()) {
+    if (s.key.starts_with("auth.")) {
+      keys.push_back(s.key);
+      INFO(s.key);
+      CHECK(s.legacy_env.empty());
+      CHECK_FALSE(s.secret);
+    }
+  }
+  CHECK(keys == std::vector<std::string_view>{
+                  "auth.mode", "auth.hs256_secret_file", "auth.public_key_file",
+                  "auth.jwt_algorithm", "auth.jwks_file", "auth.tenant_claim",
+                  "auth.admin_claim", "auth.leeway_secs"});
+  CHECK(env_name(*find_setting("auth.mode")) == "DASHSTREAM_AUTH_MODE");
+  CHECK(env_names(*find_setting("auth.jwks_file")) ==
+        std::vector<std::string>{"DASHSTREAM_AUTH_JWKS_FILE"});
+}
+
+TEST_CASE("auth: a file, the environment and flags set every key") {
+  temp_file file{"auth.toml", R"([auth]
+mode = "jwt"
+public_key_file = "/etc/dashstream/jwt.pem"
+jwt_algorithm = "ES256"
+tenant_claim = "org"
+admin_claim = "is_admin"
+leeway_secs = 0
+)"};
+  auto req = with_file(file);
+  req.env = environment::from_map({{"DASHSTREAM_AUTH_LEEWAY_SECS", "3600"}});
+  req.flags = {{"auth.jwt_algorithm", "rs256"}};
+  auto cfg = load_ok(req);
+  CHECK(cfg.config.auth.mode == auth_mode::jwt);
+  CHECK(cfg.config.auth.public_key_file == "/etc/dashstream/jwt.pem");
+  CHECK(cfg.config.auth.jwt_algorithm == jwt_signing_algorithm::rs256);
+  CHECK(get(cfg.config, "auth.jwt_algorithm") ==
+        setting_value{std::string{"RS256"}});
+  CHECK(cfg.config.auth.tenant_claim == "org");
+  CHECK(cfg.config.auth.admin_claim == "is_admin");
+  CHECK(cfg.config.auth.leeway_secs == 3600);
+  CHECK(cfg.source_of("auth.leeway_secs") ==
+        env_source("DASHSTREAM_AUTH_LEEWAY_SECS"));
+  CHECK(cfg.source_of("auth.jwt_algorithm") == flag_source());
+  CHECK(effective_auth_mode(cfg.config) == auth_mode::jwt);
+
+  auto env_cfg =
+    load_ok(with_env({{"DASHSTREAM_AUTH_MODE", "JWT"},
+                      {"DASHSTREAM_AUTH_JWKS_FILE", "keys.json"}}));
+  CHECK(env_cfg.config.auth.mode == auth_mode::jwt);
+  CHECK(env_cfg.config.auth.jwks_file == "keys.json");
+  CHECK(env_cfg.source_of("auth.mode") == env_source("DASHSTREAM_AUTH_MODE"));
+}
+
+TEST_CASE("auth: bad choices, an empty tenant claim and leeway out of range "
+          "are rejected") {
+  CHECK_THAT(
+    load_error(with_env({{"DASHSTREAM_AUTH_MODE", "oidc"}}),
+               errc::invalid_value),
+    Contains("env DASHSTREAM_AUTH_MODE: auth.mode = \"oidc\": not a valid "
+             "choice; allowed: one of auto, none, jwt"));
+  temp_file file{"auth_alg.toml", "[auth]\njwt_algorithm = \"HS256\"\n"};
+  CHECK_THAT(load_error(with_file(file), errc::invalid_value),
+             Contains(":2:17: auth.jwt_algorithm = \"HS256\": not a valid "
+                      "choice; allowed: one of RS256, ES256"));
+  CHECK_THAT(
+    load_error(with_flags({{"auth.tenant_claim", ""}}), errc::invalid_value),
+    Contains("auth.tenant_claim = \"\": not allowed; allowed: a "
+             "non-empty string"));
+  CHECK_THAT(
+    load_error(with_flags({{"auth.leeway_secs", "3601"}}), errc::out_of_range),
+    Contains("auth.leeway_secs") && Contains("from 0 to 3600"));
+  CHECK(to_errc(load_with_sources(with_flags({{"auth.leeway_secs", "-1"}}))
+                  .error()) == errc::out_of_range);
+}
+
+TEST_CASE("auth: at most one key source") {
+  auto err = load_error(with_flags({{"auth.hs256_secret_file", "secret"},
+                                    {"auth.jwks_file", "keys.json", "--jwks"}}),
+                        errc::conflicting_values);
+  CHECK_THAT(err, Contains("auth: set one key source: hs256_secret_file, "
+                           "public_key_file or jwks_file, not 2: "
+                           "auth.hs256_secret_file = \"secret\" (flag --set), "
+                           "auth.jwks_file = \"keys.json\" (flag --jwks)"));
+  CHECK_THAT(load_error(with_env({{"DASHSTREAM_AUTH_HS256_SECRET_FILE", "s"},
+                                  {"DASHSTREAM_AUTH_PUBLIC_KEY_FILE", "p"},
+                                  {"DASHSTREAM_AUTH_JWKS_FILE", "j"}}),
+                        errc::conflicting_values),
+             Contains("auth: set one key source") && Contains("not 3"));
+  // Each alone is fine, and auto then means jwt.
+  for (auto key :
+       {"auth.hs256_secret_file", "auth.public_key_file", "auth.jwks_file"}) {
+    INFO(key);
+    auto cfg = load_ok(with_flags({{key, "/run/secrets/k"}}));
+    CHECK(cfg.config.auth.mode == auth_mode::automatic);
+    CHECK(has_auth_key(cfg.config.auth));
+    CHECK(effective_auth_mode(cfg.config) == auth_mode::jwt);
+  }
+}
+
+TEST_CASE("auth: mode jwt needs a key source") {
+  auto err = load_error(with_env({{"DASHSTREAM_AUTH_MODE", "jwt"}}),
+                        errc::conflicting_values);
+  CHECK_THAT(err, Contains("auth.mode = \"jwt\" (env DASHSTREAM_AUTH_MODE) "
+                           "needs a key to verify tokens with; auth: set one "
+                           "key source: hs256_secret_file, public_key_file "
+                           "or jwks_file"));
+  auto cfg = load_ok(with_flags(
+    {{"auth.mode", "jwt"}, {"auth.hs256_secret_file", "/run/secrets/hs"}}));
+  CHECK(effective_auth_mode(cfg.config) == auth_mode::jwt);
+}
+
+TEST_CASE("auth: mode none with a key source is a contradiction") {
+  temp_file file{"auth_none.toml", R"([auth]
+mode = "none"
+public_key_file = "jwt.pem"
+)"};
+  auto err = load_error(with_file(file), errc::conflicting_values);
+  CHECK_THAT(err, Contains("auth.mode = none but a key is configured: "
+                           "auth.public_key_file = \"jwt.pem\" (file " +
+                           file.str() + ":3)") &&
+                    Contains("auth.mode comes from file " + file.str() + ":2"));
+  // none without a key loads; whether http.host allows it is the daemon's
+  // check.
+  auto cfg = load_ok(with_flags({{"auth.mode", "none"}}));
+  CHECK(effective_auth_mode(cfg.config) == auth_mode::none);
+}
+
 TEST_CASE("string rules: topic names, tenant filter, SASL mechanism") {
   CHECK_THAT(
     load_error(with_flags({{"kafka.topic", "bad topic"}}), errc::invalid_value),

@@ -202,9 +202,12 @@ section_names(const std::vector<token>& ts) {
 }
 
 /// Helpers in config/ that read keys for their callers: a call outside
-/// config/ reads the key. Only effective_dlq_topic() so far.
+/// config/ reads the key. effective_auth_mode() also looks at whether a key
+/// file is set, but a key file does what it says only where it is loaded,
+/// so the helper stands for auth.mode alone.
 const std::map<std::string, std::vector<std::string>> config_helpers{
   {"effective_dlq_topic", {"dlq.topic", "kafka.topic"}},
+  {"effective_auth_mode", {"auth.mode"}},
 };
 
 /// Where the code reads each key of the table: "file:line" per place.
