@@ -119,6 +119,19 @@ clients::session_config session_config_of(const config::daemon_config& c) {
   return sc;
 }
 
+// The clients' key files and claims, from [auth].
+auth::key_settings key_settings_of(const config::auth_settings& a) {
+  auth::key_settings k;
+  k.hs256_secret_file = a.hs256_secret_file;
+  k.public_key_file = a.public_key_file;
+  k.public_key_algorithm = std::string{config::to_string(a.jwt_algorithm)};
+  k.jwks_file = a.jwks_file;
+  k.tenant_claim = a.tenant_claim;
+  k.admin_claim = a.admin_claim;
+  k.leeway = std::chrono::seconds{a.leeway_secs};
+  return k;
+}
+
 } // namespace
 
 /// Everything the supervision tree's start functions need, built once by
@@ -548,6 +561,14 @@ caf::error daemon::start_http() {
   hc.max_connections_per_ip = c.http.max_connections_per_ip;
   hc.write_timeout = std::chrono::seconds(c.http.send_timeout_secs);
   auto sc = session_config_of(c);
+  clients::route_auth ra;
+  if (config::effective_auth_mode(c) == config::auth_mode::jwt) {
+    keys_ = std::make_shared<auth::key_store>(key_settings_of(c.auth));
+    if (auto err = keys_->reload()) {
+      return err;
+    }
+    ra.keys = keys_;
+  }
   hc.ws.max_message_bytes = c.http.ws_max_message_bytes;
   hc.ws.queue_max_bytes = c.http.ws_queue_max_bytes;
   // Room for a client at the backlog threshold plus a replay page and its
@@ -563,8 +584,9 @@ caf::error daemon::start_http() {
   routes.post("/admin/threads/reset", [this](const http::request& req) {
     return admin_reset_thread(req);
   });
-  routes.websocket("/ws", clients::websocket_route(*system_, parts_->clients,
-                                                   sc, parts_->clients_probe));
+  routes.websocket("/ws",
+                   clients::websocket_route(*system_, parts_->clients, sc,
+                                            parts_->clients_probe, ra));
   auto srv = http::server::start(hc, std::move(routes), registry_);
   if (!srv) {
     return srv.error();
@@ -637,6 +659,17 @@ http::response daemon::admin_reset_thread(const http::request& req) {
 
 std::shared_ptr<const actors::health_report> daemon::health() const {
   return parts_->board->snapshot();
+}
+
+caf::error daemon::reload_keys() {
+  if (!keys_) {
+    return {};
+  }
+  auto err = keys_->reload();
+  diag::log_event(err ? spdlog::level::err : spdlog::level::info, "auth",
+                  {{"event", err ? "keys_reload_failed" : "keys_reloaded"},
+                   {"detail", err ? diag::describe(err) : ""}});
+  return err;
 }
 
 actors::egress_actor daemon::egress() const {

@@ -18,6 +18,7 @@
 #include "actors/health_model.hpp"
 #include "actors/supervisor.hpp"
 #include "config/daemon_config.hpp"
+#include "runtime/auth/verifier.hpp"
 #include "runtime/dlq_store/sink.hpp"
 #include "runtime/http/router.hpp"
 #include "runtime/http/server.hpp"
@@ -58,6 +59,10 @@ public:
   prometheus::Registry& registry() noexcept { return registry_.get(); }
   /// The bound HTTP port (/metrics, /health, /ready, /version).
   uint16_t http_port() const noexcept;
+
+  /// Reloads the WebSocket clients' key files (SIGHUP); on failure the
+  /// previous keys stay and the error is returned. No-op without keys.
+  caf::error reload_keys();
 
   /// The embedded broker, when no brokers were configured (else null):
   /// tests use it to inject outages.
@@ -109,6 +114,8 @@ private:
   actors::supervisor_actor root_;
   std::shared_ptr<struct pipeline_parts> parts_;
   std::unique_ptr<http::server> http_;
+  /// The clients' JWT keys; null with auth.mode = none.
+  std::shared_ptr<auth::key_store> keys_;
   std::atomic<bool> failed_{false};
   mutable std::mutex failure_mtx_;
   std::string failure_;

@@ -1,3 +1,6 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -5,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -102,6 +106,30 @@ private:
 };
 
 // Runs the daemon until a stop signal, its own failure, or `duration`.
+// auth.mode = none lets any client see every tenant: only on a loopback
+// bind, where only this machine's users can connect.
+std::optional<std::string> check_auth_bind(const config::daemon_config& cfg) {
+  if (config::effective_auth_mode(cfg) != config::auth_mode::none) {
+    return std::nullopt;
+  }
+  const auto& host = cfg.http.host;
+  in_addr v4{};
+  in6_addr v6{};
+  bool loopback =
+    host == "localhost" ||
+    (inet_pton(AF_INET, host.c_str(), &v4) == 1 &&
+     (ntohl(v4.s_addr) >> 24) == 127) ||
+    (inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6));
+  if (loopback) {
+    return std::nullopt;
+  }
+  return "auth.mode = none (no key configured) lets every WebSocket client "
+         "see every tenant; it is allowed only on a loopback http.host, not " +
+         host +
+         ". Configure a key ([auth] hs256_secret_file, "
+         "public_key_file or jwks_file) or bind to 127.0.0.1.";
+}
+
 // With `demo`, a synthetic producer feeds it meanwhile.
 int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
                const demo_traffic_fn& traffic) {
@@ -111,7 +139,11 @@ int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
     diag::log_event(spdlog::level::warn, "run",
                     {{"event", "config_warning"}, {"msg", w}});
   }
-  // Before any thread exists, so only our wait sees SIGINT/SIGTERM.
+  if (auto err = check_auth_bind(cfg)) {
+    std::cerr << "error: " << *err << '\n';
+    return exit_config;
+  }
+  // Before any thread exists, so only our wait sees SIGINT/SIGTERM/SIGHUP.
   auto stop = stop_signals::block();
   auto d = daemon::start(cfg, demo != nullptr ? demo->partitions : 6);
   if (!d) {
@@ -137,7 +169,9 @@ int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
   auto started = std::chrono::steady_clock::now();
   auto next_status = started + std::chrono::seconds(5);
   for (;;) {
-    if (auto sig = stop.poll(); sig != 0) {
+    if (auto sig = stop.poll(); sig == SIGHUP) {
+      static_cast<void>((*d)->reload_keys()); // logged; old keys stay
+    } else if (sig != 0) {
       diag::log_event(spdlog::level::info, "run",
                       {{"event", "signal"}, {"signal", sig}});
       break;

@@ -10,13 +10,16 @@ stop_signals stop_signals::block() {
   sigemptyset(&s.set_);
   sigaddset(&s.set_, SIGINT);
   sigaddset(&s.set_, SIGTERM);
+  sigaddset(&s.set_, SIGHUP); // reload, not stop: the caller tells them apart
   pthread_sigmask(SIG_BLOCK, &s.set_, nullptr);
   return s;
 }
 
 int stop_signals::wait() const {
   int sig = 0;
-  sigwait(&set_, &sig);
+  do {
+    sigwait(&set_, &sig);
+  } while (sig == SIGHUP);
   return sig;
 }
 

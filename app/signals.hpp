@@ -4,17 +4,19 @@
 
 namespace ds::app {
 
-/// SIGINT/SIGTERM handling for long-running commands: block them in every
-/// thread (call before starting any), then wait synchronously. No async
-/// signal handler touches program state.
+/// SIGINT/SIGTERM (stop) and SIGHUP (reload) handling for long-running
+/// commands: block them in every thread (call before starting any), then
+/// wait or poll synchronously. No async signal handler touches program
+/// state.
 class stop_signals {
 public:
   static stop_signals block();
 
-  /// Blocks until SIGINT or SIGTERM arrives; returns the signal number.
+  /// Blocks until SIGINT or SIGTERM arrives (SIGHUP is consumed and
+  /// ignored); returns the signal number.
   int wait() const;
 
-  /// Non-blocking check; returns the signal number or 0.
+  /// Non-blocking check; returns the signal number (SIGHUP included) or 0.
   int poll() const;
 
 private:

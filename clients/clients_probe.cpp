@@ -54,6 +54,25 @@ clients_probe::clients_probe(prometheus::Registry& reg)
     ring_bytes(gauge(reg, "dashstream_websocket_ring_bytes",
                      "Bytes held by the replay ring")),
     ring_records(gauge(reg, "dashstream_websocket_ring_records",
-                       "Records held by the replay ring")) {}
+                       "Records held by the replay ring")) {
+  auto& family = prometheus::BuildCounter()
+                   .Name("dashstream_websocket_auth_rejections_total")
+                   .Help("WebSocket upgrades refused for their token (401), "
+                         "by reason")
+                   .Register(reg);
+  for (auto why : {auth::errc::missing_token, auth::errc::malformed,
+                   auth::errc::bad_signature, auth::errc::expired,
+                   auth::errc::not_yet_valid, auth::errc::wrong_algorithm,
+                   auth::errc::unknown_key, auth::errc::missing_tenant}) {
+    auth_rejections_[why] =
+      &family.Add({{"reason", std::string{auth::to_string(why)}}});
+  }
+}
+
+void clients_probe::auth_rejected(auth::errc why) {
+  if (auto it = auth_rejections_.find(why); it != auth_rejections_.end()) {
+    it->second->Increment();
+  }
+}
 
 } // namespace ds::clients

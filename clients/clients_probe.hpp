@@ -1,6 +1,9 @@
 #pragma once
 
+#include <map>
 #include <string_view>
+
+#include "runtime/auth/errc.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -12,7 +15,8 @@ namespace ds::clients {
 /// The client half's metrics (contract §6's WebSocket families, in our
 /// names; docs/metrics.md). Resolved once; every series exists from the
 /// start, so alerts on increase() see the first event.
-struct clients_probe {
+class clients_probe {
+public:
   explicit clients_probe(prometheus::Registry& reg);
 
   /// Records queued to clients (one per record per client), and their bytes.
@@ -38,9 +42,16 @@ struct clients_probe {
   /// Partition ranges of resumes read from Kafka (older than the ring).
   prometheus::Counter& replay_cold_reads;
 
+  /// An upgrade refused for its token (401), by auth::errc label.
+  void auth_rejected(auth::errc why);
+
   /// The replay ring.
   prometheus::Gauge& ring_bytes;
   prometheus::Gauge& ring_records;
+
+private:
+  // Every refusal reason, created up front.
+  std::map<auth::errc, prometheus::Counter*> auth_rejections_;
 };
 
 } // namespace ds::clients

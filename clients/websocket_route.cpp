@@ -1,6 +1,10 @@
 #include "clients/websocket_route.hpp"
 
+#include <variant>
+
 #include <caf/send.hpp>
+
+#include "runtime/auth/errc.hpp"
 
 namespace ds::clients {
 
@@ -26,14 +30,52 @@ private:
   session_actor session_;
 };
 
+http::response unauthorized(std::string_view reason) {
+  auto res = http::response::error(401, "unauthorized", reason);
+  res.headers.emplace_back("WWW-Authenticate",
+                           "Bearer error=\"invalid_token\"");
+  return res;
+}
+
+// The subscription a request's token grants, or the 401 that refuses it.
+std::variant<subscription, http::response>
+authorize(const http::request& req, const route_auth& a, clients_probe& probe) {
+  if (!a.keys) {
+    return subscription{}; // auth.mode = none
+  }
+  auto token =
+    auth::token_of(req.header("authorization"), req.query_param("token"));
+  auto keys = a.keys->current();
+  if (!token || !keys) {
+    probe.auth_rejected(auth::errc::missing_token);
+    return unauthorized("missing_token");
+  }
+  auto id = keys->verify(*token);
+  if (!id) {
+    auto why = auth::to_errc(id.error());
+    probe.auth_rejected(why);
+    return unauthorized(auth::to_string(why));
+  }
+  if (id->admin) {
+    return subscription{};
+  }
+  return subscription{id->tenant};
+}
+
 } // namespace
 
 http::ws_handler websocket_route(caf::actor_system& sys,
                                  std::shared_ptr<client_handles> handles,
                                  session_config cfg,
-                                 std::shared_ptr<clients_probe> probe) {
-  return [&sys, handles, cfg, probe](const http::request&) {
+                                 std::shared_ptr<clients_probe> probe,
+                                 route_auth auth_cfg) {
+  return [&sys, handles, cfg, probe, auth_cfg](const http::request& req) {
     http::ws_upgrade up;
+    auto granted = authorize(req, auth_cfg, *probe);
+    if (auto* refused = std::get_if<http::response>(&granted)) {
+      up.refuse = std::move(*refused);
+      return up;
+    }
     auto fanout = handles->fanout.get();
     auto sessions = handles->sessions.get();
     auto cold = handles->cold.get();
@@ -43,8 +85,7 @@ http::ws_handler websocket_route(caf::actor_system& sys,
       up.refuse->headers.emplace_back("Retry-After", "1");
       return up;
     }
-    // auth.mode = none: every client sees every tenant.
-    subscription sub;
+    auto sub = std::get<subscription>(granted);
     up.attach = [&sys, fanout, cold, sessions, sub, cfg,
                  probe](std::shared_ptr<http::ws_connection> conn)
       -> std::shared_ptr<http::ws_listener> {

@@ -8,6 +8,7 @@
 #include "clients/clients_probe.hpp"
 #include "clients/fwd.hpp"
 #include "clients/session.hpp"
+#include "runtime/auth/verifier.hpp"
 #include "runtime/http/websocket.hpp"
 
 namespace ds::clients {
@@ -20,12 +21,21 @@ struct client_handles {
   actors::current_handle<client_supervisor_actor> sessions;
 };
 
-/// The handler of `GET /ws`: decides the upgrade (503 while the client
-/// actors restart), then spawns one client session per connection and
-/// bridges the connection's events to it.
+/// How clients authenticate: with `keys`, a token is required and its
+/// tenant decides what the client sees; without, every client sees every
+/// tenant (auth.mode = none).
+struct route_auth {
+  std::shared_ptr<auth::key_store> keys;
+};
+
+/// The handler of `GET /ws`: decides the upgrade (401 for a refused token,
+/// counted by reason; 503 while the client actors restart), then spawns
+/// one client session per connection and bridges the connection's events
+/// to it. No token content is ever logged.
 http::ws_handler websocket_route(caf::actor_system& sys,
                                  std::shared_ptr<client_handles> handles,
                                  session_config cfg,
-                                 std::shared_ptr<clients_probe> probe);
+                                 std::shared_ptr<clients_probe> probe,
+                                 route_auth auth);
 
 } // namespace ds::clients

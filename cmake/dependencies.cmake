@@ -15,6 +15,7 @@ find_package(nlohmann_json CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)
+find_package(cpp-jwt CONFIG REQUIRED)  # libcpp-jwt-dev (cpp-jwt 1.4)
 # Header-only; a streaming writer for the DLQ envelope (nlohmann builds a DOM).
 find_package(RapidJSON CONFIG REQUIRED)
 add_library(rapidjson::rapidjson INTERFACE IMPORTED)

@@ -12,7 +12,7 @@ packages=(
   libcaf-dev librdkafka-dev libprotobuf-dev protobuf-compiler libzstd-dev
   liburing-dev prometheus-cpp-dev libboost-dev libboost-system-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
-  libssl-dev libjemalloc-dev rapidjson-dev libisal-dev
+  libssl-dev libjemalloc-dev rapidjson-dev libisal-dev libcpp-jwt-dev
   # tests and benchmarks
   catch2 libbenchmark-dev kcat python3 gnuplot-nox
   # the real Kafka broker for integration tests (scripts/kafka-broker.sh)
@@ -20,7 +20,7 @@ packages=(
   # monitoring tests: promtool, amtool, the alert end-to-end test
   prometheus prometheus-alertmanager python3-yaml
   # the WebSocket contract test: a client written from the contract alone
-  python3-websockets
+  python3-websockets python3-jwt python3-cryptography
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include "config/errc.hpp"
 #include "dlq/errc.hpp"
 #include "proto/errc.hpp"
+#include "runtime/auth/errc.hpp"
 #include "runtime/dlq_store/errc.hpp"
 #include "runtime/http/errc.hpp"
 #include "runtime/kafka/errc.hpp"
@@ -70,8 +71,8 @@ struct modules {
 
 using every_module =
   modules<proto::errc, config::errc, kafka::errc, metrics::errc, http::errc,
-          spool::errc, dlq::errc, dlq_store::errc, actors::errc, producer::errc,
-          workload::errc, bench::errc>;
+          spool::errc, dlq::errc, dlq_store::errc, auth::errc, actors::errc,
+          producer::errc, workload::errc, bench::errc>;
 
 } // namespace
 

@@ -1,0 +1,213 @@
+#include "runtime/auth/verifier.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <jwt/jwt.hpp>
+
+#include "runtime/auth/errc.hpp"
+#include "runtime/auth/jwk.hpp"
+
+namespace ds::auth {
+
+namespace {
+
+caf::expected<std::string> read_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in) {
+    return make_error(errc::bad_key, "cannot read key file " + path);
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The token's header, parsed: its "alg" and "kid" decide which key and
+// algorithm cpp-jwt is given, before cpp-jwt sees the token.
+struct header_fields {
+  std::string alg;
+  std::string kid;
+};
+
+caf::expected<header_fields> header_of(std::string_view token) {
+  auto dot = token.find('.');
+  if (dot == std::string_view::npos || dot == 0) {
+    return make_error(errc::malformed, "not a JWT");
+  }
+  std::string head;
+  try {
+    head = jwt::base64_uri_decode(token.data(), dot);
+  } catch (...) {
+    return make_error(errc::malformed, "header is not base64url");
+  }
+  auto j = nlohmann::json::parse(head, nullptr, false);
+  if (!j.is_object() || !j.contains("alg") || !j["alg"].is_string()) {
+    return make_error(errc::malformed, "header without alg");
+  }
+  header_fields h;
+  h.alg = j["alg"].get<std::string>();
+  if (auto kid = j.find("kid"); kid != j.end() && kid->is_string()) {
+    h.kid = kid->get<std::string>();
+  }
+  return h;
+}
+
+errc reason_of(const std::error_code& ec) {
+  if (ec == jwt::VerificationErrc::TokenExpired) {
+    return errc::expired;
+  }
+  if (ec == jwt::VerificationErrc::ImmatureSignature) {
+    return errc::not_yet_valid;
+  }
+  if (ec == jwt::VerificationErrc::InvalidSignature ||
+      ec == jwt::AlgorithmErrc::VerificationErr) {
+    return errc::bad_signature;
+  }
+  if (ec == jwt::VerificationErrc::InvalidAlgorithm ||
+      ec == jwt::AlgorithmErrc::NoneAlgorithmUsed) {
+    return errc::wrong_algorithm;
+  }
+  return errc::malformed;
+}
+
+} // namespace
+
+caf::expected<std::shared_ptr<const verifier>>
+verifier::load(const key_settings& settings) {
+  auto v = std::make_shared<verifier>();
+  v->settings_ = settings;
+  if (!settings.hs256_secret_file.empty()) {
+    auto secret = read_file(settings.hs256_secret_file);
+    if (!secret) {
+      return secret.error();
+    }
+    if (!secret->empty() && secret->back() == '\n') {
+      secret->pop_back();
+    }
+    if (secret->empty()) {
+      return make_error(errc::bad_key,
+                        settings.hs256_secret_file + " is empty");
+    }
+    v->keys_.push_back({"", "HS256", std::move(*secret)});
+  } else if (!settings.public_key_file.empty()) {
+    auto pem = read_file(settings.public_key_file);
+    if (!pem) {
+      return pem.error();
+    }
+    if (pem->find("-----BEGIN PUBLIC KEY-----") == std::string::npos) {
+      return make_error(errc::bad_key,
+                        settings.public_key_file + " holds no PEM public key");
+    }
+    v->keys_.push_back({"", settings.public_key_algorithm, std::move(*pem)});
+  } else if (!settings.jwks_file.empty()) {
+    auto text = read_file(settings.jwks_file);
+    if (!text) {
+      return text.error();
+    }
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (!j.is_object() || !j.contains("keys") || !j["keys"].is_array()) {
+      return make_error(errc::bad_key,
+                        settings.jwks_file + " is not a JWKS (no keys array)");
+    }
+    for (const auto& k : j["keys"]) {
+      auto pem = pem_of_jwk(k);
+      if (!pem) {
+        return make_error(errc::bad_key, settings.jwks_file + ": " +
+                                           diag::error_detail(pem.error()));
+      }
+      v->keys_.push_back({pem->kid, pem->algorithm, std::move(pem->pem)});
+    }
+    if (v->keys_.empty()) {
+      return make_error(errc::bad_key, settings.jwks_file + " has no keys");
+    }
+  } else {
+    return make_error(errc::bad_key, "no key configured");
+  }
+  return std::shared_ptr<const verifier>{std::move(v)};
+}
+
+caf::expected<identity> verifier::verify(std::string_view token) const {
+  auto head = header_of(token);
+  if (!head) {
+    return head.error();
+  }
+  const key* k = nullptr;
+  for (const auto& candidate : keys_) {
+    if (candidate.kid.empty() || candidate.kid == head->kid) {
+      k = &candidate;
+      break;
+    }
+  }
+  if (k == nullptr) {
+    return make_error(errc::unknown_key, "no key with this kid");
+  }
+  if (head->alg != k->algorithm) {
+    return make_error(errc::wrong_algorithm,
+                      "the key takes " + k->algorithm + " only");
+  }
+  std::error_code ec;
+  jwt::jwt_object obj;
+  try {
+    obj = jwt::decode(
+      jwt::string_view{token.data(), token.size()},
+      jwt::params::algorithms({k->algorithm}), ec,
+      jwt::params::secret(k->material), jwt::params::verify(true),
+      jwt::params::leeway(static_cast<uint32_t>(settings_.leeway.count())));
+  } catch (const std::exception& e) {
+    return make_error(errc::malformed, e.what());
+  }
+  if (ec) {
+    return make_error(reason_of(ec), ec.message());
+  }
+  const auto& claims = obj.payload().create_json_obj();
+  identity id;
+  if (!settings_.admin_claim.empty()) {
+    auto it = claims.find(settings_.admin_claim);
+    id.admin = it != claims.end() && it->is_boolean() && it->get<bool>();
+  }
+  auto t = claims.find(settings_.tenant_claim);
+  if (t != claims.end() && t->is_string() && !t->get<std::string>().empty()) {
+    id.tenant = t->get<std::string>();
+  } else if (!id.admin) {
+    return make_error(errc::missing_tenant,
+                      "no " + settings_.tenant_claim + " claim");
+  }
+  return id;
+}
+
+caf::error key_store::reload() {
+  auto v = verifier::load(settings_);
+  if (!v) {
+    return v.error();
+  }
+  std::lock_guard<std::mutex> guard{mtx_};
+  current_ = std::move(*v);
+  return {};
+}
+
+std::shared_ptr<const verifier> key_store::current() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return current_;
+}
+
+std::optional<std::string>
+token_of(std::optional<std::string_view> authorization,
+         std::optional<std::string> query_token) {
+  if (authorization) {
+    auto a = *authorization;
+    constexpr std::string_view bearer = "Bearer ";
+    if (a.size() > bearer.size() &&
+        std::equal(bearer.begin(), bearer.end(), a.begin(), [](char x, char y) {
+          return std::tolower(static_cast<unsigned char>(x)) ==
+                 std::tolower(static_cast<unsigned char>(y));
+        })) {
+      return std::string{a.substr(bearer.size())};
+    }
+  }
+  if (query_token && !query_token->empty()) {
+    return query_token;
+  }
+  return std::nullopt;
+}
+
+} // namespace ds::auth
