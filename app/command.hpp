@@ -36,6 +36,7 @@ void add_run_command(CLI::App& root, command_context& ctx);
 void add_config_command(CLI::App& root, command_context& ctx);
 void add_dlq_command(CLI::App& root, command_context& ctx);
 void add_thread_command(CLI::App& root, command_context& ctx);
+void add_tail_command(CLI::App& root, command_context& ctx);
 void add_bench_command(CLI::App& root, command_context& ctx);
 
 /// Parses argv, runs the chosen subcommand and returns the exit code.

@@ -16,6 +16,7 @@ int run(int argc, char** argv) {
   add_produce_command(root, ctx);
   add_config_command(root, ctx);
   add_thread_command(root, ctx);
+  add_tail_command(root, ctx);
   add_kafka_mock_command(root, ctx);
   add_dlq_command(root, ctx);
   add_bench_command(root, ctx);

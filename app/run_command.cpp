@@ -159,7 +159,9 @@ int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
               << demo->rate << " msg/s with a few injected faults per "
               << "thousand.\nLook at http://" << cfg.http.host << ':'
               << (*d)->http_port() << "/metrics, /health, /ready and "
-              << "/version. Ctrl-C stops it.\n";
+              << "/version. Follow the records: dashstream tail --port "
+              << (*d)->http_port() << " (--json, --thread T, --from "
+              << "earliest). Ctrl-C stops it.\n";
     producer_thread =
       std::thread([&, brokers = (*d)->brokers(), topic = cfg.kafka.topic] {
         traffic(brokers, topic, demo->rate, stopping, produced);
