@@ -186,6 +186,8 @@ struct http_settings {
   /// Bytes queued for one WebSocket client beyond which it is disconnected
   /// for backpressure.
   uint64_t ws_queue_max_bytes = 8ull << 20;
+  /// Concurrent WebSocket clients of one tenant, counted per daemon.
+  uint32_t ws_max_connections_per_tenant = 1000;
 
   bool operator==(const http_settings&) const = default;
 };

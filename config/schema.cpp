@@ -472,6 +472,17 @@ std::vector<setting> make_table() {
       .description = "Bytes queued for one WebSocket client beyond which it "
                      "is disconnected for backpressure.",
     },
+    {
+      DS_KEY(http, ws_max_connections_per_tenant),
+      .kind = value_kind::integer,
+      .default_value = int64_t{1'000},
+      .min = 1,
+      .max = 1'000'000,
+      .description =
+        "Concurrent WebSocket clients of one tenant (counted per daemon); the "
+        "next upgrade gets HTTP 429. Admin tokens and auth.mode = none count "
+        "as one tenant.",
+    },
 
     // [auth]
     {

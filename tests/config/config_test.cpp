@@ -636,6 +636,22 @@ ring_bytes = "1GiB"
   CHECK_THAT(load_error(with_flags({{"http.ws_queue_max_bytes", "2GiB"}}),
                         errc::out_of_range),
              Contains("from 64KiB to 1GiB"));
+  // The per-tenant WebSocket client limit: a count, not a size.
+  CHECK(defaults.http.ws_max_connections_per_tenant == 1000u);
+  const auto* per_tenant = find_setting("http.ws_max_connections_per_tenant");
+  REQUIRE(per_tenant != nullptr);
+  CHECK(per_tenant->kind == value_kind::integer);
+  CHECK(per_tenant->legacy_env.empty());
+  auto tenant_cfg = load_ok(
+    with_env({{"DASHSTREAM_HTTP_WS_MAX_CONNECTIONS_PER_TENANT", "25"}}));
+  CHECK(tenant_cfg.config.http.ws_max_connections_per_tenant == 25u);
+  CHECK(tenant_cfg.source_of("http.ws_max_connections_per_tenant") ==
+        env_source("DASHSTREAM_HTTP_WS_MAX_CONNECTIONS_PER_TENANT"));
+  CHECK_THAT(
+    load_error(with_flags({{"http.ws_max_connections_per_tenant", "0"}}),
+               errc::out_of_range),
+    Contains("http.ws_max_connections_per_tenant") &&
+      Contains("from 1 to 1000000"));
 }
 
 TEST_CASE("booleans from the environment and flags") {
