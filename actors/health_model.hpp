@@ -63,7 +63,8 @@ struct health_report {
 
   kafka_state kafka = kafka_state::waiting_for_assignment;
   breaker_state breaker = breaker_state::closed;
-  /// "disabled" until the WebSocket server exists; its owner sets it.
+  /// The client half's state: the /health handler (app/daemon.cpp)
+  /// sets it from the WebSocket actors ("serving" / "restarting").
   std::string websocket_status = "disabled";
 
   /// 200 for healthy and degraded (serving), 503 for reconnecting and

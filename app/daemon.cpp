@@ -160,6 +160,8 @@ struct pipeline_parts {
   std::shared_ptr<clients::client_handles> clients =
     std::make_shared<clients::client_handles>();
   std::shared_ptr<clients::clients_probe> clients_probe;
+  /// The replay ring's bound from the memory plan.
+  std::size_t ring_bytes = 0;
 };
 
 namespace {
@@ -182,7 +184,7 @@ actors::child_spec fanout_child(const parts_ptr& p) {
     "fanout", "fanout",
     [p](caf::actor_system& sys) {
       clients::fanout_config fc;
-      fc.ring_bytes = p->cfg.replay.ring_bytes;
+      fc.ring_bytes = p->ring_bytes;
       return sys.spawn(clients::fanout, fc, p->clients_probe,
                        p->handles.egress.get());
     },
@@ -442,7 +444,9 @@ caf::error daemon::start_embedded_broker(int partitions) {
 // consumer's pause marks.
 void daemon::apply_memory_plan(std::map<std::string, std::string>& props) {
   const auto& c = cfg_;
-  auto memory = plan_memory(c.pipeline.memory_budget_bytes);
+  auto memory =
+    plan_memory(c.pipeline.memory_budget_bytes, c.replay.ring_bytes);
+  parts_->ring_bytes = memory.ring_bytes;
   allocator_ = std::make_unique<allocator_governor>(
     memory.allocator_kept_max, allocator_check_interval, registry_.get());
   props.try_emplace("queued.max.messages.kbytes",
@@ -460,6 +464,7 @@ void daemon::apply_memory_plan(std::map<std::string, std::string>& props) {
      {"fixed_bytes", process_fixed_bytes},
      {"in_flight_bytes_max", memory.held_max},
      {"allocator_kept_max", memory.allocator_kept_max},
+     {"replay_ring_bytes", memory.ring_bytes},
      {"queued.min.messages", props.at("queued.min.messages")},
      {"queued.max.messages.kbytes", props.at("queued.max.messages.kbytes")},
      {"fetch.max.bytes", props.at("fetch.max.bytes")}});
@@ -561,7 +566,8 @@ caf::error daemon::start_http() {
   hc.max_connections_per_ip = c.http.max_connections_per_ip;
   hc.write_timeout = std::chrono::seconds(c.http.send_timeout_secs);
   auto sc = session_config_of(c);
-  clients::route_auth ra;
+  clients::route_options ra;
+  ra.max_connections_per_tenant = c.http.ws_max_connections_per_tenant;
   if (config::effective_auth_mode(c) == config::auth_mode::jwt) {
     keys_ = std::make_shared<auth::key_store>(key_settings_of(c.auth));
     if (auto err = keys_->reload()) {
@@ -598,9 +604,16 @@ caf::error daemon::start_http() {
 // /health and /ready read the health board's snapshot, never an actor.
 void daemon::add_health_routes(http::router& routes) {
   auto board = parts_->board;
-  routes.get("/health", [board](const http::request&) {
+  auto parts = parts_;
+  routes.get("/health", [board, parts](const http::request&) {
     auto r = board->snapshot();
-    return http::response::json(r->http_status(), r->to_json().dump());
+    auto body = r->to_json();
+    // The client half: serving while its actors are up.
+    bool up = parts->clients->fanout.get() && parts->clients->sessions.get();
+    body["websocket_status"] = up ? "serving" : "restarting";
+    body["websocket_clients"] = static_cast<uint64_t>(
+      parts->clients_probe ? parts->clients_probe->sessions.Value() : 0);
+    return http::response::json(r->http_status(), body.dump());
   });
   routes.get("/ready", [board](const http::request&) {
     // Ready = partitions assigned and the breaker closed or probing:

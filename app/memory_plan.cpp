@@ -4,7 +4,7 @@
 
 namespace ds::app {
 
-memory_plan plan_memory(uint64_t budget) {
+memory_plan plan_memory(uint64_t budget, uint64_t ring_max) {
   memory_plan m{};
   m.variable = budget > process_fixed_bytes
                  ? static_cast<std::size_t>(budget) - process_fixed_bytes
@@ -23,6 +23,8 @@ memory_plan plan_memory(uint64_t budget) {
   m.fetch_bytes =
     std::clamp<std::size_t>(m.variable / 8, 1 << 20, std::size_t{52428800});
   m.allocator_kept_max = std::max<std::size_t>(m.variable / 8, 1 << 20);
+  m.ring_bytes =
+    std::min<std::size_t>(static_cast<std::size_t>(ring_max), m.variable / 8);
   return m;
 }
 

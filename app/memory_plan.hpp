@@ -33,8 +33,11 @@ inline constexpr std::size_t memory_budget_min = 2 * process_fixed_bytes;
 /// - an eighth for one fetch response;
 /// - an eighth for freed pages the allocator keeps (allocator_governor
 ///   hands them back past that);
-/// - the rest (1/4) for what the allocator cannot hand back at all: partly
-///   used slabs and thread caches, which grow with the churn of records.
+/// - up to an eighth for the WebSocket replay ring (replay.ring_bytes, if
+///   smaller: with the default 2 GiB budget it is the whole 64 MiB);
+/// - the rest (1/8 to 1/4) for what the allocator cannot hand back at all:
+///   partly used slabs and thread caches, which grow with the churn of
+///   records.
 /// docs/tuning.md explains the accounting; daemon_process_test measures it
 /// at the edge.
 struct memory_plan {
@@ -55,6 +58,8 @@ struct memory_plan {
   std::size_t fetch_bytes;
   /// Free pages the allocator may keep before they are handed back.
   std::size_t allocator_kept_max;
+  /// The replay ring's bound: replay.ring_bytes, at most an eighth.
+  std::size_t ring_bytes;
 };
 
 /// How often allocator_governor looks at the allocator's free pages: a
@@ -62,6 +67,6 @@ struct memory_plan {
 /// looks.
 inline constexpr std::chrono::milliseconds allocator_check_interval{10};
 
-memory_plan plan_memory(uint64_t budget);
+memory_plan plan_memory(uint64_t budget, uint64_t ring_max = 0);
 
 } // namespace ds::app

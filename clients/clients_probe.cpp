@@ -51,6 +51,10 @@ clients_probe::clients_probe(prometheus::Registry& reg)
       counter(reg, "dashstream_websocket_replay_cold_reads_total",
               "Partition ranges of resumes read from Kafka because the "
               "replay ring no longer keeps them")),
+    tenant_limit_rejections(counter(
+      reg, "dashstream_websocket_tenant_limit_rejections_total",
+      "WebSocket upgrades refused with 429: the tenant's connections at "
+      "http.ws_max_connections_per_tenant")),
     ring_bytes(gauge(reg, "dashstream_websocket_ring_bytes",
                      "Bytes held by the replay ring")),
     ring_records(gauge(reg, "dashstream_websocket_ring_records",

@@ -42,6 +42,9 @@ public:
   /// Partition ranges of resumes read from Kafka (older than the ring).
   prometheus::Counter& replay_cold_reads;
 
+  /// Upgrades refused with 429: the tenant's connections at their limit.
+  prometheus::Counter& tenant_limit_rejections;
+
   /// An upgrade refused for its token (401), by auth::errc label.
   void auth_rejected(auth::errc why);
 

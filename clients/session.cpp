@@ -20,10 +20,10 @@ void schedule_check(self_ptr self) {
 }
 
 void close_with(self_ptr self, const nlohmann::json& msg, uint16_t code,
-                std::string_view reason) {
+                std::string_view reason, bool discard_queued = false) {
   auto& st = self->state;
   st.closing = true;
-  st.conn->send_and_close(text_frame(msg), code, reason);
+  st.conn->send_and_close(text_frame(msg), code, reason, discard_queued);
   self->quit();
 }
 
@@ -34,7 +34,7 @@ void disconnect_slow(self_ptr self, uint64_t lag) {
     self,
     disconnect_message(lag, st.cfg.slow_threshold,
                        static_cast<uint32_t>(st.cfg.slow_window.count())),
-    1008, "backpressure");
+    1008, "backpressure", true);
 }
 
 // Queues `items` (records and their gap frames); a full queue or a backlog

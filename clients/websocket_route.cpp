@@ -4,6 +4,7 @@
 
 #include <caf/send.hpp>
 
+#include "clients/tenant_limit.hpp"
 #include "runtime/auth/errc.hpp"
 
 namespace ds::clients {
@@ -14,7 +15,8 @@ namespace {
 // HTTP server's io thread, which must never wait for an actor).
 class session_bridge final : public http::ws_listener {
 public:
-  explicit session_bridge(session_actor s) : session_(std::move(s)) {}
+  session_bridge(session_actor s, std::shared_ptr<tenant_limit::lease> place)
+    : session_(std::move(s)), place_(std::move(place)) {}
 
   void on_text(std::string message) override {
     caf::anon_send(session_, text_atom::value, std::move(message));
@@ -28,6 +30,8 @@ public:
 
 private:
   session_actor session_;
+  // The tenant's place, held while the connection is open.
+  std::shared_ptr<tenant_limit::lease> place_;
 };
 
 http::response unauthorized(std::string_view reason) {
@@ -38,8 +42,9 @@ http::response unauthorized(std::string_view reason) {
 }
 
 // The subscription a request's token grants, or the 401 that refuses it.
-std::variant<subscription, http::response>
-authorize(const http::request& req, const route_auth& a, clients_probe& probe) {
+std::variant<subscription, http::response> authorize(const http::request& req,
+                                                     const route_options& a,
+                                                     clients_probe& probe) {
   if (!a.keys) {
     return subscription{}; // auth.mode = none
   }
@@ -68,14 +73,16 @@ http::ws_handler websocket_route(caf::actor_system& sys,
                                  std::shared_ptr<client_handles> handles,
                                  session_config cfg,
                                  std::shared_ptr<clients_probe> probe,
-                                 route_auth auth_cfg) {
-  return [&sys, handles, cfg, probe, auth_cfg](const http::request& req) {
+                                 route_options opts) {
+  auto limit = std::make_shared<tenant_limit>(opts.max_connections_per_tenant);
+  return [&sys, handles, cfg, probe, opts, limit](const http::request& req) {
     http::ws_upgrade up;
-    auto granted = authorize(req, auth_cfg, *probe);
+    auto granted = authorize(req, opts, *probe);
     if (auto* refused = std::get_if<http::response>(&granted)) {
       up.refuse = std::move(*refused);
       return up;
     }
+    auto sub = std::get<subscription>(granted);
     auto fanout = handles->fanout.get();
     auto sessions = handles->sessions.get();
     auto cold = handles->cold.get();
@@ -85,14 +92,24 @@ http::ws_handler websocket_route(caf::actor_system& sys,
       up.refuse->headers.emplace_back("Retry-After", "1");
       return up;
     }
-    auto sub = std::get<subscription>(granted);
-    up.attach = [&sys, fanout, cold, sessions, sub, cfg,
-                 probe](std::shared_ptr<http::ws_connection> conn)
+    auto place = limit->try_acquire(sub.tenant.value_or(""));
+    if (!place) {
+      probe->tenant_limit_rejections.Increment();
+      up.refuse = http::response::error(
+        429, "too_many_connections",
+        "more than " + std::to_string(opts.max_connections_per_tenant) +
+          " connections of this tenant");
+      up.refuse->headers.emplace_back("Retry-After", "1");
+      return up;
+    }
+    auto held = std::make_shared<tenant_limit::lease>(std::move(*place));
+    up.attach = [&sys, fanout, cold, sessions, sub, cfg, probe,
+                 held](std::shared_ptr<http::ws_connection> conn)
       -> std::shared_ptr<http::ws_listener> {
       auto s = sys.spawn(client_session, std::move(conn), sub, fanout, cold,
                          sessions, cfg, probe);
-      return std::make_shared<session_bridge>(
-        caf::actor_cast<session_actor>(s));
+      return std::make_shared<session_bridge>(caf::actor_cast<session_actor>(s),
+                                              held);
     };
     return up;
   };

@@ -21,11 +21,13 @@ struct client_handles {
   actors::current_handle<client_supervisor_actor> sessions;
 };
 
-/// How clients authenticate: with `keys`, a token is required and its
-/// tenant decides what the client sees; without, every client sees every
-/// tenant (auth.mode = none).
-struct route_auth {
+/// Who may connect: with `keys`, a token is required and its tenant
+/// decides what the client sees; without, every client sees every tenant
+/// (auth.mode = none). Past `max_connections_per_tenant` open connections
+/// of one tenant, an upgrade gets 429.
+struct route_options {
   std::shared_ptr<auth::key_store> keys;
+  uint32_t max_connections_per_tenant = 1000;
 };
 
 /// The handler of `GET /ws`: decides the upgrade (401 for a refused token,
@@ -36,6 +38,6 @@ http::ws_handler websocket_route(caf::actor_system& sys,
                                  std::shared_ptr<client_handles> handles,
                                  session_config cfg,
                                  std::shared_ptr<clients_probe> probe,
-                                 route_auth auth);
+                                 route_options opts);
 
 } // namespace ds::clients

@@ -822,7 +822,9 @@ std::vector<setting> make_table() {
         "Bytes of recently forwarded records every daemon keeps in memory, "
         "across all partitions, for resumes; older offsets are read back "
         "from Kafka, and only what Kafka no longer retains gets "
-        "cursor_stale.",
+        "cursor_stale. Counted in pipeline.memory_budget_bytes: the ring "
+        "gets this or an eighth of the budget after the fixed cost, "
+        "whichever is smaller.",
     },
 
     // [log]

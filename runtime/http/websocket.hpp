@@ -133,10 +133,13 @@ public:
   virtual void close(uint16_t code, std::string_view reason) = 0;
 
   /// Queues `last` past the limits (a small final message, e.g. why the
-  /// server disconnects), then closes as close() does. false if already
-  /// closing.
+  /// server disconnects), then closes as close() does. With
+  /// `discard_queued`, what is queued and not yet being written is dropped
+  /// first, so `last` follows the write in progress (a slow client's
+  /// records: it resumes from the last cursor it received). false if
+  /// already closing.
   virtual bool send_and_close(const ws_bytes& last, uint16_t code,
-                              std::string_view reason) = 0;
+                              std::string_view reason, bool discard_queued) = 0;
 
   virtual ws_queue_stats queued() const = 0;
   virtual const std::string& remote_address() const = 0;

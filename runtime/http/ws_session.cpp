@@ -98,10 +98,17 @@ void ws_session::close(uint16_t code, std::string_view reason) {
 }
 
 bool ws_session::send_and_close(const ws_bytes& last, uint16_t code,
-                                std::string_view reason) {
+                                std::string_view reason, bool discard_queued) {
   std::lock_guard<std::mutex> guard{mu_};
   if (closing_) {
     return false;
+  }
+  if (discard_queued) {
+    for (const auto& q : queue_) {
+      queued_bytes_ -= q->size();
+    }
+    queued_items_ -= queue_.size();
+    queue_.clear();
   }
   queue_.push_back(last);
   queued_bytes_ += last->size();

@@ -38,7 +38,7 @@ public:
   using ws_connection::send;
   void close(uint16_t code, std::string_view reason) override;
   bool send_and_close(const ws_bytes& last, uint16_t code,
-                      std::string_view reason) override;
+                      std::string_view reason, bool discard_queued) override;
   ws_queue_stats queued() const override;
   const std::string& remote_address() const override { return remote_; }
 

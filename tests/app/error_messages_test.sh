@@ -60,7 +60,13 @@ expect 64 'config: invalid_value' -- run --set nosuch
 expect 78 'config: file_unreadable' -- run -c "$work/missing.toml"
 expect 78 'config: [a-z_]+:' -- run --set http.port=abc
 expect 78 'config: unknown_key:' -- run -c "$work/bad.toml"
-expect 1 'cannot start: http: [a-z_]+: ' -- run --port 0 --set http.host=192.0.2.1
+printf 'a-shared-secret\n' >"$work/secret"
+expect 1 'cannot start: http: [a-z_]+: ' -- run --port 0 --set http.host=192.0.2.1 \
+  --set auth.hs256_secret_file="$work/secret"
+expect 78 'auth.mode = none .* only on a loopback http.host' -- \
+  run --port 0 --set http.host=0.0.0.0
+expect 1 'cannot start: auth: bad_key: cannot read key file' -- \
+  run --port 0 --set auth.jwks_file="$work/no-such-jwks.json"
 expect 1 'cannot start: spool: [a-z_]+: ' -- run --port 0 --set dlq.spool_dir=/proc/nope
 expect 78 'config: out_of_range' -- demo --set pipeline.validators=0
 

@@ -77,3 +77,12 @@ TEST_CASE("the prefetch limits stay inside librdkafka's ranges at the edges") {
   CHECK(huge.prefetch_kbytes == 2097151);
   CHECK(huge.fetch_bytes == 52428800);
 }
+
+TEST_CASE("the replay ring gets replay.ring_bytes, at most an eighth of what "
+          "the budget leaves after the fixed cost") {
+  auto roomy = plan_memory(2ull << 30, 64ull << 20);
+  CHECK(roomy.ring_bytes == 64ull << 20);
+  auto tight = plan_memory(128ull << 20, 64ull << 20);
+  CHECK(tight.ring_bytes == ((128ull << 20) - process_fixed_bytes) / 8);
+  CHECK(plan_memory(128ull << 20).ring_bytes == 0);
+}

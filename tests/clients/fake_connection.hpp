@@ -73,7 +73,8 @@ public:
     }
   }
   bool send_and_close(const http::ws_bytes& last, uint16_t code,
-                      std::string_view reason) override {
+                      std::string_view reason, bool discard_queued) override {
+    discarded_queue = discard_queued;
     std::lock_guard guard{mu_};
     if (closing) {
       return false;
@@ -121,6 +122,7 @@ public:
   std::size_t backlog = 0;
   bool refuse = false;
   bool closing = false;
+  bool discarded_queue = false;
   uint16_t close_code = 0;
   std::string close_reason;
 

@@ -273,6 +273,7 @@ TEST_CASE("a client whose backlog reaches the threshold gets disconnect "
   f.publish(0, 20, 21);
   REQUIRE(conn->closing);
   CHECK(conn->close_code == 1008);
+  CHECK(conn->discarded_queue); // the unsent records: the client resumes
   auto d = conn->of_type("disconnect").at(0);
   CHECK(d["reason"] == "backpressure");
   CHECK(d["threshold"] == 5);

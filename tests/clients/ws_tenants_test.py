@@ -9,7 +9,9 @@ On the real broker:
    token, a wrong signature, expired, alg "none", an unknown key id, the
    tenant claim edited after signing, and HS256 "signed" with the public
    key (the algorithm confusion of cpp-jwt#102);
-2. 2 tenants x 50 clients (half send the token as Authorization: Bearer,
+2. http.ws_max_connections_per_tenant = 50: a tenant's 51st connection
+   gets 429;
+3. 2 tenants x 50 clients (half send the token as Authorization: Bearer,
    half as ?token=) and one admin client: every client receives every
    record of its own tenant and not one frame of the other's, checked on
    every binary frame; the admin sees all.
@@ -63,6 +65,7 @@ def start_daemon(bin_, brokers, topic, work, jwks):
          "--set", "auth.jwks_file=" + jwks,
          "--set", "auth.admin_claim=dashstream_admin",
          "--set", "http.max_connections_per_ip=200",
+         "--set", "http.ws_max_connections_per_tenant=%d" % CLIENTS_PER_TENANT,
          "--set", "dlq.spool_dir=" + os.path.join(work, "spool")],
         stdout=logf, stderr=subprocess.STDOUT)
     port = None
@@ -180,6 +183,16 @@ async def main_async(bin_, brokers, topic, port, key, other_key):
             tasks.append(asyncio.create_task(
                 r.run(url, tok, i % 2 == 0, ready, stop)))
             await asyncio.wait_for(ready.wait(), 10)
+    # The tenant's 51st connection: 429 before the upgrade.
+    extra = token(key, {"tenant_id": "tenant-0", "exp": now + 3600})
+    try:
+        async with websockets.connect(
+                url, extra_headers={"Authorization": "Bearer " + extra}):
+            fail("a connection past http.ws_max_connections_per_tenant")
+    except websockets.InvalidStatusCode as e:
+        if e.status_code != 429:
+            fail("past the tenant limit: %d, want 429" % e.status_code)
+    log("the tenant's %dth connection got 429" % (CLIENTS_PER_TENANT + 1))
     admin = Receiver("admin", None)
     ready = asyncio.Event()
     tasks.append(asyncio.create_task(admin.run(

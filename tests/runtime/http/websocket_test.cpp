@@ -156,7 +156,7 @@ struct echo_listener : ws_listener {
   void on_too_large(std::size_t limit) override {
     too_large_limit = limit;
     conn->send_and_close(make_ws_frame(ws_opcode::text, "too large"), 1009,
-                         "message too big");
+                         "message too big", false);
   }
   void on_closed(ws_close_reason why) override {
     std::lock_guard guard{mu};
