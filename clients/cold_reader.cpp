@@ -9,7 +9,7 @@ cold_reader_actor::behavior_type cold_reader(cold_reader_actor::pointer self,
                                              cold_read_fn read) {
   static_cast<void>(self);
   return {
-    [read](cold_atom, const cold_request& req) {
+    [read = std::move(read)](cold_atom, const cold_request& req) {
       cold_response out;
       std::size_t left = req.limit;
       for (const auto& q : req.ranges) {

@@ -82,7 +82,8 @@ replay_result run_replay(const replay_ring& ring, const replay_query& q) {
 
 fanout_actor::behavior_type
 fanout(fanout_actor::stateful_pointer<fanout_state> self, fanout_config cfg,
-       std::shared_ptr<clients_probe> probe, actors::egress_actor source) {
+       std::shared_ptr<clients_probe> probe,
+       const actors::egress_actor& source) {
   self->state.ring = replay_ring{cfg.ring_bytes};
   self->state.probe = std::move(probe);
   if (source) {

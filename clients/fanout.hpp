@@ -38,7 +38,8 @@ struct fanout_state {
 /// Subscribes itself to `source` (the egress) when given one.
 fanout_actor::behavior_type
 fanout(fanout_actor::stateful_pointer<fanout_state> self, fanout_config cfg,
-       std::shared_ptr<clients_probe> probe, actors::egress_actor source);
+       std::shared_ptr<clients_probe> probe,
+       const actors::egress_actor& source);
 
 /// The replay `q` asks for, from `ring` (the fan-out's handler; a plain
 /// function so it is tested without actors).

@@ -336,8 +336,8 @@ void on_check(self_ptr self) {
 
 session_impl::behavior_type
 client_session(session_impl::stateful_pointer<session_state> self,
-               std::shared_ptr<http::ws_connection> conn, subscription sub,
-               fanout_actor fanout, cold_reader_actor cold,
+               const std::shared_ptr<http::ws_connection>& conn,
+               subscription sub, fanout_actor fanout, cold_reader_actor cold,
                client_supervisor_actor supervisor, session_config cfg,
                std::shared_ptr<clients_probe> probe) {
   auto& st = self->state;

@@ -85,8 +85,8 @@ struct session_state {
 /// connection when it ends (1011 if it failed).
 session_impl::behavior_type
 client_session(session_impl::stateful_pointer<session_state> self,
-               std::shared_ptr<http::ws_connection> conn, subscription sub,
-               fanout_actor fanout, cold_reader_actor cold,
+               const std::shared_ptr<http::ws_connection>& conn,
+               subscription sub, fanout_actor fanout, cold_reader_actor cold,
                client_supervisor_actor supervisor, session_config cfg,
                std::shared_ptr<clients_probe> probe);
 

@@ -70,10 +70,10 @@ std::variant<subscription, http::response> authorize(const http::request& req,
 } // namespace
 
 http::ws_handler websocket_route(caf::actor_system& sys,
-                                 std::shared_ptr<client_handles> handles,
+                                 const std::shared_ptr<client_handles>& handles,
                                  session_config cfg,
-                                 std::shared_ptr<clients_probe> probe,
-                                 route_options opts) {
+                                 const std::shared_ptr<clients_probe>& probe,
+                                 const route_options& opts) {
   auto limit = std::make_shared<tenant_limit>(opts.max_connections_per_tenant);
   return [&sys, handles, cfg, probe, opts, limit](const http::request& req) {
     http::ws_upgrade up;

@@ -35,9 +35,9 @@ struct route_options {
 /// one client session per connection and bridges the connection's events
 /// to it. No token content is ever logged.
 http::ws_handler websocket_route(caf::actor_system& sys,
-                                 std::shared_ptr<client_handles> handles,
+                                 const std::shared_ptr<client_handles>& handles,
                                  session_config cfg,
-                                 std::shared_ptr<clients_probe> probe,
-                                 route_options opts);
+                                 const std::shared_ptr<clients_probe>& probe,
+                                 const route_options& opts);
 
 } // namespace ds::clients

@@ -75,6 +75,12 @@ caf::expected<std::string> pem_from(const char* type, OSSL_PARAM_BLD* bld) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
+// A big-endian unsigned integer (RFC 7518 §6.3.1) as a BIGNUM.
+BIGNUM* bignum(const std::string& bytes) {
+  return BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                   static_cast<int>(bytes.size()), nullptr);
+}
+
 std::string str(const nlohmann::json& j, const char* name) {
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
@@ -97,12 +103,8 @@ caf::expected<pem_key> pem_of_jwk(const nlohmann::json& jwk) {
     if (!n || !e || n->empty() || e->empty()) {
       return bad("RSA key " + out.kid + " without valid n and e");
     }
-    owned<BIGNUM> bn_n{
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()),
-                static_cast<int>(n->size()), nullptr)};
-    owned<BIGNUM> bn_e{
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()),
-                static_cast<int>(e->size()), nullptr)};
+    owned<BIGNUM> bn_n{bignum(*n)};
+    owned<BIGNUM> bn_e{bignum(*e)};
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get());
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get());
     out.algorithm = "RS256";

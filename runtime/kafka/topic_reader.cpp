@@ -54,10 +54,11 @@ namespace {
 
 // Reads [from, end) of each partition in `ranges` (partition -> {from,
 // end}), without a group or commits.
-caf::error consume_ranges(const client_config& cfg, const std::string& topic,
-                          std::map<int32_t, std::pair<int64_t, int64_t>> ranges,
-                          const std::function<bool(const consumed_record&)>& fn,
-                          std::chrono::milliseconds timeout) {
+caf::error
+consume_ranges(const client_config& cfg, const std::string& topic,
+               const std::map<int32_t, std::pair<int64_t, int64_t>>& ranges,
+               const std::function<bool(const consumed_record&)>& fn,
+               std::chrono::milliseconds timeout) {
   if (ranges.empty()) {
     return {};
   }
@@ -140,7 +141,7 @@ for_each_record(const client_config& cfg, const std::string& topic,
       ranges[wm.partition] = {wm.low, wm.high};
     }
   }
-  return consume_ranges(cfg, topic, std::move(ranges), fn, timeout);
+  return consume_ranges(cfg, topic, ranges, fn, timeout);
 }
 
 caf::expected<partition_watermarks>
@@ -164,7 +165,7 @@ read_partition(const client_config& cfg, const std::string& topic,
   if (first < last) {
     std::map<int32_t, std::pair<int64_t, int64_t>> ranges;
     ranges[partition] = {first, last};
-    if (auto err = consume_ranges(cfg, topic, std::move(ranges), fn, timeout)) {
+    if (auto err = consume_ranges(cfg, topic, ranges, fn, timeout)) {
       return err;
     }
   }

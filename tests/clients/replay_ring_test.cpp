@@ -21,6 +21,7 @@ record_ptr rec(int32_t p, int64_t off, std::string tenant = "acme",
 
 std::vector<int64_t> offsets(const std::vector<record_ptr>& v) {
   std::vector<int64_t> out;
+  out.reserve(v.size());
   for (const auto& r : v) {
     out.push_back(r->offset);
   }

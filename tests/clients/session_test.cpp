@@ -49,7 +49,7 @@ struct fixture : test::caf_fixture {
   // Publishes offsets [from, to) of `partition` as the egress would; every
   // record's tenant is `tenant(offset)`.
   void publish(int32_t partition, int64_t from, int64_t to,
-               std::function<std::string(int64_t)> tenant = {},
+               const std::function<std::string(int64_t)>& tenant = {},
                std::optional<int64_t> gap_at = std::nullopt) {
     auto b = std::make_shared<actors::validated_batch>();
     b->partition = partition;

@@ -262,6 +262,7 @@ TEST_CASE("queued frames leave in order, in gather writes, shared by every "
   }
   REQUIRE(lb != la);
   std::vector<ws_bytes> frames;
+  frames.reserve(100);
   for (int i = 0; i < 100; ++i) {
     frames.push_back(make_ws_frame(ws_opcode::text, std::to_string(i)));
   }
