@@ -31,23 +31,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import websockets
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wslib import (create_topic, fail, log, metric, metrics,  # noqa: E402
+                   start_daemon, stop_daemon, topic_values)
 
 LIVE = 100_000
 MISSED = 5_000
 MAX_TOTAL = 2_000
 PARTITIONS = 6
-
-
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 def produce(bin_, brokers, topic, count, prefix, create=False, rate=0):
@@ -59,26 +53,6 @@ def produce(bin_, brokers, topic, count, prefix, create=False, rate=0):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
         fail("produce: " + out.stderr[-2000:])
-
-
-def topic_values(brokers, topic):
-    """(partition, offset) -> value bytes, as kcat reads them."""
-    raw = subprocess.run(
-        ["kcat", "-C", "-b", brokers, "-t", topic, "-e", "-o", "beginning",
-         "-q", "-f", "%p %o %S:%s"],
-        capture_output=True, timeout=300).stdout
-    values = {}
-    at = 0
-    head = re.compile(rb"(\d+) (\d+) (-?\d+):")
-    while at < len(raw):
-        m = head.match(raw, at)
-        if not m:
-            fail("cannot parse kcat output at byte %d" % at)
-        p, o, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        at = m.end()
-        values[(p, o)] = raw[at:at + max(n, 0)]
-        at += max(n, 0)
-    return values
 
 
 class Client:
@@ -208,45 +182,15 @@ async def resume_exactly(url, last, truth, missed, what):
     return {int(p): int(o) for p, o in cursor.items()}
 
 
-def start_daemon(bin_, brokers, topic, work):
-    logf = open(os.path.join(work, "daemon-%d.log" % time.monotonic_ns()),
-                "w+")
-    daemon = subprocess.Popen(
-        [bin_, "run", "--brokers", brokers, "--topic", topic,
-         "--group-id", topic + "-g", "--port", "0",
-         "--set", "replay.max_total=%d" % MAX_TOTAL,
-         "--set", "replay.ring_bytes=1MiB",
-         # This client (Python, on a loaded 2-core machine) may read slower
-         # than the stream: here that must not make it a slow client
-         # (contract 5.4; clients_session_test covers that rule).
-         "--set", "replay.slow_client_threshold=1000000",
-         "--set", "http.ws_queue_max_bytes=1GiB",
-         "--set", "dlq.spool_dir=" + os.path.join(work, "spool")],
-        stdout=logf, stderr=subprocess.STDOUT)
-    port = None
-    for _ in range(300):
-        logf.seek(0)
-        m = re.search(r'"event":"listening","port":(\d+)', logf.read())
-        if m:
-            port = int(m.group(1))
-            break
-        if daemon.poll() is not None:
-            break
-        time.sleep(0.1)
-    if not port:
-        logf.seek(0)
-        fail("the daemon did not listen:\n" + logf.read()[-3000:])
-    # Ready: partitions assigned.
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(
-                    "http://127.0.0.1:%d/ready" % port, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return daemon, port
+def start_contract_daemon(bin_, brokers, topic, work):
+    return start_daemon(bin_, brokers, topic, work, [
+        "replay.max_total=%d" % MAX_TOTAL,
+        "replay.ring_bytes=1MiB",
+        # This client (Python, on a loaded 2-core machine) may read slower
+        # than the stream: here that must not make it a slow client
+        # (contract 5.4; clients_session_test covers that rule).
+        "replay.slow_client_threshold=1000000",
+        "http.ws_queue_max_bytes=1GiB"])
 
 
 def main():
@@ -255,29 +199,26 @@ def main():
     bin_ = sys.argv[1]
     brokers = open(sys.argv[2]).read().strip()
     topic = "ws-contract-%d" % random.randrange(10**9)
-    produce(bin_, brokers, topic, 0, "warmup-", create=True)
+    create_topic(bin_, brokers, topic, PARTITIONS)
     work = tempfile.mkdtemp()
-    daemon, port = start_daemon(bin_, brokers, topic, work)
+    daemon, port = start_contract_daemon(bin_, brokers, topic, work)
     try:
         last = asyncio.run(run(bin_, brokers, topic, port))
-        metrics = urllib.request.urlopen(
-            "http://127.0.0.1:%d/metrics" % port).read().decode()
-        m = re.search(r"^dashstream_websocket_invalid_messages_total (\S+)",
-                      metrics, re.M)
-        if not m or float(m.group(1)) != 1:
-            fail("invalid JSON not counted once: %s" % (m and m.group(1)))
-        m = re.search(r"^dashstream_websocket_replay_cold_reads_total (\S+)",
-                      metrics, re.M)
-        if not m or float(m.group(1)) < 1:
-            fail("the resume read nothing from Kafka: %s" % (m and m.group(1)))
+        text = metrics(port)
+        invalid = metric(text, "dashstream_websocket_invalid_messages_total")
+        if invalid != 1:
+            fail("invalid JSON not counted once: %s" % invalid)
+        cold = metric(text, "dashstream_websocket_replay_cold_reads_total")
+        if not cold or cold < 1:
+            fail("the resume read nothing from Kafka: %s" % cold)
         log("ping answered, unknown type ignored, invalid JSON counted; "
-            "%s cold reads" % m.group(1))
+            "%d cold reads" % cold)
 
         # kill -9, more records, restart: the new daemon's ring is empty.
         daemon.kill()
         daemon.wait(30)
         produce(bin_, brokers, topic, MISSED, "after-kill-")
-        daemon, port = start_daemon(bin_, brokers, topic, work)
+        daemon, port = start_contract_daemon(bin_, brokers, topic, work)
         truth = topic_values(brokers, topic)
         cursor = asyncio.run(resume_exactly(
             "ws://127.0.0.1:%d/ws" % port, last, truth,
@@ -286,11 +227,7 @@ def main():
         if len(cursor) != PARTITIONS:
             fail("cursor after restart covers %d partitions" % len(cursor))
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
+        stop_daemon(daemon)
     log("PASS")
 
 

@@ -27,23 +27,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import websockets
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wslib import (create_topic, fail, log, metric, metrics,  # noqa: E402
+                   start_daemon, stop_daemon)
 
 RECORDS = 20_000
 READERS = 4
 FAST_CLIENTS = 99
 BUDGET = 256 << 20
-
-
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 async def read_all(url, n, records, ready_file):
@@ -100,44 +94,18 @@ def main():
     bin_ = sys.argv[1]
     brokers = open(sys.argv[2]).read().strip()
     topic = "ws-slow-%d" % random.randrange(10**9)
-    subprocess.run([bin_, "produce", "--brokers", brokers, "--topic", topic,
-                    "--count", "0", "--create-topic", "6"], check=True,
-                   capture_output=True, timeout=120)
+    create_topic(bin_, brokers, topic)
     work = tempfile.mkdtemp()
-    logf = open(os.path.join(work, "daemon.log"), "w+")
-    daemon = subprocess.Popen(
-        [bin_, "run", "--brokers", brokers, "--topic", topic,
-         "--group-id", topic + "-g", "--port", "0",
-         "--set", "http.max_connections_per_ip=200",
-         "--set", "pipeline.memory_budget_bytes=%d" % BUDGET,
-         # The stalled client reads again only once the records are sent:
-         # its stuck write must outlast that, so that it sees the
-         # disconnect (a client that never reads again is closed by this
-         # timeout instead).
-         "--set", "http.send_timeout_secs=120",
-         "--set", "dlq.spool_dir=" + os.path.join(work, "spool")],
-        stdout=logf, stderr=subprocess.STDOUT)
+    daemon, port = start_daemon(bin_, brokers, topic, work, [
+        "http.max_connections_per_ip=200",
+        "pipeline.memory_budget_bytes=%d" % BUDGET,
+        # The stalled client reads again only once the records are sent:
+        # its stuck write must outlast that, so that it sees the
+        # disconnect (a client that never reads again is closed by this
+        # timeout instead).
+        "http.send_timeout_secs=120"])
     readers = []
     try:
-        port = None
-        for _ in range(300):
-            logf.seek(0)
-            m = re.search(r'"event":"listening","port":(\d+)', logf.read())
-            if m:
-                port = int(m.group(1))
-                break
-            time.sleep(0.1)
-        if not port:
-            fail("the daemon did not listen")
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(
-                        "http://127.0.0.1:%d/ready" % port, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.1)
         url = "ws://127.0.0.1:%d/ws" % port
         per = [FAST_CLIENTS // READERS + (1 if i < FAST_CLIENTS % READERS
                                           else 0) for i in range(READERS)]
@@ -195,14 +163,9 @@ def main():
                 fail("fast clients' record counts: %s" % counts)
         log("%d fast clients each received all %d records, each once" %
             (FAST_CLIENTS, RECORDS))
-        metrics = urllib.request.urlopen(
-            "http://127.0.0.1:%d/metrics" % port).read().decode()
-
-        def value(name):
-            m = re.search(r"^%s (\S+)" % name, metrics, re.M)
-            return float(m.group(1)) if m else None
-        slow = value("dashstream_websocket_slow_client_disconnects_total")
-        peak = value("dashstream_process_resident_memory_max_bytes")
+        text = metrics(port)
+        slow = metric(text, "dashstream_websocket_slow_client_disconnects_total")
+        peak = metric(text, "dashstream_process_resident_memory_max_bytes")
         if slow != 1:
             fail("slow-client disconnects: %s, want 1" % slow)
         if peak is None or peak > BUDGET:
@@ -213,11 +176,7 @@ def main():
         for p, _ in readers:
             if p.poll() is None:
                 p.kill()
-        daemon.terminate()
-        try:
-            daemon.wait(30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
+        stop_daemon(daemon)
     log("PASS")
 
 

@@ -28,25 +28,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import jwt
 import websockets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wslib import (create_topic, fail, log, metrics,  # noqa: E402
+                   start_daemon, stop_daemon, topic_values)
+
 RECORDS = 4_000
 CLIENTS_PER_TENANT = 50
 TENANTS = ["tenant-0", "tenant-1"]
-
-
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 def b64url(data):
@@ -55,42 +49,6 @@ def b64url(data):
 
 def token(key, claims, kid="k1", alg="RS256"):
     return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
-
-
-def start_daemon(bin_, brokers, topic, work, jwks):
-    logf = open(os.path.join(work, "daemon.log"), "w+")
-    daemon = subprocess.Popen(
-        [bin_, "run", "--brokers", brokers, "--topic", topic,
-         "--group-id", topic + "-g", "--port", "0",
-         "--set", "auth.jwks_file=" + jwks,
-         "--set", "auth.admin_claim=dashstream_admin",
-         "--set", "http.max_connections_per_ip=200",
-         "--set", "http.ws_max_connections_per_tenant=%d" % CLIENTS_PER_TENANT,
-         "--set", "dlq.spool_dir=" + os.path.join(work, "spool")],
-        stdout=logf, stderr=subprocess.STDOUT)
-    port = None
-    for _ in range(300):
-        logf.seek(0)
-        m = re.search(r'"event":"listening","port":(\d+)', logf.read())
-        if m:
-            port = int(m.group(1))
-            break
-        if daemon.poll() is not None:
-            break
-        time.sleep(0.1)
-    if not port:
-        logf.seek(0)
-        fail("the daemon did not listen:\n" + logf.read()[-3000:])
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(
-                    "http://127.0.0.1:%d/ready" % port, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return daemon, port
 
 
 async def refused(url, tok, where="header"):
@@ -209,17 +167,7 @@ async def main_async(bin_, brokers, topic, port, key, other_key):
         check=True, capture_output=True, timeout=300))
     # Every record of each tenant, as Kafka has it (raw framing: the
     # tenant id is in the value's bytes).
-    raw = subprocess.run(
-        ["kcat", "-C", "-b", brokers, "-t", topic, "-e", "-o", "beginning",
-         "-q", "-f", "%p %o %S:%s"], capture_output=True, timeout=300).stdout
-    truth = {}
-    at = 0
-    head = re.compile(rb"(\d+) (\d+) (\d+):")
-    while at < len(raw):
-        m = head.match(raw, at)
-        n = int(m.group(3))
-        truth[(int(m.group(1)), int(m.group(2)))] = raw[m.end():m.end() + n]
-        at = m.end() + n
+    truth = topic_values(brokers, topic)
 
     def tenant_of(v):
         found = [t for t in TENANTS if t.encode() in v]
@@ -267,9 +215,7 @@ def main():
     bin_ = sys.argv[1]
     brokers = open(sys.argv[2]).read().strip()
     topic = "ws-tenants-%d" % random.randrange(10**9)
-    subprocess.run([bin_, "produce", "--brokers", brokers, "--topic", topic,
-                    "--count", "0", "--create-topic", "6"], check=True,
-                   capture_output=True, timeout=120)
+    create_topic(bin_, brokers, topic)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
@@ -278,14 +224,21 @@ def main():
     jwks = os.path.join(work, "jwks.json")
     with open(jwks, "w") as f:
         json.dump({"keys": [jwk]}, f)
-    daemon, port = start_daemon(bin_, brokers, topic, work, jwks)
+    daemon, port = start_daemon(bin_, brokers, topic, work, [
+        "auth.jwks_file=" + jwks,
+        "auth.admin_claim=dashstream_admin",
+        "http.max_connections_per_ip=200",
+        "http.ws_max_connections_per_tenant=%d" % CLIENTS_PER_TENANT,
+        # 101 clients in one Python process may read slower than the
+        # stream on a loaded machine: not a slow client here
+        # (ws_slow_client_test covers that rule).
+        "replay.slow_client_threshold=1000000",
+        "http.ws_queue_max_bytes=1GiB"])
     try:
         asyncio.run(main_async(bin_, brokers, topic, port, key, other))
-        metrics = urllib.request.urlopen(
-            "http://127.0.0.1:%d/metrics" % port).read().decode()
         counts = {m.group(1): float(m.group(2)) for m in re.finditer(
             r'^dashstream_websocket_auth_rejections_total\{reason="(\w+)"\}'
-            r' (\S+)', metrics, re.M)}
+            r' (\S+)', metrics(port), re.M)}
         want = {"missing_token": 1, "bad_signature": 2, "expired": 1,
                 "wrong_algorithm": 2, "unknown_key": 1, "malformed": 0,
                 "not_yet_valid": 0, "missing_tenant": 0}
@@ -293,11 +246,7 @@ def main():
             fail("rejections by reason %s, want %s" % (counts, want))
         log("rejections counted by reason: %s" % counts)
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
+        stop_daemon(daemon)
     log("PASS")
 
 
