@@ -127,6 +127,41 @@ void print_summary(const json& r, std::ostream& out) {
         << ms(lat["p99"]) << ", p99.9 " << ms(lat["p999"]) << ", max "
         << ms(lat["max"]) << '\n';
   }
+  if (r.contains("fanout")) {
+    const auto& f = r["fanout"];
+    const auto& fo = f["fanout"];
+    const auto& raw = f["raw_floor"];
+    const auto& live = f["live"];
+    const auto& lat = live["latency"];
+    out << "  " << f["clients"] << " WebSocket clients, " << fo["records"]
+        << " records each (" << num(d(raw, "bytes_per_delivery"))
+        << " frame bytes per delivery)\n"
+        << "  fan-out    " << std::setw(10)
+        << num(d(fo, "deliveries_per_second")) << " deliveries/s, "
+        << num(d(fo, "daemon_cpu_us_per_delivery"), 3)
+        << " us daemon CPU/delivery, reader "
+        << num(d(fo, "reader_busy_fraction") * 100) << "% busy\n"
+        << "  raw floor  " << std::setw(10)
+        << num(d(raw, "deliveries_per_second")) << " deliveries/s, "
+        << num(d(raw, "writer_cpu_us_per_delivery"), 3)
+        << " us writer CPU/delivery, " << raw["reader_threads"]
+        << " reader thread(s) " << num(d(raw, "reader_busy_fraction") * 100)
+        << "% busy (the fastest of " << f["raw_floor_rounds"].size() << ")\n"
+        << "  fan-out/raw " << num(d(s, "ratio_fanout_to_raw"), 2)
+        << ", every client has every record: "
+        << (s["every_client_has_every_record"].get<bool>() ? "yes" : "NO")
+        << '\n'
+        << "  live at " << num(d(live, "load_fraction") * 100) << "% ("
+        << num(d(live, "target_records_per_second")) << " rec/s, "
+        << num(d(live, "target_deliveries_per_second"))
+        << " deliveries/s): record->client latency (" << lat["observed"]
+        << " observed) p50 " << num(d(lat, "p50_ms"), 2) << " ms, p90 "
+        << num(d(lat, "p90_ms"), 2) << " ms, p99 " << num(d(lat, "p99_ms"), 2)
+        << " ms, max " << num(d(lat, "max_ms"), 2) << " ms; daemon "
+        << num(d(live, "daemon_cpu_cores"), 2) << " cores, "
+        << num(d(live, "daemon_cpu_us_per_delivery"), 3)
+        << " us CPU/delivery\n";
+  }
   if (r.contains("sweep")) {
     out << "  validators  threads      rec/s   vs raw  us CPU/rec\n";
     for (const auto& p : r["sweep"]) {
@@ -150,6 +185,13 @@ void print_summary(const json& r, std::ostream& out) {
 }
 
 caf::error write_plot(const json& r, const std::string& png) {
+  // The fanout mode counts deliveries in the bench's own reader, not in
+  // the daemon's scrapes: it has no timeline.
+  if (!r.contains("timeline") || r["timeline"].empty()) {
+    return make_error(errc::invalid_scenario,
+                      "mode " + r["scenario"]["mode"].get<std::string>() +
+                        " has no timeline to plot");
+  }
   auto dat = png + ".dat";
   bool has_latency = false;
   {

@@ -12,7 +12,11 @@
 #include <sstream>
 #include <thread>
 
+#include <caf/detail/scope_guard.hpp>
+
 #include <prometheus/registry.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -21,6 +25,8 @@
 #include "runtime/kafka/mock_cluster.hpp"
 #include "tools/bench/child_process.hpp"
 #include "tools/bench/errc.hpp"
+#include "tools/bench/fanout_floor.hpp"
+#include "tools/bench/frame_reader.hpp"
 #include "tools/bench/metrics_scrape.hpp"
 #include "tools/bench/raw_floor.hpp"
 #include "tools/bench/window.hpp"
@@ -195,6 +201,9 @@ public:
       case scenario_mode::bad_records:
         err = run_bad_records(*wcfg, result);
         break;
+      case scenario_mode::fanout:
+        err = run_fanout(*wcfg, result);
+        break;
     }
     end_progress();
     if (err) {
@@ -211,30 +220,38 @@ private:
 
   json scenario_json() const {
     const auto& w = sc_.workload;
-    return {{"name", sc_.name},
-            {"description", sc_.description},
-            {"mode", std::string{to_string(sc_.mode)}},
-            {"rounds", sc_.rounds},
-            {"workload",
-             {{"count", w.count},
-              {"size", w.size},
-              {"threads", w.threads},
-              {"tenants", w.tenants},
-              {"partitions", w.partitions},
-              {"payload", w.payload},
-              {"mix",
-               w.mix.empty() ? std::string{workload::default_mix_spec} : w.mix},
-              {"zstd", w.zstd},
-              {"compression_threshold", w.compression_threshold},
-              {"gaps", w.gaps},
-              {"duplicates", w.duplicates},
-              {"reorders", w.reorders},
-              {"corrupt", w.corrupt},
-              {"seed", w.seed}}},
-            {"daemon", sc_.daemon},
-            {"bad_records_corrupt", sc_.mode == scenario_mode::bad_records
-                                      ? json(sc_.bad_corrupt)
-                                      : json{}}};
+    return {
+      {"name", sc_.name},
+      {"description", sc_.description},
+      {"mode", std::string{to_string(sc_.mode)}},
+      {"rounds", sc_.rounds},
+      {"workload",
+       {{"count", w.count},
+        {"size", w.size},
+        {"threads", w.threads},
+        {"tenants", w.tenants},
+        {"partitions", w.partitions},
+        {"payload", w.payload},
+        {"mix",
+         w.mix.empty() ? std::string{workload::default_mix_spec} : w.mix},
+        {"zstd", w.zstd},
+        {"compression_threshold", w.compression_threshold},
+        {"gaps", w.gaps},
+        {"duplicates", w.duplicates},
+        {"reorders", w.reorders},
+        {"corrupt", w.corrupt},
+        {"seed", w.seed}}},
+      {"daemon", sc_.daemon},
+      {"fanout", sc_.mode == scenario_mode::fanout
+                   ? json{{"clients", sc_.fanout_clients},
+                          {"reader_threads", sc_.fanout_reader_threads},
+                          {"raw_reader_threads", sc_.fanout_raw_reader_threads},
+                          {"load_fraction", sc_.load_fraction},
+                          {"duration_secs", sc_.duration_secs}}
+                   : json{}},
+      {"bad_records_corrupt", sc_.mode == scenario_mode::bad_records
+                                ? json(sc_.bad_corrupt)
+                                : json{}}};
   }
 
   caf::error start_broker() {
@@ -1247,6 +1264,480 @@ private:
       {"processed_equals_produced", consistent},
     };
     result["timeline"] = timeline(best_samples);
+    return {};
+  }
+
+  // -- fanout -----------------------------------------------------------------
+
+  /// A daemon on `topic` for the fan-out, up and listening.
+  struct running_daemon {
+    std::unique_ptr<child_process> child;
+    uint16_t port = 0;
+    std::string log_path;
+  };
+
+  caf::expected<running_daemon>
+  start_daemon(const std::string& topic, const std::vector<std::string>& sets) {
+    running_daemon rd;
+    rd.log_path = opts_.work_dir + "/daemon-" + std::to_string(++seq_) + ".log";
+    auto child = child_process::spawn(
+      daemon_argv(topic, new_group("fanout"), sets), rd.log_path);
+    if (!child) {
+      return child.error();
+    }
+    rd.child = std::move(*child);
+    auto& d = *rd.child;
+    auto t0 = steady::now();
+    while ((rd.port = logged_port(d.log())) == 0) {
+      if (!d.running()) {
+        return make_error(errc::child_failed, "the daemon exited at startup"
+                                              " (daemon log: " +
+                                                rd.log_path + ")");
+      }
+      if (seconds_since(t0, steady::now()) > 30 || stopping()) {
+        return make_error(errc::timed_out, "the daemon did not start in 30 s"
+                                           " (daemon log: " +
+                                             rd.log_path + ")");
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    if (version_.is_null()) {
+      if (auto v = http_get(rd.port, "/version")) {
+        version_ = json::parse(*v, nullptr, false);
+      }
+    }
+    return rd;
+  }
+
+  static void stop_daemon(running_daemon& rd) {
+    if (!rd.child) {
+      return;
+    }
+    rd.child->signal(SIGTERM);
+    if (!rd.child->wait(20s)) {
+      rd.child->signal(SIGKILL);
+      rd.child->wait(5s);
+    }
+    rd.child.reset();
+  }
+
+  /// The value of an unlabelled series in Prometheus text, or -1.
+  static double metric_value(const std::string& text, const std::string& name) {
+    auto key = "\n" + name + " ";
+    auto pos = text.find(key);
+    if (pos == std::string::npos) {
+      return -1;
+    }
+    return std::strtod(text.c_str() + pos + key.size(), nullptr);
+  }
+
+  static json latency_json(const latency_histogram& h) {
+    auto ms = [](double s) { return s * 1000; };
+    return {
+      {"observed", h.observed},
+      {"negative", h.negative},
+      {"bucket_ms", static_cast<double>(latency_histogram::bucket_us) / 1000},
+      {"mean_ms", h.observed > 0
+                    ? h.sum_us / 1000 / static_cast<double>(h.observed)
+                    : 0.0},
+      {"p50_ms", ms(h.quantile_seconds(0.5))},
+      {"p90_ms", ms(h.quantile_seconds(0.9))},
+      {"p99_ms", ms(h.quantile_seconds(0.99))},
+      {"p999_ms", ms(h.quantile_seconds(0.999))},
+      {"max_ms", static_cast<double>(h.max_us) / 1000}};
+  }
+
+  /// Deliveries/s over the reader's window: from the first record on any
+  /// connection to the last progress, once every connection has all.
+  static double window_seconds(const frame_reader& r) {
+    return static_cast<double>(r.last_progress_ns() - r.first_record_ns()) /
+           1e9;
+  }
+
+  /// One raw-floor round: `frames` (records starting at `starts`) written
+  /// by one thread to n loopback TCP connections, read by a frame_reader
+  /// with `threads` threads.
+  caf::expected<json> fanout_raw_round(std::size_t n, const std::string& frames,
+                                       const std::vector<std::size_t>& starts,
+                                       int threads) {
+    const auto records = static_cast<uint64_t>(starts.size());
+    const double deliveries =
+      static_cast<double>(records) * static_cast<double>(n);
+    auto pairs = make_loopback_pairs(n);
+    if (!pairs) {
+      return pairs.error();
+    }
+    frame_reader raw_reader{std::move(pairs->reader_fds), {}, {threads, false}};
+    // The readers' own start (buffers, first epoll_wait) is not the floor's.
+    std::this_thread::sleep_for(50ms);
+    const double reader_cpu0 = raw_reader.cpu_seconds();
+    caf::expected<fanout_floor_result> floor{fanout_floor_result{}};
+    std::thread writer(
+      [&] { floor = write_fanout_floor(pairs->writer_fds, frames, starts); });
+    auto t_raw = steady::now();
+    auto phase = "raw floor, " + std::to_string(n) + " connections, " +
+                 std::to_string(threads) + " reader thread(s)";
+    auto raw_err = raw_reader.wait_for(
+      [&] { return records; },
+      t_raw + std::chrono::seconds(sc_.round_timeout_secs),
+      [this] { return stopping(); },
+      [&] {
+        auto total = static_cast<double>(raw_reader.records());
+        progress(phase, seconds_since(t_raw, steady::now()),
+                 total / std::max(1e-3, seconds_since(t_raw, steady::now())),
+                 total, deliveries, 0);
+      });
+    end_progress();
+    raw_reader.stop();
+    // A failed read leaves the writer waiting on full sockets: shutting
+    // them down ends it.
+    if (raw_err) {
+      for (int fd : pairs->writer_fds) {
+        ::shutdown(fd, SHUT_RDWR);
+      }
+    }
+    writer.join();
+    close_all(pairs->writer_fds);
+    if (raw_err) {
+      return raw_err;
+    }
+    if (!floor) {
+      return floor.error();
+    }
+    const double secs = window_seconds(raw_reader);
+    const double reader_cpu = raw_reader.cpu_seconds() - reader_cpu0;
+    return json{
+      {"reader_threads", threads},
+      {"records", records},
+      {"deliveries", deliveries},
+      {"seconds", secs},
+      {"deliveries_per_second", deliveries / secs},
+      {"writer_seconds", floor->seconds},
+      {"writer_cpu_seconds", floor->cpu_seconds},
+      {"writer_cpu_us_per_delivery", floor->cpu_seconds * 1e6 / deliveries},
+      {"writev_calls", floor->writes},
+      {"reader_cpu_seconds", reader_cpu},
+      {"reader_cpu_us_per_delivery", reader_cpu * 1e6 / deliveries},
+      {"reader_busy_fraction", reader_cpu / (secs * threads)},
+      {"frame_bytes", frames.size()},
+      {"bytes_per_delivery",
+       static_cast<double>(frames.size()) /
+         static_cast<double>(std::max<uint64_t>(1, records))}};
+  }
+
+  caf::error run_fanout(const workload::workload_config& wcfg, json& result) {
+    const auto n = static_cast<std::size_t>(sc_.fanout_clients);
+    // The bench holds n WebSocket sockets, then 2n for the raw floor.
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    if (lim.rlim_cur < 3 * n + 256 && lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, 3 * n + 256);
+      ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (lim.rlim_cur < 3 * n + 64) {
+      return make_error(errc::setup_failed,
+                        "fanout.clients = " + std::to_string(n) + " needs " +
+                          std::to_string(3 * n + 64) +
+                          " open files; the limit is " +
+                          std::to_string(lim.rlim_cur) + " (ulimit -n)");
+    }
+    auto topic = new_topic("fanout");
+    if (auto err = create_topic(topic)) {
+      return err;
+    }
+    // The fan-out must take every client and never drop one as slow: the
+    // backlog arrives faster than n clients can be written to, and waits
+    // in their queues (shared buffers, one reference per client). The
+    // scenario's [daemon] table still wins.
+    std::vector<std::string> sets;
+    auto limit = std::to_string(n + 16);
+    for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"http.max_connections_per_ip", limit},
+           {"http.ws_max_connections_per_tenant", limit},
+           {"http.ws_queue_max_bytes", "1GiB"},
+           {"replay.slow_client_threshold", "10000000"},
+           {"replay.slow_client_window_secs", "3600"}}) {
+      if (sc_.daemon.count(k) == 0) {
+        sets.push_back(k + "=" + v);
+      }
+    }
+    auto rd = start_daemon(topic, sets);
+    if (!rd) {
+      return rd.error();
+    }
+    auto guard = caf::detail::make_scope_guard([&] { stop_daemon(*rd); });
+    auto pid = rd->child->pid();
+    auto fail = [&](const caf::error& err) {
+      auto code = to_errc(err);
+      return make_error(code == errc::none ? errc::child_failed : code,
+                        diag::error_detail(err) +
+                          " (daemon log: " + rd->log_path + ")");
+    };
+    // Partitions assigned first, so what is produced next is live.
+    for (auto deadline = steady::now() + 30s;;) {
+      auto text = http_get(rd->port, "/metrics");
+      if (text && text->find("dashstream_consumer_lag_messages{") !=
+                    std::string::npos) {
+        break;
+      }
+      if (steady::now() > deadline || !rd->child->running()) {
+        return fail(make_error(errc::timed_out, "no partition assigned"));
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    if (opts_.progress) {
+      std::cout << "connecting " << n << " WebSocket clients ..." << std::flush;
+      progress_shown_ = true;
+    }
+    auto t_connect = steady::now();
+    auto clients = connect_websocket_clients(rd->port, n);
+    end_progress();
+    if (!clients) {
+      return fail(clients.error());
+    }
+    auto connect_seconds = seconds_since(t_connect, steady::now());
+    frame_reader reader{std::move(clients->fds),
+                        std::move(clients->leftovers),
+                        {sc_.fanout_reader_threads, true}};
+    // Every session subscribed to the fan-out before the first record.
+    for (auto deadline = steady::now() + 30s;;) {
+      auto text = http_get(rd->port, "/metrics");
+      if (text && metric_value(*text, "dashstream_websocket_sessions") >=
+                    static_cast<double>(n)) {
+        break;
+      }
+      if (steady::now() > deadline || !rd->child->running()) {
+        return fail(make_error(errc::timed_out,
+                               "the daemon did not start " + std::to_string(n) +
+                                 " WebSocket sessions in 30 s"));
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    // A session subscribes right after it starts; give the last ones the
+    // time of that one message.
+    std::this_thread::sleep_for(300ms);
+
+    // 1. The maximum: the backlog produced at full speed while n clients
+    // listen; done when every client has every record.
+    auto produce_live = [&](const workload::workload_config& cfg, double rate,
+                            const std::string& phase,
+                            json& produced) -> caf::error {
+      std::atomic<uint64_t> expected{UINT64_MAX};
+      const uint64_t base = reader.min_records();
+      std::thread producer([&] {
+        auto stop = [this] { return live_abort_.load() || stopping(); };
+        auto p = produce(cfg, topic, rate, stop);
+        if (!p) {
+          produced = {{"error", diag::describe(p.error())}};
+          expected = 0;
+          return;
+        }
+        produced = *p;
+        expected =
+          base + (*p)["sent"].get<uint64_t>() - (*p)["corrupt"].get<uint64_t>();
+      });
+      auto t0 = steady::now();
+      auto err = reader.wait_for(
+        [&] { return expected.load(); },
+        t0 + std::chrono::seconds(sc_.round_timeout_secs),
+        [this] { return stopping(); },
+        [&] {
+          auto total = static_cast<double>(reader.records());
+          progress(phase, seconds_since(t0, steady::now()),
+                   total / std::max(1e-3, seconds_since(t0, steady::now())),
+                   total,
+                   static_cast<double>(expected.load() == UINT64_MAX
+                                         ? cfg.count
+                                         : expected.load() - base) *
+                     static_cast<double>(n),
+                   0);
+        });
+      live_abort_ = static_cast<bool>(err);
+      producer.join();
+      live_abort_ = false;
+      end_progress();
+      if (produced.contains("error")) {
+        return make_error(errc::setup_failed,
+                          phase + ": producer: " + produced["error"].dump());
+      }
+      return err;
+    };
+    auto cpu0 = sample_process(pid);
+    double reader_cpu0 = reader.cpu_seconds();
+    reader.reset_first_record();
+    json max_produced;
+    if (auto err = produce_live(
+          wcfg, 0, "fan-out to " + std::to_string(n) + " clients, backlog",
+          max_produced)) {
+      return fail(err);
+    }
+    auto cpu1 = sample_process(pid);
+    const uint64_t records = reader.min_records();
+    const double deliveries =
+      static_cast<double>(records) * static_cast<double>(n);
+    const double fan_seconds = window_seconds(reader);
+    const double fan_dps = deliveries / fan_seconds;
+    const double daemon_cpu =
+      cpu0 && cpu1 ? cpu1->cpu_seconds - cpu0->cpu_seconds : 0.0;
+    const double fan_reader_cpu = reader.cpu_seconds() - reader_cpu0;
+    json fan = {
+      {"records", records},
+      {"deliveries", deliveries},
+      {"seconds", fan_seconds},
+      {"deliveries_per_second", fan_dps},
+      {"records_per_second", static_cast<double>(records) / fan_seconds},
+      {"daemon_cpu_seconds", daemon_cpu},
+      {"daemon_cpu_us_per_delivery", daemon_cpu * 1e6 / deliveries},
+      {"reader_cpu_seconds", fan_reader_cpu},
+      {"reader_cpu_us_per_delivery", fan_reader_cpu * 1e6 / deliveries},
+      {"reader_busy_fraction",
+       fan_reader_cpu / (fan_seconds * sc_.fanout_reader_threads)},
+      {"connect_seconds", connect_seconds},
+      {"produce", max_produced}};
+
+    // 2. Live at a fraction of that maximum, for the latency: the header
+    // timestamp (stamped by the producer as it sends) to the moment a
+    // client has read the whole value frame.
+    const double max_rate = static_cast<double>(records) / fan_seconds;
+    const double rate = std::max(1.0, max_rate * sc_.load_fraction);
+    auto live_cfg = wcfg;
+    live_cfg.count =
+      std::max<uint64_t>(1, static_cast<uint64_t>(rate * sc_.duration_secs));
+    live_cfg.thread_prefix = "live-thread-";
+    live_cfg.seed = wcfg.seed + 1;
+    auto refit = make_workload([&] {
+      auto w = sc_.workload;
+      w.count = live_cfg.count;
+      return w;
+    }());
+    if (refit) {
+      live_cfg.gaps = refit->gaps;
+      live_cfg.duplicates = refit->duplicates;
+      live_cfg.reorders = refit->reorders;
+    }
+    // The daemon's own view of the same records: header timestamp to the
+    // end of processing (dashstream_e2e_latency_seconds), this phase only.
+    histogram e2e_before;
+    if (auto text = http_get(rd->port, "/metrics")) {
+      e2e_before = parse_metrics(*text).e2e_latency;
+    }
+    reader.measure_latency(true);
+    auto live_cpu0 = sample_process(pid);
+    auto live_t0 = steady::now();
+    json live_produced;
+    if (auto err = produce_live(
+          live_cfg, rate,
+          "live at " +
+            std::to_string(static_cast<int>(sc_.load_fraction * 100)) +
+            "% of max",
+          live_produced)) {
+      return fail(err);
+    }
+    const uint64_t all_records = reader.min_records();
+    auto live_cpu1 = sample_process(pid);
+    const double live_seconds = seconds_since(live_t0, steady::now());
+    const double live_cpu = live_cpu0 && live_cpu1
+                              ? live_cpu1->cpu_seconds - live_cpu0->cpu_seconds
+                              : 0.0;
+    std::string metrics;
+    if (auto text = http_get(rd->port, "/metrics")) {
+      metrics = *text;
+    }
+    auto e2e = parse_metrics(metrics).e2e_latency.minus(e2e_before);
+    auto e2e_q = [&e2e](double q) {
+      auto e = quantile(e2e, q);
+      return e.valid ? json{{"ms", e.value * 1000},
+                            {"bucket_ms", {e.lower * 1000, e.upper * 1000}}}
+                     : json{};
+    };
+    auto final_proc = sample_process(pid);
+    reader.stop();
+    auto hist = reader.latency();
+    std::string frames = reader.captured();
+    std::vector<std::size_t> starts = reader.captured_starts();
+    guard.disable();
+    stop_daemon(*rd);
+    const double slow_drops = metric_value(
+      metrics, "dashstream_websocket_slow_client_disconnects_total");
+    const double queued =
+      metric_value(metrics, "dashstream_websocket_records_sent_total");
+
+    // 3. The raw floor: the first client's record frames, byte for byte,
+    // written by one thread to n loopback TCP connections and read by the
+    // same reader as the fan-out.
+    if (starts.size() != all_records) {
+      return make_error(errc::child_failed,
+                        "captured " + std::to_string(starts.size()) +
+                          " records on the first client, expected " +
+                          std::to_string(all_records));
+    }
+    // Only the backlog's records: the same count as the maximum.
+    frames.resize(records < starts.size() ? starts[records] : frames.size());
+    starts.resize(records);
+    json raws = json::array();
+    json raw;
+    double raw_dps = 0;
+    for (int threads : sc_.fanout_raw_reader_threads) {
+      auto r = fanout_raw_round(n, frames, starts, threads);
+      if (!r) {
+        return r.error();
+      }
+      raws.push_back(*r);
+      if ((*r)["deliveries_per_second"].get<double>() > raw_dps) {
+        raw_dps = (*r)["deliveries_per_second"].get<double>();
+        raw = *r;
+      }
+    }
+    const auto live_records = all_records - records;
+    result["fanout"] = {
+      {"clients", n},
+      {"reader_threads", sc_.fanout_reader_threads},
+      {"fanout", fan},
+      {"raw_floor", raw},
+      {"raw_floor_rounds", raws},
+      {"live",
+       {{"load_fraction", sc_.load_fraction},
+        {"target_records_per_second", rate},
+        {"target_deliveries_per_second", rate * static_cast<double>(n)},
+        {"records", live_records},
+        {"seconds", live_seconds},
+        {"daemon_cpu_cores", live_cpu / live_seconds},
+        {"daemon_cpu_us_per_delivery",
+         live_cpu * 1e6 /
+           std::max(1.0, static_cast<double>(live_records) *
+                           static_cast<double>(n))},
+        {"produce", live_produced},
+        {"latency", latency_json(hist)},
+        {"daemon_e2e_latency",
+         {{"observed", e2e.count},
+          {"p50", e2e_q(0.5)},
+          {"p99", e2e_q(0.99)}}}}},
+      {"daemon",
+       {{"log", rd->log_path},
+        {"records_queued_to_clients", queued},
+        {"slow_client_disconnects", slow_drops},
+        {"peak_rss_bytes", final_proc ? final_proc->peak_rss_bytes : 0}}}};
+    const auto lat = latency_json(hist);
+    result["summary"] = {
+      {"clients", n},
+      {"fanout_deliveries_per_second", fan_dps},
+      {"raw_deliveries_per_second", raw_dps},
+      {"ratio_fanout_to_raw", fan_dps / raw_dps},
+      {"daemon_cpu_us_per_delivery", daemon_cpu * 1e6 / deliveries},
+      {"raw_writer_cpu_us_per_delivery", raw["writer_cpu_us_per_delivery"]},
+      {"raw_reader_threads", raw["reader_threads"]},
+      {"fanout_reader_busy_fraction", fan["reader_busy_fraction"]},
+      {"raw_reader_busy_fraction", raw["reader_busy_fraction"]},
+      {"records", records},
+      {"live_records", live_records},
+      {"every_client_has_every_record",
+       reader.min_records() == all_records && slow_drops <= 0},
+      {"latency_p50_ms", lat["p50_ms"]},
+      {"latency_p99_ms", lat["p99_ms"]},
+      {"latency_observed", hist.observed},
+      {"latency_expected",
+       static_cast<double>(live_records) * static_cast<double>(n)},
+    };
     return {};
   }
 

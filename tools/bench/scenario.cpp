@@ -19,6 +19,8 @@ std::string_view to_string(scenario_mode x) noexcept {
       return "sweep";
     case scenario_mode::bad_records:
       return "bad_records";
+    case scenario_mode::fanout:
+      return "fanout";
   }
   return "unknown";
 }
@@ -186,7 +188,7 @@ caf::expected<scenario> load_scenario(const std::string& path) {
                             {"name", "description", "mode", "rounds",
                              "round_timeout_secs", "workload", "daemon",
                              "consumer_properties", "latency", "sweep",
-                             "bad_records"})) {
+                             "bad_records", "fanout"})) {
     return err;
   }
   std::string mode = "throughput";
@@ -211,11 +213,14 @@ caf::expected<scenario> load_scenario(const std::string& path) {
     s.mode = scenario_mode::sweep;
   } else if (mode == "bad_records") {
     s.mode = scenario_mode::bad_records;
+  } else if (mode == "fanout") {
+    s.mode = scenario_mode::fanout;
   } else {
     return bad(path, "mode",
-               "must be throughput, latency, sweep or bad_records");
+               "must be throughput, latency, sweep, bad_records or fanout");
   }
-  for (const char* key : {"workload", "latency", "sweep", "bad_records"}) {
+  for (const char* key :
+       {"workload", "latency", "sweep", "bad_records", "fanout"}) {
     auto node = doc.get(key);
     if (node != nullptr && !node->is_table()) {
       return bad(path, key, "must be a table");
@@ -268,6 +273,40 @@ caf::expected<scenario> load_scenario(const std::string& path) {
     if (s.bad_corrupt.empty()) {
       return bad(path, "bad_records.corrupt",
                  "must name at least one corrupt record");
+    }
+  }
+  if (auto* f = doc["fanout"].as_table()) {
+    if (s.mode != scenario_mode::fanout) {
+      return bad(path, "fanout", "only for mode = \"fanout\"");
+    }
+    if (auto e =
+          check_keys(path, "fanout.", *f,
+                     {"clients", "reader_threads", "raw_reader_threads"})) {
+      return e;
+    }
+    caf::error e;
+    (e =
+       get_int(path, *f, "fanout.", "clients", s.fanout_clients, 1, 10'000)) ||
+      (e = get_int(path, *f, "fanout.", "reader_threads",
+                   s.fanout_reader_threads, 1, 64)) ||
+      (e = get_int_list(path, *f, "fanout.", "raw_reader_threads",
+                        s.fanout_raw_reader_threads, 1, 64));
+    if (e) {
+      return e;
+    }
+  }
+  if (s.mode == scenario_mode::fanout) {
+    if (s.fanout_clients == 0) {
+      return bad(path, "fanout.clients",
+                 "missing: mode = \"fanout\" needs the number of WebSocket "
+                 "clients");
+    }
+    // Every record must reach every client: a corrupt one goes to the DLQ
+    // instead, so the count per client would not be the count produced.
+    if (!s.workload.corrupt.empty()) {
+      return bad(path, "workload.corrupt",
+                 "not allowed with mode = \"fanout\" (corrupt records are "
+                 "never forwarded)");
     }
   }
   return s;

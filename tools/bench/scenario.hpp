@@ -25,6 +25,14 @@ enum class scenario_mode : uint8_t {
   /// A bad record counts as done once the DLQ holds it durably
   /// (dashstream_dlq_records_total), as the daemon's commit does.
   bad_records,
+  /// The WebSocket fan-out: `fanout.clients` clients on GET /ws of one
+  /// daemon; the backlog produced while they listen, every record counted
+  /// on every client (deliveries/s, daemon CPU per delivery); the raw floor
+  /// — the same frame bytes written to as many loopback TCP connections by
+  /// one minimal writer, read by the same reader; then live at
+  /// `latency.load_fraction` of the measured maximum for the record→client
+  /// latency.
+  fanout,
 };
 
 std::string_view to_string(scenario_mode x) noexcept;
@@ -74,6 +82,13 @@ struct scenario {
   /// bad_records mode: the corruption spec of the all-bad backlog, amounts
   /// relative to workload.count ("all:16.67%" is about count records).
   std::string bad_corrupt = "all:16.67%";
+  /// fanout mode: WebSocket clients, and the bench's reader threads.
+  int fanout_clients = 0;
+  int fanout_reader_threads = 1;
+  /// The raw floor runs once per entry, with that many reader threads; the
+  /// fastest is the floor (on two cores one reader thread can be the
+  /// floor's limit, two take CPU from the writer).
+  std::vector<int> fanout_raw_reader_threads{1, 2};
   /// Per-round limit; a round that does not finish in time fails the run.
   int round_timeout_secs = 120;
 };

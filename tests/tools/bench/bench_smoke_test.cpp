@@ -158,3 +158,37 @@ TEST_CASE("dashstream bench smoke-bad reports the bad/clean ratio", "[bench]") {
   }
   CHECK(saw_bad);
 }
+
+// The fanout mode end to end: 4 WebSocket clients on the daemon's /ws, the
+// backlog counted on every client, the raw floor over as many loopback
+// connections with the same frame bytes, then live with every delivery's
+// latency observed. Exact counts only; the figures are not judged.
+TEST_CASE("dashstream bench smoke-fanout counts every record on every "
+          "client and on the raw floor",
+          "[bench]") {
+  auto doc = run_scenario("smoke-fanout");
+  const auto& s = doc["summary"];
+  const auto& f = doc["fanout"];
+  CHECK(f["clients"].get<double>() == 4);
+  CHECK(f["fanout"]["produce"]["sent"].get<double>() == 2000);
+  CHECK(f["fanout"]["records"].get<double>() == 2000);
+  CHECK(f["fanout"]["deliveries"].get<double>() == 8000);
+  CHECK(f["raw_floor"]["records"].get<double>() == 2000);
+  CHECK(f["raw_floor"]["deliveries"].get<double>() == 8000);
+  // The floor writes the bytes the daemon sent: a cursor frame and a value
+  // frame per record.
+  CHECK(f["raw_floor"]["bytes_per_delivery"].get<double>() > 200);
+  const auto live = f["live"]["produce"]["sent"].get<double>();
+  CHECK(live > 0);
+  CHECK(f["live"]["records"].get<double>() == live);
+  CHECK(s["every_client_has_every_record"].get<bool>());
+  CHECK(f["daemon"]["slow_client_disconnects"].get<double>() == 0);
+  // Every record reached every client, replays none: the daemon queued
+  // exactly records x clients.
+  CHECK(f["daemon"]["records_queued_to_clients"].get<double>() ==
+        (2000 + live) * 4);
+  CHECK(s["latency_observed"].get<double>() == live * 4);
+  CHECK(f["live"]["latency"]["negative"].get<double>() == 0);
+  CHECK(s["ratio_fanout_to_raw"].is_number());
+  CHECK(s["daemon_cpu_us_per_delivery"].get<double>() > 0);
+}
