@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <unordered_map>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -203,22 +202,48 @@ struct frame_reader::worker {
   std::vector<connection*> conns;
   std::thread thread;
   latency_histogram hist;
-  /// Header timestamps of records this thread decoded: each record is
-  /// decoded once per thread, not once per client.
-  std::unordered_map<uint64_t, int64_t> stamps;
+  /// Header timestamps of records this thread decoded (-1: not yet; 0: no
+  /// timestamp), per partition, indexed by offset from the first one seen:
+  /// each record is decoded once per thread, not once per client. Offsets
+  /// are dense, so a vector; a hash map's rehash stalled the reader for
+  /// hundreds of milliseconds, which showed up as latency.
+  struct partition_stamps {
+    int64_t base = -1;
+    std::vector<int64_t> ts;
+  };
+  std::vector<partition_stamps> stamps;
+
+  int64_t* stamp(int32_t partition, int64_t offset) {
+    if (partition < 0 || offset < 0) {
+      return nullptr;
+    }
+    auto p = static_cast<std::size_t>(partition);
+    if (p >= stamps.size()) {
+      stamps.resize(p + 1);
+    }
+    auto& ps = stamps[p];
+    if (ps.base < 0) {
+      ps.base = offset;
+    }
+    if (offset < ps.base) {
+      return nullptr; // older than the first live record: not measured
+    }
+    auto i = static_cast<std::size_t>(offset - ps.base);
+    if (i >= ps.ts.size()) {
+      ps.ts.resize(std::max({i + 1, ps.ts.size() * 2, std::size_t{1} << 16}),
+                   -1);
+    }
+    return &ps.ts[i];
+  }
   std::atomic<int64_t> cpu_ns{0};
   std::atomic<int64_t> progress_ns{0};
+  std::vector<latency_slot> timeline;
 };
 
 namespace {
 
 constexpr std::string_view cursor_prefix = R"({"type":"cursor")";
 constexpr uint64_t max_kept_text = 64 * 1024;
-
-uint64_t record_key(int32_t partition, int64_t offset) {
-  return (static_cast<uint64_t>(partition) << 48) ^
-         static_cast<uint64_t>(offset);
-}
 
 // {"type":"cursor","partition":P,"offset":"O"} (clients/protocol.cpp).
 void parse_cursor(const std::string& s, int32_t& partition, int64_t& offset) {
@@ -330,6 +355,26 @@ double frame_reader::cpu_seconds() const noexcept {
   return static_cast<double>(ns) / 1e9;
 }
 
+void frame_reader::measure_latency(bool on) noexcept {
+  latency_since_us_ = wall_us();
+  latency_on_ = on;
+}
+
+std::vector<frame_reader::latency_slot> frame_reader::latency_timeline() const {
+  std::vector<latency_slot> out;
+  for (const auto& w : workers_) {
+    if (w->timeline.size() > out.size()) {
+      out.resize(w->timeline.size());
+    }
+    for (std::size_t i = 0; i < w->timeline.size(); ++i) {
+      out[i].records += w->timeline[i].records;
+      out[i].late += w->timeline[i].late;
+      out[i].max_us = std::max(out[i].max_us, w->timeline[i].max_us);
+    }
+  }
+  return out;
+}
+
 latency_histogram frame_reader::latency() const {
   latency_histogram h;
   for (const auto& w : workers_) {
@@ -348,9 +393,9 @@ void frame_reader::run(worker& w) {
     } else if (c.op == 0x2) {
       c.keep = c.capture;
       if (latency_on_.load(std::memory_order_relaxed) && c.partition >= 0) {
-        auto it = w.stamps.find(record_key(c.partition, c.offset));
-        if (it != w.stamps.end()) {
-          c.ts_us = it->second;
+        auto* ts = w.stamp(c.partition, c.offset);
+        if (ts != nullptr && *ts >= 0) {
+          c.ts_us = *ts;
         } else {
           c.keep = true;
         }
@@ -391,10 +436,22 @@ void frame_reader::run(worker& w) {
               ts = static_cast<int64_t>(h->timestamp_us());
             }
           }
-          w.stamps.emplace(record_key(c.partition, c.offset), ts);
+          if (auto* slot = w.stamp(c.partition, c.offset)) {
+            *slot = std::max<int64_t>(ts, 0);
+          }
         }
         if (ts > 0) {
-          w.hist.add(now_us - ts);
+          auto us = now_us - ts;
+          w.hist.add(us);
+          auto slot = static_cast<std::size_t>(
+            std::max<int64_t>(0, now_us - latency_since_us_.load()) / slot_us);
+          if (slot >= w.timeline.size()) {
+            w.timeline.resize(slot + 1);
+          }
+          auto& sl = w.timeline[slot];
+          ++sl.records;
+          sl.late += us > late_us ? 1 : 0;
+          sl.max_us = std::max(sl.max_us, us);
         }
       }
       c.records.fetch_add(1, std::memory_order_release);

@@ -87,7 +87,19 @@ public:
 
   /// Starts measuring record→client latency for records received from now
   /// on.
-  void measure_latency(bool on) noexcept { latency_on_ = on; }
+  void measure_latency(bool on) noexcept;
+
+  /// Latency over time since measure_latency(true), in slots of
+  /// `slot_us`: how many records, how many later than `late_us`, the
+  /// largest. Read after stop().
+  struct latency_slot {
+    uint64_t records = 0;
+    uint64_t late = 0;
+    int64_t max_us = 0;
+  };
+  static constexpr int64_t slot_us = 250'000;
+  static constexpr int64_t late_us = 20'000;
+  std::vector<latency_slot> latency_timeline() const;
 
   /// When the first record arrived since the last reset_first_record(),
   /// and when any reader last made progress (steady clock, ns; 0: never).
@@ -131,6 +143,7 @@ private:
   options opts_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> latency_on_{false};
+  std::atomic<int64_t> latency_since_us_{0};
   std::atomic<int64_t> first_ns_{0};
   std::string capture_;
   std::vector<std::size_t> capture_starts_;

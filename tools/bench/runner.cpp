@@ -1642,6 +1642,9 @@ private:
     std::string metrics;
     if (auto text = http_get(rd->port, "/metrics")) {
       metrics = *text;
+      // The daemon's last scrape beside its log, for what the summary
+      // does not carry.
+      std::ofstream{rd->log_path + ".metrics"} << metrics;
     }
     auto e2e = parse_metrics(metrics).e2e_latency.minus(e2e_before);
     auto e2e_q = [&e2e](double q) {
@@ -1653,6 +1656,12 @@ private:
     auto final_proc = sample_process(pid);
     reader.stop();
     auto hist = reader.latency();
+    json timeline = json::array();
+    for (const auto& sl : reader.latency_timeline()) {
+      timeline.push_back({{"records", sl.records},
+                          {"late", sl.late},
+                          {"max_ms", static_cast<double>(sl.max_us) / 1000}});
+    }
     std::string frames = reader.captured();
     std::vector<std::size_t> starts = reader.captured_starts();
     guard.disable();
@@ -1708,6 +1717,9 @@ private:
                            static_cast<double>(n))},
         {"produce", live_produced},
         {"latency", latency_json(hist)},
+        // Per 250 ms since the live phase began: deliveries, those later
+        // than 20 ms, the latest.
+        {"latency_timeline", timeline},
         {"daemon_e2e_latency",
          {{"observed", e2e.count},
           {"p50", e2e_q(0.5)},
@@ -1716,6 +1728,8 @@ private:
        {{"log", rd->log_path},
         {"records_queued_to_clients", queued},
         {"slow_client_disconnects", slow_drops},
+        {"allocator_purges",
+         metric_value(metrics, "dashstream_allocator_purges_total")},
         {"peak_rss_bytes", final_proc ? final_proc->peak_rss_bytes : 0}}}};
     const auto lat = latency_json(hist);
     result["summary"] = {
