@@ -1519,6 +1519,11 @@ private:
 
     // 1. The maximum: the backlog produced at full speed while n clients
     // listen; done when every client has every record.
+    // In the live phase: what the pipeline had processed, every ~200 ms, to
+    // tell a pause upstream of the fan-out (processing stops too) from one
+    // in it (processing goes on while deliveries stop).
+    json processed_series = json::array();
+    std::optional<steady::time_point> series_t0;
     auto produce_live = [&](const workload::workload_config& cfg, double rate,
                             const std::string& phase,
                             json& produced) -> caf::error {
@@ -1542,6 +1547,13 @@ private:
         t0 + std::chrono::seconds(sc_.round_timeout_secs),
         [this] { return stopping(); },
         [&] {
+          if (series_t0) {
+            if (auto text = http_get(rd->port, "/metrics")) {
+              processed_series.push_back(
+                {seconds_since(*series_t0, steady::now()),
+                 parse_metrics(*text).processed()});
+            }
+          }
           auto total = static_cast<double>(reader.records());
           progress(phase, seconds_since(t0, steady::now()),
                    total / std::max(1e-3, seconds_since(t0, steady::now())),
@@ -1622,6 +1634,7 @@ private:
       e2e_before = parse_metrics(*text).e2e_latency;
     }
     reader.measure_latency(true);
+    series_t0 = steady::now();
     auto live_cpu0 = sample_process(pid);
     auto live_t0 = steady::now();
     json live_produced;
@@ -1720,6 +1733,8 @@ private:
         // Per 250 ms since the live phase began: deliveries, those later
         // than 20 ms, the latest.
         {"latency_timeline", timeline},
+        // [seconds since the live phase began, records processed].
+        {"daemon_processed", processed_series},
         {"daemon_e2e_latency",
          {{"observed", e2e.count},
           {"p50", e2e_q(0.5)},
