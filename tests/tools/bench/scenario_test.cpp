@@ -1,0 +1,63 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+#include "diag/errc.hpp"
+#include "tools/bench/scenario.hpp"
+
+namespace {
+
+// Loads `toml` as a scenario file; a failure comes back as its message.
+struct loaded {
+  caf::expected<ds::bench::scenario> sc;
+  std::string error() const {
+    return sc ? std::string{} : ds::diag::describe(sc.error());
+  }
+};
+
+loaded load(const std::string& toml) {
+  auto path =
+    "/tmp/bench_scenario_test-" + std::to_string(::getpid()) + ".toml";
+  std::ofstream{path} << toml;
+  loaded out{ds::bench::load_scenario(path)};
+  std::remove(path.c_str());
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a fanout scenario names its clients and keeps the defaults",
+          "[bench][scenario]") {
+  auto l = load("mode = \"fanout\"\n[fanout]\nclients = 100\n"
+                "[latency]\nload_fraction = 0.5\nduration_secs = 20\n");
+  REQUIRE(l.sc);
+  CHECK(l.sc->mode == ds::bench::scenario_mode::fanout);
+  CHECK(l.sc->fanout_clients == 100);
+  CHECK(l.sc->fanout_reader_threads == 1);
+  CHECK(l.sc->fanout_raw_reader_threads == std::vector<int>{1, 2});
+  CHECK(l.sc->load_fraction == 0.5);
+}
+
+TEST_CASE("a fanout scenario's mistakes are named", "[bench][scenario]") {
+  CHECK_THAT(load("mode = \"fanout\"\n").error(),
+             Catch::Contains("fanout.clients: missing"));
+  CHECK_THAT(load("mode = \"fanout\"\n[fanout]\nclients = 0\n").error(),
+             Catch::Contains("fanout.clients: must be an integer from 1"));
+  CHECK_THAT(
+    load("mode = \"fanout\"\n[fanout]\nclients = 3\nreaders = 2\n").error(),
+    Catch::Contains("fanout.readers: unknown key"));
+  CHECK_THAT(load("mode = \"throughput\"\n[fanout]\nclients = 3\n").error(),
+             Catch::Contains("fanout: only for mode = \"fanout\""));
+  CHECK_THAT(load("mode = \"fanout\"\n[fanout]\nclients = 3\n"
+                  "raw_reader_threads = []\n")
+               .error(),
+             Catch::Contains("fanout.raw_reader_threads"));
+  CHECK_THAT(load("mode = \"fanout\"\n[fanout]\nclients = 3\n[workload]\n"
+                  "corrupt = \"bad_framing_byte:2\"\n")
+               .error(),
+             Catch::Contains("workload.corrupt: not allowed"));
+}
