@@ -243,7 +243,7 @@ struct frame_reader::worker {
 namespace {
 
 constexpr std::string_view cursor_prefix = R"({"type":"cursor")";
-constexpr uint64_t max_kept_text = 64 * 1024;
+constexpr uint64_t max_kept_text = uint64_t{64} << 10;
 
 // {"type":"cursor","partition":P,"offset":"O"} (clients/protocol.cpp).
 void parse_cursor(const std::string& s, int32_t& partition, int64_t& offset) {
@@ -510,7 +510,7 @@ void frame_reader::run(worker& w) {
       c->initial.shrink_to_fit();
     }
   }
-  std::vector<char> buf(256 * 1024);
+  std::vector<char> buf(std::size_t{256} << 10);
   epoll_event events[64];
   while (!stopping_.load(std::memory_order_relaxed)) {
     int k = ::epoll_wait(w.epfd, events, 64, 20);
