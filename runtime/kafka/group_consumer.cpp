@@ -114,6 +114,7 @@ void group_consumer::callbacks::on_rebalance(
     if (self->events != nullptr) {
       self->events->assigned.insert(self->events->assigned.end(), ids.begin(),
                                     ids.end());
+      self->events->assignment_received = true;
     }
     return;
   }

@@ -66,6 +66,9 @@ struct consumer_settings {
 struct consumer_events {
   /// Partitions newly assigned (cooperative: incremental).
   std::vector<int32_t> assigned;
+  /// The group handed this member its assignment, even an empty one (more
+  /// members than partitions): the member now knows what it holds.
+  bool assignment_received = false;
   /// Partitions being revoked; the callback handed to poll() must have
   /// drained and committed them before poll() returns.
   std::vector<int32_t> revoked;

@@ -172,6 +172,76 @@ read_partition(const client_config& cfg, const std::string& topic,
   return *it;
 }
 
+caf::expected<std::unique_ptr<tail_reader>>
+tail_reader::make(const client_config& cfg, std::string topic) {
+  // A group id only because librdkafka wants one for a consumer; nothing
+  // joins it or commits to it.
+  auto conf = make_conf(cfg, {{"group.id", "dashstream-tail-reader"},
+                              {"enable.auto.commit", "false"},
+                              {"enable.auto.offset.store", "false"},
+                              {"enable.partition.eof", "false"},
+                              {"auto.offset.reset", "earliest"}});
+  if (!conf) {
+    return conf.error();
+  }
+  char errstr[512];
+  auto* raw =
+    rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof(errstr));
+  if (raw == nullptr) {
+    return make_error(errc::client_create_failed, errstr);
+  }
+  (void)conf->release();
+  rd_kafka_poll_set_consumer(raw);
+  return std::unique_ptr<tail_reader>{new tail_reader(raw, std::move(topic))};
+}
+
+tail_reader::tail_reader(rd_kafka_t* rk, std::string topic)
+  : rk_(rk), topic_(std::move(topic)) {}
+
+tail_reader::~tail_reader() {
+  consumer_deleter{}(rk_);
+}
+
+caf::error tail_reader::assign(const std::map<int32_t, int64_t>& from) {
+  auto* parts = rd_kafka_topic_partition_list_new(
+    static_cast<int>(std::max<std::size_t>(from.size(), 1)));
+  for (const auto& [p, off] : from) {
+    rd_kafka_topic_partition_list_add(parts, topic_.c_str(), p)->offset =
+      off == from_end ? RD_KAFKA_OFFSET_END : off;
+  }
+  auto err = rd_kafka_assign(rk_, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(errc::consume_failed, rd_kafka_err2str(err));
+  }
+  return {};
+}
+
+caf::expected<std::vector<consumed_record>>
+tail_reader::poll(std::size_t max, std::chrono::milliseconds timeout) {
+  std::vector<consumed_record> out;
+  auto wait = static_cast<int>(timeout.count());
+  while (out.size() < max) {
+    auto* m = rd_kafka_consumer_poll(rk_, out.empty() ? wait : 0);
+    if (m == nullptr) {
+      break;
+    }
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> guard{
+      m, rd_kafka_message_destroy};
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      continue;
+    }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (!out.empty()) {
+        break; // the records first; the error comes back next time
+      }
+      return make_error(errc::consume_failed, rd_kafka_message_errstr(m));
+    }
+    out.push_back(to_record(m));
+  }
+  return out;
+}
+
 caf::expected<std::vector<consumed_record>>
 read_topic(const client_config& cfg, const std::string& topic,
            std::chrono::milliseconds timeout) {

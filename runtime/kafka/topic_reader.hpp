@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,8 @@
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/client_config.hpp"
 #include "runtime/kafka/producer_client.hpp"
+
+typedef struct rd_kafka_s rd_kafka_t;
 
 namespace ds::kafka {
 
@@ -44,6 +48,36 @@ read_partition(const client_config& cfg, const std::string& topic,
                int32_t partition, int64_t from, int64_t end,
                const std::function<bool(const consumed_record&)>& fn,
                std::chrono::milliseconds timeout);
+
+/// Follows chosen partitions from chosen offsets without joining a consumer
+/// group and without ever committing: what the WebSocket fan-out reads of
+/// the partitions another daemon of the group validates. Not thread-safe;
+/// one owner.
+class tail_reader {
+public:
+  /// Offset meaning "from the end": only records produced from now on.
+  static constexpr int64_t from_end = -1;
+
+  static caf::expected<std::unique_ptr<tail_reader>>
+  make(const client_config& cfg, std::string topic);
+
+  ~tail_reader();
+  tail_reader(const tail_reader&) = delete;
+  tail_reader& operator=(const tail_reader&) = delete;
+
+  /// Replaces what is read: partition -> first offset (or from_end).
+  caf::error assign(const std::map<int32_t, int64_t>& from);
+
+  /// Up to `max` records of the assigned partitions, waiting at most
+  /// `timeout` for the first.
+  caf::expected<std::vector<consumed_record>>
+  poll(std::size_t max, std::chrono::milliseconds timeout);
+
+private:
+  tail_reader(rd_kafka_t* rk, std::string topic);
+  rd_kafka_t* rk_;
+  std::string topic_;
+};
 
 /// Convenience: the whole snapshot in memory, in per-partition order.
 caf::expected<std::vector<consumed_record>>
