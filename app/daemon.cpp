@@ -16,7 +16,7 @@
 #include "actors/partition_reader.hpp"
 #include "actors/validator.hpp"
 #include "app/allocator_governor.hpp"
-#include "app/cold_reads.hpp"
+#include "app/client_reads.hpp"
 #include "app/kafka_record_source.hpp"
 #include "app/memory_plan.hpp"
 #include "clients/client_supervisor.hpp"
@@ -162,6 +162,10 @@ struct pipeline_parts {
   std::shared_ptr<clients::clients_probe> clients_probe;
   /// The replay ring's bound from the memory plan.
   std::size_t ring_bytes = 0;
+  /// The partitions this daemon's group member holds; the mirror reads
+  /// the others.
+  std::shared_ptr<local_assignment> local =
+    std::make_shared<local_assignment>();
 };
 
 namespace {
@@ -191,21 +195,44 @@ actors::child_spec fanout_child(const parts_ptr& p) {
     actors::restart_policy::permanent, p->clients->fanout.keeper());
 }
 
+client_read_settings client_read_settings_of(const pipeline_parts& p) {
+  client_read_settings s;
+  s.client = p.consumer_settings.client;
+  s.topic = p.cfg.kafka.topic;
+  s.decode = p.reader_template.decode;
+  s.tenant_filter = p.cfg.kafka.tenant_id;
+  s.timeout = std::chrono::seconds{p.cfg.replay.timeout_secs};
+  return s;
+}
+
 // Resumes older than the ring read Kafka; detached, its reads block.
 actors::child_spec cold_reader_child(const parts_ptr& p) {
   return actors::typed_child<clients::cold_reader_actor>(
     "cold_reader", "cold_reader",
     [p](caf::actor_system& sys) {
-      cold_read_settings s;
-      s.client = p->consumer_settings.client;
-      s.topic = p->cfg.kafka.topic;
-      s.decode = p->reader_template.decode;
-      s.tenant_filter = p->cfg.kafka.tenant_id;
-      s.timeout = std::chrono::seconds{p->cfg.replay.timeout_secs};
-      return sys.spawn<caf::detached>(clients::cold_reader,
-                                      kafka_cold_reads(std::move(s)));
+      return sys.spawn<caf::detached>(
+        clients::cold_reader, kafka_cold_reads(client_read_settings_of(*p)));
     },
     actors::restart_policy::permanent, p->clients->cold.keeper());
+}
+
+// The partitions other daemons of the group validate, read for this
+// daemon's clients; detached, its polls block.
+actors::child_spec mirror_child(const parts_ptr& p) {
+  return actors::typed_child<clients::mirror_actor>(
+    "mirror", "mirror",
+    [p](caf::actor_system& sys) {
+      clients::mirror_config mc;
+      mc.poll_interval =
+        std::chrono::milliseconds{p->cfg.replay.mirror_poll_ms};
+      mc.batch_records = p->cfg.replay.mirror_batch_records;
+      auto source = std::make_shared<kafka_mirror_source>(
+        client_read_settings_of(*p), p->local);
+      return sys.spawn<caf::detached>(clients::mirror, mc, std::move(source),
+                                      p->clients->fanout.get(),
+                                      p->clients_probe);
+    },
+    actors::restart_policy::permanent);
 }
 
 actors::child_spec client_sessions_child(const parts_ptr& p) {
@@ -312,7 +339,8 @@ actors::child_spec consumer_child(const parts_ptr& p) {
         gc = std::move(*fresh);
       }
       auto deps = std::make_shared<actors::consumer_deps>();
-      deps->source = std::make_unique<kafka_record_source>(std::move(gc));
+      deps->source =
+        std::make_unique<kafka_record_source>(std::move(gc), p->local);
       deps->readers = p->handles.readers.get();
       deps->reader_probe = p->reader_probe;
       deps->probe = p->consumer_probe;
@@ -520,8 +548,8 @@ caf::error daemon::start_dlq() {
 
 // Step 4, the pipeline: probes in the one registry, then the supervision
 // tree. Root is one_for_all (its children only make sense together) ->
-// egress, fan-out, client sessions, health, DLQ writer, validators,
-// partition readers, consumer, in the order they need each other.
+// egress, fan-out, cold reader, mirror, client sessions, health, DLQ writer,
+// validators, partition readers, consumer, in the order they need each other.
 caf::error daemon::start_pipeline() {
   const auto& c = cfg_;
   auto& reg = registry_.get();
@@ -538,11 +566,11 @@ caf::error daemon::start_pipeline() {
   }
   p.reader_template = reader_template_of(c, std::move(names));
   std::vector<actors::child_spec> children{
-    egress_child(parts_),      fanout_child(parts_),
-    cold_reader_child(parts_), client_sessions_child(parts_),
-    health_child(parts_),      dlq_writer_child(parts_),
-    validators_child(parts_),  readers_child(parts_),
-    consumer_child(parts_)};
+    egress_child(parts_),          fanout_child(parts_),
+    cold_reader_child(parts_),     mirror_child(parts_),
+    client_sessions_child(parts_), health_child(parts_),
+    dlq_writer_child(parts_),      validators_child(parts_),
+    readers_child(parts_),         consumer_child(parts_)};
   root_ = system_->spawn(
     actors::supervisor,
     supervision(c, "root", actors::restart_strategy::one_for_all),

@@ -26,8 +26,15 @@ const header_list* read_headers(const void* owner) {
 } // namespace
 
 kafka_record_source::kafka_record_source(
-  std::unique_ptr<kafka::group_consumer> gc)
-  : gc_(std::move(gc)) {}
+  std::unique_ptr<kafka::group_consumer> gc,
+  std::shared_ptr<local_assignment> local)
+  : gc_(std::move(gc)), local_(std::move(local)) {}
+
+kafka_record_source::~kafka_record_source() {
+  if (local_) {
+    local_->left(); // a restarted consumer joins afresh
+  }
+}
 
 kafka_record_source::poll_result
 kafka_record_source::poll(std::size_t max, std::chrono::milliseconds timeout,
@@ -82,6 +89,12 @@ kafka_record_source::poll(std::size_t max, std::chrono::milliseconds timeout,
     }
     i = end;
   }
+  if (local_) {
+    local_->revoked(ev.revoked);
+    if (ev.assignment_received) {
+      local_->assigned(ev.assigned);
+    }
+  }
   res.assigned = std::move(ev.assigned);
   res.revoked = std::move(ev.revoked);
   res.lost = ev.lost;
@@ -119,7 +132,11 @@ kafka_record_source::current_watermarks(int32_t p,
 }
 
 caf::error kafka_record_source::close(const revoke_fn& on_revoke) {
-  return gc_->close(on_revoke);
+  auto err = gc_->close(on_revoke);
+  if (local_) {
+    local_->left();
+  }
+  return err;
 }
 
 } // namespace ds::app

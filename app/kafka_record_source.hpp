@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "actors/record_source.hpp"
+#include "app/client_reads.hpp"
 #include "runtime/kafka/group_consumer.hpp"
 
 namespace ds::app {
@@ -13,7 +14,12 @@ namespace ds::app {
 /// (kafka_record_source.cpp says why).
 class kafka_record_source final : public actors::record_source {
 public:
-  explicit kafka_record_source(std::unique_ptr<kafka::group_consumer> gc);
+  /// `local` (may be null) follows this member's assignment.
+  kafka_record_source(std::unique_ptr<kafka::group_consumer> gc,
+                      std::shared_ptr<local_assignment> local);
+  ~kafka_record_source() override;
+  kafka_record_source(const kafka_record_source&) = delete;
+  kafka_record_source& operator=(const kafka_record_source&) = delete;
 
   poll_result poll(std::size_t max, std::chrono::milliseconds timeout,
                    const revoke_fn& on_revoke) override;
@@ -29,6 +35,7 @@ public:
 
 private:
   std::unique_ptr<kafka::group_consumer> gc_;
+  std::shared_ptr<local_assignment> local_;
 };
 
 } // namespace ds::app

@@ -58,7 +58,18 @@ clients_probe::clients_probe(prometheus::Registry& reg)
     ring_bytes(gauge(reg, "dashstream_websocket_ring_bytes",
                      "Bytes held by the replay ring")),
     ring_records(gauge(reg, "dashstream_websocket_ring_records",
-                       "Records held by the replay ring")) {
+                       "Records held by the replay ring")),
+    mirrored_records(
+      counter(reg, "dashstream_websocket_mirrored_records_total",
+              "Records of partitions other daemons of the group validate, "
+              "read for this daemon's clients")),
+    mirrored_partitions(
+      gauge(reg, "dashstream_websocket_mirrored_partitions",
+            "Partitions read for this daemon's clients because another "
+            "daemon of the group validates them")),
+    mirror_errors(
+      counter(reg, "dashstream_websocket_mirror_errors_total",
+              "Failed reads of the partitions other daemons validate")) {
   auto& family = prometheus::BuildCounter()
                    .Name("dashstream_websocket_auth_rejections_total")
                    .Help("WebSocket upgrades refused for their token (401), "

@@ -52,6 +52,13 @@ public:
   prometheus::Gauge& ring_bytes;
   prometheus::Gauge& ring_records;
 
+  /// The mirror (partitions other daemons of the group validate): records
+  /// it read that clients may see, the partitions it reads, its failed
+  /// assigns and polls.
+  prometheus::Counter& mirrored_records;
+  prometheus::Gauge& mirrored_partitions;
+  prometheus::Counter& mirror_errors;
+
 private:
   // Every refusal reason, created up front.
   std::map<auth::errc, prometheus::Counter*> auth_rejections_;

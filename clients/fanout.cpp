@@ -25,6 +25,58 @@ record_ptr encode(const actors::validated_record& r) {
   return out;
 }
 
+// Keeps `candidates` in the ring and sends each subscriber the ones it
+// sees. Each offset goes out once, whichever path (the egress or the
+// mirror) brings it first: one that is not above the ring's latest of its
+// partition was forwarded already.
+void forward(fanout_actor::stateful_pointer<fanout_state> self,
+             const std::vector<record_ptr>& candidates) {
+  auto& st = self->state;
+  auto all = std::make_shared<std::vector<record_ptr>>();
+  all->reserve(candidates.size());
+  int32_t part = -1;
+  int64_t latest = -1;
+  for (const auto& r : candidates) {
+    if (r->partition != part) {
+      auto known = st.ring.partition(r->partition);
+      part = r->partition;
+      latest = known ? known->latest : -1;
+    }
+    if (r->offset <= latest) {
+      continue;
+    }
+    st.ring.push(r);
+    all->push_back(r);
+    latest = r->offset;
+  }
+  st.probe->ring_bytes.Set(static_cast<double>(st.ring.bytes()));
+  st.probe->ring_records.Set(static_cast<double>(st.ring.records()));
+  if (all->empty()) {
+    return;
+  }
+  std::shared_ptr<const std::vector<record_ptr>> shared = all;
+  // Per tenant, built once and only when some subscriber filters.
+  std::map<std::string, std::shared_ptr<std::vector<record_ptr>>> tenants;
+  for (const auto& s : st.subscribers) {
+    if (!s.sub.tenant) {
+      self->send(s.handle, client_batch{shared});
+      continue;
+    }
+    auto& slot = tenants[*s.sub.tenant];
+    if (!slot) {
+      slot = std::make_shared<std::vector<record_ptr>>();
+      for (const auto& r : *all) {
+        if (r->tenant_id == *s.sub.tenant) {
+          slot->push_back(r);
+        }
+      }
+    }
+    if (!slot->empty()) {
+      self->send(s.handle, client_batch{slot});
+    }
+  }
+}
+
 } // namespace
 
 replay_result run_replay(const replay_ring& ring, const replay_query& q) {
@@ -102,47 +154,21 @@ fanout(fanout_actor::stateful_pointer<fanout_state> self, fanout_config cfg,
   });
   return {
     [self](const actors::validated_batch_ref& ref) {
-      auto& st = self->state;
       const auto& batch = *ref.batch;
-      auto all = std::make_shared<std::vector<record_ptr>>();
-      all->reserve(batch.records.size());
-      auto known = st.ring.partition(batch.partition);
+      auto known = self->state.ring.partition(batch.partition);
       int64_t latest = known ? known->latest : -1;
+      std::vector<record_ptr> encoded;
+      encoded.reserve(batch.records.size());
       for (const auto& r : batch.records) {
-        if (r.offset <= latest) {
-          continue; // redelivered: already forwarded
-        }
-        auto enc = encode(r);
-        st.ring.push(enc);
-        all->push_back(std::move(enc));
-        latest = r.offset;
-      }
-      st.probe->ring_bytes.Set(static_cast<double>(st.ring.bytes()));
-      st.probe->ring_records.Set(static_cast<double>(st.ring.records()));
-      if (all->empty()) {
-        return;
-      }
-      std::shared_ptr<const std::vector<record_ptr>> shared = all;
-      // Per tenant, built once and only when some subscriber filters.
-      std::map<std::string, std::shared_ptr<std::vector<record_ptr>>> tenants;
-      for (const auto& s : st.subscribers) {
-        if (!s.sub.tenant) {
-          self->send(s.handle, client_batch{shared});
-          continue;
-        }
-        auto& slot = tenants[*s.sub.tenant];
-        if (!slot) {
-          slot = std::make_shared<std::vector<record_ptr>>();
-          for (const auto& r : *all) {
-            if (r->tenant_id == *s.sub.tenant) {
-              slot->push_back(r);
-            }
-          }
-        }
-        if (!slot->empty()) {
-          self->send(s.handle, client_batch{slot});
+        if (r.offset > latest) { // else redelivered: already forwarded
+          encoded.push_back(encode(r));
         }
       }
+      forward(self, encoded);
+    },
+    [self](mirror_atom, const client_batch& b) {
+      forward(self, *b.records);
+      return true;
     },
     [self](actors::subscribe_atom, session_actor s, subscription sub) {
       self->monitor(s);

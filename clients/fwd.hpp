@@ -27,6 +27,7 @@ using latest_atom = caf::atom_constant<caf::atom("latest")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using cold_atom = caf::atom_constant<caf::atom("cold")>;
+using mirror_atom = caf::atom_constant<caf::atom("mirror")>;
 
 /// One forwarded record, encoded once (protocol.hpp record_frames) and
 /// shared by every session that sends it.
@@ -49,7 +50,7 @@ struct client_record {
 
 using record_ptr = std::shared_ptr<const client_record>;
 
-/// Records of one partition, in offset order, as a session receives them.
+/// Records in per-partition offset order, as a session receives them.
 struct client_batch {
   std::shared_ptr<const std::vector<record_ptr>> records;
 };
@@ -177,6 +178,9 @@ using session_actor = caf::typed_actor<
 /// records out to the sessions; keeps the replay ring.
 using fanout_actor = caf::typed_actor<
   caf::reacts_to<actors::validated_batch_ref>,
+  // The mirror (clients/mirror.hpp): records of partitions other daemons
+  // validate, encoded; the reply says they were taken.
+  caf::replies_to<mirror_atom, client_batch>::with<bool>,
   // Sessions: subscribe (monitored; leaves when the session ends).
   caf::reacts_to<actors::subscribe_atom, session_actor, subscription>,
   caf::reacts_to<actors::unsubscribe_atom, session_actor>,

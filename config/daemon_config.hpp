@@ -278,6 +278,11 @@ struct replay_settings {
   /// Bytes of recently forwarded records kept in memory (all partitions
   /// together) so that a client resumes exactly.
   uint64_t ring_bytes = 64ull << 20;
+  /// How often a daemon looks for partitions another group member
+  /// validates, and the longest one read of them waits.
+  uint32_t mirror_poll_ms = 100;
+  /// Records of those partitions read at a time.
+  uint32_t mirror_batch_records = 2'000;
 
   bool operator==(const replay_settings&) const = default;
 };

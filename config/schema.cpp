@@ -826,6 +826,31 @@ std::vector<setting> make_table() {
         "gets this or an eighth of the budget after the fixed cost, "
         "whichever is smaller.",
     },
+    {
+      DS_KEY(replay, mirror_poll_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{100},
+      .min = 10,
+      .max = 10'000,
+      .description =
+        "With several daemons in one consumer group, each reads the "
+        "partitions the others validate (outside the group, never "
+        "committing) so that its clients see every record of their tenant. "
+        "This is how often it looks at the group's assignment, and the "
+        "longest one read waits: those records reach its clients up to "
+        "this much later than the validating daemon's.",
+    },
+    {
+      DS_KEY(replay, mirror_batch_records),
+      .kind = value_kind::integer,
+      .default_value = int64_t{2'000},
+      .min = 1,
+      .max = 1'000'000,
+      .description =
+        "Records of other daemons' partitions read at a time; the next "
+        "read waits until the fan-out has taken them, so this bounds what "
+        "the reading holds.",
+    },
 
     // [log]
     {
