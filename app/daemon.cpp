@@ -162,6 +162,8 @@ struct pipeline_parts {
   std::shared_ptr<clients::clients_probe> clients_probe;
   /// The replay ring's bound from the memory plan.
   std::size_t ring_bytes = 0;
+  /// What all WebSocket client queues may hold, from the memory plan.
+  std::size_t client_queue_bytes = 0;
   /// The partitions this daemon's group member holds; the mirror reads
   /// the others.
   std::shared_ptr<local_assignment> local =
@@ -475,6 +477,7 @@ void daemon::apply_memory_plan(std::map<std::string, std::string>& props) {
   auto memory =
     plan_memory(c.pipeline.memory_budget_bytes, c.replay.ring_bytes);
   parts_->ring_bytes = memory.ring_bytes;
+  parts_->client_queue_bytes = memory.client_queue_bytes;
   allocator_ = std::make_unique<allocator_governor>(
     memory.allocator_kept_max, allocator_check_interval, registry_.get());
   props.try_emplace("queued.max.messages.kbytes",
@@ -605,6 +608,7 @@ caf::error daemon::start_http() {
   }
   hc.ws.max_message_bytes = c.http.ws_max_message_bytes;
   hc.ws.queue_max_bytes = c.http.ws_queue_max_bytes;
+  hc.ws.queue_total_max_bytes = parts_->client_queue_bytes;
   // Room for a client at the backlog threshold plus a replay page and its
   // gap frames: the threshold, not this, is what disconnects a slow client.
   hc.ws.queue_max_items = 2 * (sc.slow_threshold + sc.replay_page) + 64;

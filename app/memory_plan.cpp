@@ -25,6 +25,7 @@ memory_plan plan_memory(uint64_t budget, uint64_t ring_max) {
   m.allocator_kept_max = std::max<std::size_t>(m.variable / 8, 1 << 20);
   m.ring_bytes =
     std::min<std::size_t>(static_cast<std::size_t>(ring_max), m.variable / 8);
+  m.client_queue_bytes = std::max<std::size_t>(m.variable / 16, 1 << 20);
   return m;
 }
 

@@ -35,7 +35,9 @@ inline constexpr std::size_t memory_budget_min = 2 * process_fixed_bytes;
 ///   hands them back past that);
 /// - up to an eighth for the WebSocket replay ring (replay.ring_bytes, if
 ///   smaller: with the default 2 GiB budget it is the whole 64 MiB);
-/// - the rest (1/8 to 1/4) for what the allocator cannot hand back at all:
+/// - a sixteenth for what WebSocket clients' queues hold (frames counted
+///   once however many queues share them); past it the laggards go;
+/// - the rest (1/16 to 3/16) for what the allocator cannot hand back at all:
 ///   partly used slabs and thread caches, which grow with the churn of
 ///   records.
 /// docs/tuning.md explains the accounting; daemon_process_test measures it
@@ -60,6 +62,8 @@ struct memory_plan {
   std::size_t allocator_kept_max;
   /// The replay ring's bound: replay.ring_bytes, at most an eighth.
   std::size_t ring_bytes;
+  /// All WebSocket client queues together (http::ws_limits).
+  std::size_t client_queue_bytes;
 };
 
 /// How often allocator_governor looks at the allocator's free pages: a

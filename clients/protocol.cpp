@@ -151,7 +151,7 @@ http::ws_bytes record_frames(int32_t partition, int64_t offset,
   cursor += R"(,"offset":")";
   cursor += std::to_string(offset);
   cursor += R"("})";
-  auto out = std::make_shared<std::string>();
+  auto out = std::make_shared<http::ws_frames>();
   out->reserve(cursor.size() + value.size() + 14);
   http::append_ws_frame(*out, http::ws_opcode::text, cursor);
   http::append_ws_frame(*out, http::ws_opcode::binary, value);

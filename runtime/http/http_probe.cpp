@@ -31,6 +31,18 @@ http_probe::http_probe(prometheus::Registry& reg,
                      .Help("Open WebSocket connections (upgraded)")
                      .Register(reg)
                      .Add({})),
+    ws_queued_bytes(prometheus::BuildGauge()
+                      .Name("dashstream_websocket_queued_bytes")
+                      .Help("Bytes queued for all WebSocket clients")
+                      .Register(reg)
+                      .Add({})),
+    ws_budget_refusals(
+      prometheus::BuildCounter()
+        .Name("dashstream_websocket_budget_refusals_total")
+        .Help("WebSocket sends refused: all clients' queues at their bound "
+              "and this client above its share")
+        .Register(reg)
+        .Add({})),
     rejected_per_ip_limit(rejected(reg).Add({{"reason", "per_ip_limit"}})),
     rejected_request_too_large(
       rejected(reg).Add({{"reason", "request_too_large"}})),

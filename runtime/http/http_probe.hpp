@@ -29,6 +29,10 @@ public:
   prometheus::Gauge& connections;
   /// Open upgraded WebSocket connections.
   prometheus::Gauge& ws_connections;
+  /// Bytes queued for all WebSocket clients, and sends refused because
+  /// that total passed its bound while the client held more than its share.
+  prometheus::Gauge& ws_queued_bytes;
+  prometheus::Counter& ws_budget_refusals;
 
   // dashstream_http_rejected_connections_total{reason}
   prometheus::Counter& rejected_per_ip_limit;      // answered 429

@@ -49,6 +49,10 @@ struct server_state {
   /// Set once by server::stop(); sessions then finish what they are
   /// writing and close instead of reading the next request.
   std::atomic<bool> stopping{false};
+  /// Every WebSocket connection's queued bytes, and the open connections:
+  /// the total bound (ws_limits::total_queue_max_bytes) and its share.
+  std::atomic<std::size_t> ws_queued_bytes{0};
+  std::atomic<std::size_t> ws_open{0};
 
   std::mutex sessions_mtx;
   uint64_t next_session_id = 0;

@@ -35,7 +35,7 @@ void append_ws_frame(std::string& out, ws_opcode op, std::string_view payload) {
 }
 
 ws_bytes make_ws_frame(ws_opcode op, std::string_view payload) {
-  auto out = std::make_shared<std::string>();
+  auto out = std::make_shared<ws_frames>();
   out->reserve(payload.size() + 10);
   append_ws_frame(*out, op, payload);
   return out;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -28,7 +29,12 @@ enum class ws_opcode : uint8_t {
 /// One or more server frames, encoded (unmasked, RFC 6455 §5.2) back to
 /// back. Server frames carry no mask, so their bytes are the same for every
 /// client: built once, shared by every connection that sends them.
-using ws_bytes = std::shared_ptr<const std::string>;
+/// `holders` counts the connection queues holding them, so the server
+/// counts their bytes once however many clients queue them.
+struct ws_frames : std::string {
+  mutable std::atomic<uint32_t> holders{0};
+};
+using ws_bytes = std::shared_ptr<const ws_frames>;
 
 /// Appends one final (FIN) unmasked frame to `out`.
 void append_ws_frame(std::string& out, ws_opcode op, std::string_view payload);
@@ -145,6 +151,9 @@ public:
   virtual const std::string& remote_address() const = 0;
 };
 
+/// What one queued item costs a connection's queue besides the frames.
+inline constexpr std::size_t ws_queue_entry_bytes = sizeof(ws_bytes);
+
 /// Limits of every WebSocket connection of a server.
 struct ws_limits {
   /// Largest message a client may send (contract §5.3: 1 MiB).
@@ -152,6 +161,12 @@ struct ws_limits {
   /// Bytes and items queued for one client beyond which send() refuses.
   std::size_t queue_max_bytes = 8u << 20;
   std::size_t queue_max_items = 4096;
+  /// Memory all clients' queues hold together (0 = no bound): frames
+  /// counted once however many queues hold them, plus ws_queue_entry_bytes
+  /// per queued item. Past it, send() refuses a client whose own queue is
+  /// above its share (queue_total_max_bytes / open connections): the
+  /// laggards go, clients that keep up stay.
+  std::size_t queue_total_max_bytes = 0;
   /// Time one gather write may take; a client slower than that is closed.
   std::chrono::milliseconds send_timeout{5000};
 };

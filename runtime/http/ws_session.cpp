@@ -1,5 +1,7 @@
 #include "runtime/http/ws_session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -29,10 +31,12 @@ ws_session::ws_session(net::ip::tcp::socket socket,
     st_(std::move(state)), remote_(std::move(remote)), slot_(std::move(slot)),
     parser_(st_->cfg.ws.max_message_bytes), input_(std::move(already_read)) {
   st_->probe.ws_connections.Increment();
+  ++st_->ws_open;
 }
 
 ws_session::~ws_session() {
   st_->probe.ws_connections.Decrement();
+  --st_->ws_open;
   std::lock_guard<std::mutex> guard{st_->sessions_mtx};
   st_->sessions.erase(id_);
 }
@@ -69,11 +73,60 @@ bool ws_session::send(std::span<const ws_bytes> items) {
       queued_items_ + items.size() > lim.queue_max_items) {
     return false;
   }
+  if (over_budget(items, bytes)) {
+    st_->probe.ws_budget_refusals.Increment();
+    return false;
+  }
   queue_.insert(queue_.end(), items.begin(), items.end());
-  queued_bytes_ += bytes;
-  queued_items_ += items.size();
+  for (const auto& i : items) {
+    hold(i);
+  }
   schedule_pump();
   return true;
+}
+
+void ws_session::hold(const ws_bytes& item) {
+  queued_bytes_ += item->size();
+  ++queued_items_;
+  auto add = ws_queue_entry_bytes;
+  if (item->holders.fetch_add(1) == 0) {
+    add += item->size();
+  }
+  auto total = st_->ws_queued_bytes.fetch_add(add) + add;
+  st_->probe.ws_queued_bytes.Set(static_cast<double>(total));
+}
+
+void ws_session::release(const ws_bytes& item) {
+  queued_bytes_ -= item->size();
+  --queued_items_;
+  auto sub = ws_queue_entry_bytes;
+  if (item->holders.fetch_sub(1) == 1) {
+    sub += item->size();
+  }
+  auto total = st_->ws_queued_bytes.fetch_sub(sub) - sub;
+  st_->probe.ws_queued_bytes.Set(static_cast<double>(total));
+}
+
+bool ws_session::over_budget(std::span<const ws_bytes> items,
+                             std::size_t bytes) const {
+  auto limit = st_->cfg.ws.queue_total_max_bytes;
+  if (limit == 0) {
+    return false;
+  }
+  // What the total grows by: frames no queue holds yet, and the entries.
+  auto adds = items.size() * ws_queue_entry_bytes;
+  for (const auto& i : items) {
+    if (i->holders.load(std::memory_order_relaxed) == 0) {
+      adds += i->size();
+    }
+  }
+  if (st_->ws_queued_bytes.load() + adds <= limit) {
+    return false;
+  }
+  auto share = limit / std::max<std::size_t>(st_->ws_open.load(), 1);
+  auto own = queued_bytes_ + bytes +
+             (queued_items_ + items.size()) * ws_queue_entry_bytes;
+  return own > share;
 }
 
 // With mu_ held.
@@ -105,14 +158,12 @@ bool ws_session::send_and_close(const ws_bytes& last, uint16_t code,
   }
   if (discard_queued) {
     for (const auto& q : queue_) {
-      queued_bytes_ -= q->size();
+      release(q);
     }
-    queued_items_ -= queue_.size();
     queue_.clear();
   }
   queue_.push_back(last);
-  queued_bytes_ += last->size();
-  ++queued_items_;
+  hold(last);
   closing_ = true;
   why_ = ws_close_reason::server_closed;
   close_frame_ = close_frame(code, reason);
@@ -206,8 +257,7 @@ void ws_session::handle_input() {
         std::lock_guard<std::mutex> guard{mu_};
         if (!closing_) {
           auto pong = make_ws_frame(ws_opcode::pong, ev.payload);
-          queued_bytes_ += pong->size();
-          ++queued_items_;
+          hold(pong);
           queue_.push_back(std::move(pong));
           schedule_pump();
         }
@@ -236,6 +286,7 @@ void ws_session::pump() {
     inflight_.swap(queue_);
     if (inflight_.empty() && close_frame_) {
       inflight_.push_back(close_frame_);
+      hold(close_frame_);
       close_sent_ = true;
     }
   }
@@ -271,8 +322,9 @@ void ws_session::on_write(error_code ec, std::size_t) {
   timer_.cancel();
   {
     std::lock_guard<std::mutex> guard{mu_};
-    queued_bytes_ -= inflight_bytes_;
-    queued_items_ -= inflight_.size();
+    for (const auto& f : inflight_) {
+      release(f);
+    }
   }
   inflight_.clear();
   inflight_bytes_ = 0;
@@ -304,9 +356,15 @@ void ws_session::finish(ws_close_reason why) {
   {
     std::lock_guard<std::mutex> guard{mu_};
     closing_ = true;
+    for (const auto& q : queue_) {
+      release(q);
+    }
     queue_.clear();
-    queued_bytes_ = 0;
-    queued_items_ = 0;
+    if (writing_) { // its completion finds finished_ and releases nothing
+      for (const auto& f : inflight_) {
+        release(f);
+      }
+    }
   }
   timer_.cancel();
   slot_.reset();

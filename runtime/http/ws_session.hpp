@@ -54,6 +54,11 @@ private:
   void pump();
   void on_write(boost::system::error_code ec, std::size_t bytes);
   void finish(ws_close_reason why);
+  /// With mu_ held: an item joins or leaves this queue (queued_bytes_,
+  /// queued_items_, and the server's total of distinct bytes).
+  void hold(const ws_bytes& item);
+  void release(const ws_bytes& item);
+  bool over_budget(std::span<const ws_bytes> items, std::size_t bytes) const;
 
   boost::asio::ip::tcp::socket sock_;
   boost::asio::steady_timer timer_;

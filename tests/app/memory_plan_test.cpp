@@ -86,3 +86,17 @@ TEST_CASE("the replay ring gets replay.ring_bytes, at most an eighth of what "
   CHECK(tight.ring_bytes == ((128ull << 20) - process_fixed_bytes) / 8);
   CHECK(plan_memory(128ull << 20).ring_bytes == 0);
 }
+
+TEST_CASE("WebSocket client queues get a sixteenth of what the budget leaves "
+          "after the fixed cost, at least 1 MiB") {
+  CHECK(plan_memory(2ull << 30).client_queue_bytes ==
+        ((2ull << 30) - process_fixed_bytes) / 16);
+  CHECK(plan_memory(128ull << 20).client_queue_bytes ==
+        ((128ull << 20) - process_fixed_bytes) / 16);
+  CHECK(plan_memory(process_fixed_bytes).client_queue_bytes == 1u << 20);
+  // Everything the plan hands out fits in what the budget leaves.
+  auto m = plan_memory(128ull << 20, 64ull << 20);
+  CHECK(m.held_max + m.prefetch_kbytes * 1024 * 2 + m.fetch_bytes +
+          m.allocator_kept_max + m.ring_bytes + m.client_queue_bytes <=
+        m.variable);
+}

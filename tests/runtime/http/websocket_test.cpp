@@ -358,6 +358,52 @@ TEST_CASE("a client that never reads: send() refuses at the queue limit, and "
   CHECK_FALSE(l->conn->send(big));
 }
 
+TEST_CASE("all clients' queues share one bound: a frame counts once however "
+          "many queues hold it, and past the bound the client above its "
+          "share is refused while the others are not") {
+  server_config cfg;
+  cfg.ws.queue_total_max_bytes = 4u << 20;
+  cfg.ws.queue_max_bytes = 1u << 30; // not the limit that acts here
+  cfg.ws.queue_max_items = 100'000;
+  cfg.ws.send_timeout = std::chrono::seconds{30};
+  ws_server s{cfg};
+  client a;
+  a.connect(s.srv->port());
+  a.ws.next_layer().set_option(net::socket_base::receive_buffer_size{4096});
+  auto la = s.last();
+  client b;
+  b.connect(s.srv->port());
+  b.ws.next_layer().set_option(net::socket_base::receive_buffer_size{4096});
+  std::shared_ptr<echo_listener> lb;
+  for (int i = 0; i < 200 && (lb = s.last()) == la; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  REQUIRE(lb != la);
+  // 2.5 MiB of frames to both (5 MiB counted per client, over the bound):
+  // shared, they count once.
+  std::vector<ws_bytes> shared;
+  for (int i = 0; i < 40; ++i) {
+    shared.push_back(
+      make_ws_frame(ws_opcode::binary, std::string(64 << 10, 'a' + i % 26)));
+  }
+  CHECK(la->conn->send(shared));
+  CHECK(lb->conn->send(shared));
+  // b alone takes new frames (neither client reads) until the total passes
+  // the bound; b is then above its share (half) and refused.
+  std::size_t accepted = 0;
+  for (int i = 0; i < 2000; ++i) {
+    auto f = make_ws_frame(ws_opcode::binary, std::string(64 << 10, 'b'));
+    if (!lb->conn->send(f)) {
+      break;
+    }
+    ++accepted;
+  }
+  CHECK(accepted < 2000);
+  CHECK(lb->conn->queued().bytes > (2u << 20));
+  // a holds less than its share: still accepted.
+  CHECK(la->conn->send(make_ws_frame(ws_opcode::text, "still here")));
+}
+
 TEST_CASE("server stop closes upgraded connections with 1001") {
   ws_server s;
   client c;
