@@ -52,18 +52,15 @@ consumed_record to_record(const rd_kafka_message_t* m) {
 
 namespace {
 
-// Reads [from, end) of each partition in `ranges` (partition -> {from,
-// end}), without a group or commits.
-caf::error
-consume_ranges(const client_config& cfg, const std::string& topic,
-               const std::map<int32_t, std::pair<int64_t, int64_t>>& ranges,
-               const std::function<bool(const consumed_record&)>& fn,
-               std::chrono::milliseconds timeout) {
-  if (ranges.empty()) {
-    return {};
-  }
-  auto conf = make_conf(cfg, {{"group.id", "dashstream-topic-reader"},
+using consumer_ptr = std::unique_ptr<rd_kafka_t, consumer_deleter>;
+
+// A consumer that assigns partitions itself and never commits. The group
+// id is there only because librdkafka wants one; nothing joins the group.
+caf::expected<consumer_ptr> make_groupless_consumer(const client_config& cfg,
+                                                    const char* group) {
+  auto conf = make_conf(cfg, {{"group.id", group},
                               {"enable.auto.commit", "false"},
+                              {"enable.auto.offset.store", "false"},
                               {"enable.partition.eof", "false"},
                               {"auto.offset.reset", "earliest"}});
   if (!conf) {
@@ -76,8 +73,25 @@ consume_ranges(const client_config& cfg, const std::string& topic,
     return make_error(errc::client_create_failed, errstr);
   }
   (void)conf->release();
-  std::unique_ptr<rd_kafka_t, consumer_deleter> rk{raw};
-  rd_kafka_poll_set_consumer(rk.get());
+  rd_kafka_poll_set_consumer(raw);
+  return consumer_ptr{raw};
+}
+
+// Reads [from, end) of each partition in `ranges` (partition -> {from,
+// end}), without a group or commits.
+caf::error
+consume_ranges(const client_config& cfg, const std::string& topic,
+               const std::map<int32_t, std::pair<int64_t, int64_t>>& ranges,
+               const std::function<bool(const consumed_record&)>& fn,
+               std::chrono::milliseconds timeout) {
+  if (ranges.empty()) {
+    return {};
+  }
+  auto made = make_groupless_consumer(cfg, "dashstream-topic-reader");
+  if (!made) {
+    return made.error();
+  }
+  auto rk = std::move(*made);
   auto* parts =
     rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size()));
   std::map<int32_t, int64_t> remaining_end;
@@ -174,25 +188,12 @@ read_partition(const client_config& cfg, const std::string& topic,
 
 caf::expected<std::unique_ptr<tail_reader>>
 tail_reader::make(const client_config& cfg, std::string topic) {
-  // A group id only because librdkafka wants one for a consumer; nothing
-  // joins it or commits to it.
-  auto conf = make_conf(cfg, {{"group.id", "dashstream-tail-reader"},
-                              {"enable.auto.commit", "false"},
-                              {"enable.auto.offset.store", "false"},
-                              {"enable.partition.eof", "false"},
-                              {"auto.offset.reset", "earliest"}});
-  if (!conf) {
-    return conf.error();
+  auto made = make_groupless_consumer(cfg, "dashstream-tail-reader");
+  if (!made) {
+    return made.error();
   }
-  char errstr[512];
-  auto* raw =
-    rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof(errstr));
-  if (raw == nullptr) {
-    return make_error(errc::client_create_failed, errstr);
-  }
-  (void)conf->release();
-  rd_kafka_poll_set_consumer(raw);
-  return std::unique_ptr<tail_reader>{new tail_reader(raw, std::move(topic))};
+  return std::unique_ptr<tail_reader>{
+    new tail_reader(made->release(), std::move(topic))};
 }
 
 tail_reader::tail_reader(rd_kafka_t* rk, std::string topic)
