@@ -1,8 +1,9 @@
 #include "clients/session.hpp"
 
-#include "clients/cold_reader.hpp"
-
 #include <algorithm>
+#include <stdexcept>
+
+#include "clients/cold_reader.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/system_messages.hpp>
@@ -394,6 +395,11 @@ client_session(session_impl::stateful_pointer<session_state> self,
       deliver(self, b);
     },
     [self](text_atom, const std::string& text) {
+#ifdef DS_TEST_HOOKS
+      if (text == crash_message) {
+        throw std::runtime_error("test hook: session crash requested");
+      }
+#endif
       if (!self->state.closing) {
         on_text(self, text);
       }

@@ -10,6 +10,9 @@
 #   kafka-broker.sh status DIR     # prints bootstrap, exit 0 iff healthy
 #   kafka-broker.sh create-topic DIR NAME PARTITIONS [extra TopicCommand args]
 #   kafka-broker.sh delete-topic DIR NAME
+#   kafka-broker.sh delete-records DIR TOPIC PARTITION OFFSET
+#                                  # Kafka drops the partition's records
+#                                  # below OFFSET, as retention would
 #
 # Env: KAFKA_VERSION (default below), DASHSTREAM_CACHE (default
 # ~/.cache/dashstream), KAFKA_START_TIMEOUT (s, default 90),
@@ -44,7 +47,7 @@ show_log() {
 die() { log "error: $*"; exit 1; }
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -461,6 +464,21 @@ cmd_delete_topic() {
     --bootstrap-server "$bootstrap" --delete --if-exists --topic "$name" 1>&2
 }
 
+cmd_delete_records() {
+  local dir topic="$2" part="$3" offset="$4" bootstrap spec
+  dir="$(abs_dir "$1")"
+  [[ "$part" =~ ^[0-9]+$ && "$offset" =~ ^[0-9]+$ ]] ||
+    die "PARTITION and OFFSET must be numbers"
+  bootstrap="$(running_bootstrap "$dir")"
+  cmd_fetch
+  spec="$(mktemp)"
+  printf '{"version":1,"partitions":[{"topic":"%s","partition":%s,"offset":%s}]}\n' \
+    "$topic" "$part" "$offset" >"$spec"
+  java_tool "$dir" org.apache.kafka.tools.DeleteRecordsCommand \
+    --bootstrap-server "$bootstrap" --offset-json-file "$spec" 1>&2
+  rm -f "$spec"
+}
+
 main() {
   (($# >= 1)) || usage
   local cmd="$1"
@@ -472,6 +490,7 @@ main() {
     status) (($# == 1)) || usage; cmd_status "$1" ;;
     create-topic) (($# >= 3)) || usage; cmd_create_topic "$@" ;;
     delete-topic) (($# == 2)) || usage; cmd_delete_topic "$@" ;;
+    delete-records) (($# == 4)) || usage; cmd_delete_records "$@" ;;
     -h | --help | help) usage ;;
     *) usage ;;
   esac
