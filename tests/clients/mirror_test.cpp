@@ -5,6 +5,7 @@
 
 #include "clients/fanout.hpp"
 #include "clients/protocol.hpp"
+#include "tests/clients/validated_batch.hpp"
 #include "tests/support/caf_fixture.hpp"
 
 using namespace ds;
@@ -79,21 +80,7 @@ struct fixture : test::caf_fixture {
 
   // As the egress delivers a validated batch.
   void publish(int32_t p, int64_t from, int64_t to) {
-    auto b = std::make_shared<actors::validated_batch>();
-    b->partition = p;
-    auto owner = std::make_shared<std::vector<std::string>>();
-    owner->reserve(static_cast<std::size_t>(to - from));
-    for (auto o = from; o < to; ++o) {
-      owner->push_back("v" + std::to_string(o));
-      actors::validated_record r;
-      r.partition = p;
-      r.offset = o;
-      r.tenant_id = "acme";
-      r.thread_id = "t";
-      r.value = owner->back();
-      r.owner = owner;
-      b->records.push_back(std::move(r));
-    }
+    auto b = test::validated_batch_of(p, from, to);
     caf::anon_send(fan, actors::validated_batch_ref{b});
     step();
   }

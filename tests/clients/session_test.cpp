@@ -7,6 +7,7 @@
 #include "clients/cold_reader.hpp"
 #include "clients/fanout.hpp"
 #include "tests/clients/fake_connection.hpp"
+#include "tests/clients/validated_batch.hpp"
 #include "tests/support/caf_fixture.hpp"
 
 using namespace ds;
@@ -51,26 +52,7 @@ struct fixture : test::caf_fixture {
   void publish(int32_t partition, int64_t from, int64_t to,
                const std::function<std::string(int64_t)>& tenant = {},
                std::optional<int64_t> gap_at = std::nullopt) {
-    auto b = std::make_shared<actors::validated_batch>();
-    b->partition = partition;
-    auto owner = std::make_shared<std::vector<std::string>>();
-    owner->reserve(static_cast<std::size_t>(to - from));
-    for (auto o = from; o < to; ++o) {
-      owner->push_back("value-" + std::to_string(o));
-    }
-    for (auto o = from; o < to; ++o) {
-      actors::validated_record r;
-      r.partition = partition;
-      r.offset = o;
-      r.tenant_id = tenant ? tenant(o) : "acme";
-      r.thread_id = "thread-1";
-      r.value = (*owner)[static_cast<std::size_t>(o - from)];
-      r.owner = owner;
-      if (gap_at && *gap_at == o) {
-        r.verdict = {actors::verdict_kind::gap, 3};
-      }
-      b->records.push_back(std::move(r));
-    }
+    auto b = test::validated_batch_of(partition, from, to, tenant, gap_at);
     caf::anon_send(fan, actors::validated_batch_ref{b});
     run();
   }

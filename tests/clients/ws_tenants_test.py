@@ -35,8 +35,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wslib import (create_topic, fail, log, metrics,  # noqa: E402
-                   start_daemon, stop_daemon, topic_values)
+from wslib import (Receiver, create_topic, fail, log,  # noqa: E402
+                   metrics, start_daemon, stop_daemon, topic_values)
 
 RECORDS = 4_000
 CLIENTS_PER_TENANT = 50
@@ -62,33 +62,6 @@ async def refused(url, tok, where="header"):
             return None
     except websockets.InvalidStatusCode as e:
         return e.status_code
-
-
-class Receiver:
-    def __init__(self, name, tenant):
-        self.name = name
-        self.tenant = tenant  # None: admin
-        self.values = {}  # (partition, offset) -> value
-
-    async def run(self, url, tok, by_header, ready, stop):
-        headers = {}
-        if by_header:
-            headers["Authorization"] = "Bearer " + tok
-        else:
-            url += "?token=" + tok
-        async with websockets.connect(url, extra_headers=headers,
-                                      max_size=None) as ws:
-            ready.set()
-            while not stop.is_set():
-                try:
-                    msg = await asyncio.wait_for(ws.recv(), 0.5)
-                except asyncio.TimeoutError:
-                    continue
-                j = json.loads(msg)
-                if j["type"] != "cursor":
-                    continue
-                value = await ws.recv()
-                self.values[(j["partition"], int(j["offset"]))] = value
 
 
 async def main_async(bin_, brokers, topic, port, key, other_key):

@@ -29,44 +29,12 @@ import jwt
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wslib import (create_topic, fail, log, metric, metrics,  # noqa: E402
-                   start_daemon, stop_daemon, topic_values)
+from wslib import (Receiver, create_topic, fail, log, metric,  # noqa: E402
+                   metrics, start_daemon, stop_daemon, topic_values)
 
 TENANTS = ["tenant-0", "tenant-1"]
 PER_PHASE = 3_000
 SECRET = "two-daemons-test-secret-of-32-bytes!"
-
-
-class Receiver:
-    def __init__(self, name, tenant):
-        self.name = name
-        self.tenant = tenant
-        self.values = {}  # (partition, offset) -> value
-        self.last = {}    # partition -> last offset
-        self.disorder = []
-
-    async def run(self, url, tok, ready, stop):
-        try:
-            async with websockets.connect(
-                    url, extra_headers={"Authorization": "Bearer " + tok},
-                    max_size=None) as ws:
-                ready.set()
-                while not stop.is_set():
-                    try:
-                        msg = await asyncio.wait_for(ws.recv(), 0.5)
-                    except asyncio.TimeoutError:
-                        continue
-                    j = json.loads(msg)
-                    if j["type"] != "cursor":
-                        continue
-                    value = await ws.recv()
-                    p, o = j["partition"], int(j["offset"])
-                    if o <= self.last.get(p, -1):
-                        self.disorder.append((p, o, self.last[p]))
-                    self.last[p] = o
-                    self.values[(p, o)] = value
-        except websockets.ConnectionClosed:
-            pass  # its daemon stopped
 
 
 def produce(bin_, brokers, topic):
@@ -140,7 +108,8 @@ async def main_async(bin_, brokers, topic, daemons, ports):
                 r = Receiver("daemon%d/%s/%d" % (d, t, i), t)
                 ready = asyncio.Event()
                 tasks.append(asyncio.create_task(r.run(
-                    "ws://127.0.0.1:%d/ws" % port, tokens[t], ready, stop)))
+                    "ws://127.0.0.1:%d/ws" % port, tokens[t], True, ready,
+                    stop)))
                 await asyncio.wait_for(ready.wait(), 10)
                 on[d].append(r)
     loop = asyncio.get_running_loop()

@@ -1,5 +1,7 @@
 """What the WebSocket tests (ws_*_test.py) share: a daemon on the real
 broker, the topic's ground truth read with kcat, failing and logging."""
+import asyncio
+import json
 import os
 import re
 import subprocess
@@ -97,3 +99,46 @@ def topic_values(brokers, topic):
         values[(p, o)] = raw[at:at + max(n, 0)]
         at += max(n, 0)
     return values
+
+
+class Receiver:
+    """One client on /ws that keeps every record it receives: (partition,
+    offset) -> value, and every offset that did not increase on its
+    partition (a duplicate or a reorder)."""
+
+    def __init__(self, name, tenant):
+        self.name = name
+        self.tenant = tenant  # None: sees every tenant
+        self.values = {}
+        self.last = {}
+        self.disorder = []
+
+    async def run(self, url, tok, by_header, ready, stop):
+        """Reads until `stop` is set or the daemon goes away; the token as
+        Authorization: Bearer or as ?token= (None: no token)."""
+        import websockets
+        headers = {}
+        if tok is not None and by_header:
+            headers["Authorization"] = "Bearer " + tok
+        elif tok is not None:
+            url += "?token=" + tok
+        try:
+            async with websockets.connect(url, extra_headers=headers,
+                                          max_size=None) as ws:
+                ready.set()
+                while not stop.is_set():
+                    try:
+                        msg = await asyncio.wait_for(ws.recv(), 0.5)
+                    except asyncio.TimeoutError:
+                        continue
+                    j = json.loads(msg)
+                    if j["type"] != "cursor":
+                        continue
+                    value = await ws.recv()
+                    p, o = j["partition"], int(j["offset"])
+                    if o <= self.last.get(p, -1):
+                        self.disorder.append((p, o, self.last[p]))
+                    self.last[p] = o
+                    self.values[(p, o)] = value
+        except websockets.ConnectionClosed:
+            pass  # its daemon stopped
