@@ -382,9 +382,10 @@ TEST_CASE("all clients' queues share one bound: a frame counts once however "
   // 2.5 MiB of frames to both (5 MiB counted per client, over the bound):
   // shared, they count once.
   std::vector<ws_bytes> shared;
+  shared.reserve(40);
   for (int i = 0; i < 40; ++i) {
-    shared.push_back(
-      make_ws_frame(ws_opcode::binary, std::string(64 << 10, 'a' + i % 26)));
+    shared.push_back(make_ws_frame(
+      ws_opcode::binary, std::string(64 << 10, static_cast<char>('a' + i))));
   }
   CHECK(la->conn->send(shared));
   CHECK(lb->conn->send(shared));
