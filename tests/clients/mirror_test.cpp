@@ -10,6 +10,7 @@
 
 using namespace ds;
 using namespace ds::clients;
+using ds::test::range;
 
 namespace {
 
@@ -103,14 +104,6 @@ struct fixture : test::caf_fixture {
     return out;
   }
 };
-
-std::vector<int64_t> range(int64_t from, int64_t to) {
-  std::vector<int64_t> out;
-  for (auto o = from; o < to; ++o) {
-    out.push_back(o);
-  }
-  return out;
-}
 
 } // namespace
 

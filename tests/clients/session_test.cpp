@@ -12,6 +12,7 @@
 
 using namespace ds;
 using namespace ds::clients;
+using ds::test::range;
 
 namespace {
 
@@ -70,14 +71,6 @@ struct fixture : test::caf_fixture {
     }
   }
 };
-
-std::vector<int64_t> range(int64_t from, int64_t to) {
-  std::vector<int64_t> out;
-  for (auto o = from; o < to; ++o) {
-    out.push_back(o);
-  }
-  return out;
-}
 
 } // namespace
 

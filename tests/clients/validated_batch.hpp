@@ -40,4 +40,13 @@ validated_batch_of(int32_t partition, int64_t from, int64_t to,
   return b;
 }
 
+/// Offsets [from, to), to compare with what a client received.
+inline std::vector<int64_t> range(int64_t from, int64_t to) {
+  std::vector<int64_t> out;
+  for (auto o = from; o < to; ++o) {
+    out.push_back(o);
+  }
+  return out;
+}
+
 } // namespace ds::test
