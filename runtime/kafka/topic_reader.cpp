@@ -8,6 +8,7 @@
 
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/errc.hpp"
+#include "runtime/kafka/group_consumer.hpp"
 
 namespace ds::kafka {
 
@@ -106,12 +107,14 @@ consume_ranges(const client_config& cfg, const std::string& topic,
     return make_error(errc::consume_failed, rd_kafka_err2str(aerr));
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string transient; // the last error librdkafka recovers from itself
   while (!remaining_end.empty()) {
     if (std::chrono::steady_clock::now() >= deadline) {
       return make_error(errc::timed_out,
                         "reading " + topic + ": " +
                           std::to_string(remaining_end.size()) +
-                          " partitions not read to their end in time");
+                          " partitions not read to their end in time" +
+                          (transient.empty() ? "" : " (" + transient + ")"));
     }
     auto* m = rd_kafka_consumer_poll(rk.get(), 100);
     if (m == nullptr) {
@@ -121,6 +124,13 @@ consume_ranges(const client_config& cfg, const std::string& topic,
       m, rd_kafka_message_destroy};
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        continue;
+      }
+      // A partition just created may have no leader yet, a broker may be
+      // reconnecting: librdkafka retries those, so the read waits for them
+      // until its deadline.
+      if (is_infrastructure_error(m->err)) {
+        transient = rd_kafka_message_errstr(m);
         continue;
       }
       return make_error(errc::consume_failed, rd_kafka_message_errstr(m));

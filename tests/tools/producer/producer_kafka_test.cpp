@@ -9,6 +9,7 @@
 
 #include <prometheus/registry.h>
 
+#include "diag/errc.hpp"
 #include "proto/codec.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/topic_reader.hpp"
@@ -217,6 +218,7 @@ TEST_CASE("a batch is keyed by its header's thread and sequences each inner "
   }
   REQUIRE_FALSE((*prod)->flush(std::chrono::seconds(30)));
   auto records = kafka::read_topic(cfg, topic, std::chrono::seconds(30));
+  INFO((records ? "" : ds::diag::describe(records.error())));
   REQUIRE(records);
   REQUIRE(records->size() == 3);
   uint64_t expected_seq = 1;
