@@ -983,6 +983,30 @@ private:
     return live_result{std::move(*pipe), std::move(produced)};
   }
 
+  // The scenario's workload refitted to `count` records: faults scale with
+  // count, so its amounts stay proportional.
+  caf::expected<workload::workload_config> refit_workload(uint64_t count) {
+    auto w = sc_.workload;
+    w.count = count;
+    return make_workload(w);
+  }
+
+  // The live phase's records: `count` of them, on threads of their own,
+  // with the scenario's gaps, duplicates and reorders in proportion.
+  workload::workload_config live_workload(const workload::workload_config& wcfg,
+                                          uint64_t count) {
+    auto live_cfg = wcfg;
+    live_cfg.count = count;
+    live_cfg.thread_prefix = "live-thread-";
+    live_cfg.seed = wcfg.seed + 1;
+    if (auto refit = refit_workload(count)) {
+      live_cfg.gaps = refit->gaps;
+      live_cfg.duplicates = refit->duplicates;
+      live_cfg.reorders = refit->reorders;
+    }
+    return live_cfg;
+  }
+
   caf::error run_latency(const workload::workload_config& wcfg, json& result) {
     // 1. The maximum: one raw/pipeline pair over a backlog.
     std::string topic;
@@ -1010,20 +1034,9 @@ private:
     double max_rate = max_round->pipe.records_per_second;
     double rate = std::max(1.0, max_rate * sc_.load_fraction);
     // 3. Live at a fraction of it: a fresh topic, the daemon first.
-    auto live_cfg = wcfg;
-    live_cfg.count = static_cast<uint64_t>(rate * sc_.duration_secs);
-    live_cfg.thread_prefix = "live-thread-";
-    live_cfg.seed = wcfg.seed + 1;
-    // Faults scale with count; keep the scenario's amounts proportional.
-    auto refit = make_workload([&] {
-      auto w = sc_.workload;
-      w.count = live_cfg.count;
-      return w;
-    }());
-    if (refit) {
-      live_cfg.gaps = refit->gaps;
-      live_cfg.duplicates = refit->duplicates;
-      live_cfg.reorders = refit->reorders;
+    auto live_cfg =
+      live_workload(wcfg, static_cast<uint64_t>(rate * sc_.duration_secs));
+    if (auto refit = refit_workload(live_cfg.count)) {
       live_cfg.corrupt = refit->corrupt;
     }
     auto live = live_round(
@@ -1612,21 +1625,9 @@ private:
     // client has read the whole value frame.
     const double max_rate = static_cast<double>(records) / fan_seconds;
     const double rate = std::max(1.0, max_rate * sc_.load_fraction);
-    auto live_cfg = wcfg;
-    live_cfg.count =
-      std::max<uint64_t>(1, static_cast<uint64_t>(rate * sc_.duration_secs));
-    live_cfg.thread_prefix = "live-thread-";
-    live_cfg.seed = wcfg.seed + 1;
-    auto refit = make_workload([&] {
-      auto w = sc_.workload;
-      w.count = live_cfg.count;
-      return w;
-    }());
-    if (refit) {
-      live_cfg.gaps = refit->gaps;
-      live_cfg.duplicates = refit->duplicates;
-      live_cfg.reorders = refit->reorders;
-    }
+    auto live_cfg = live_workload(
+      wcfg,
+      std::max<uint64_t>(1, static_cast<uint64_t>(rate * sc_.duration_secs)));
     // The daemon's own view of the same records: header timestamp to the
     // end of processing (dashstream_e2e_latency_seconds), this phase only.
     histogram e2e_before;
