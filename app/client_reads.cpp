@@ -10,11 +10,10 @@ namespace ds::app {
 clients::record_ptr client_record_of(const kafka::consumed_record& r,
                                      const client_read_settings& s,
                                      proto::message& scratch) {
-  auto info = proto::decode(r.value, s.decode, scratch);
-  const auto* top = info ? proto::top_header(scratch) : nullptr;
-  if (!info) {
+  if (!proto::decode(r.value, s.decode, scratch)) {
     return nullptr;
   }
+  const auto* top = proto::top_header(scratch);
   std::string tenant = top != nullptr ? top->tenant_id() : "";
   if (!s.tenant_filter.empty() && tenant != s.tenant_filter) {
     return nullptr;
