@@ -1,0 +1,6 @@
+/// <reference types="vite/client" />
+
+declare module "*.proto?raw" {
+  const text: string;
+  export default text;
+}
