@@ -276,7 +276,7 @@ private:
       [self_handle, p](const partition_reader_actor& h) {
         caf::anon_send(self_handle, reader_up_atom::value, p, h);
       });
-    self_->request(deps_->readers, caf::infinite, add_atom::value, spec)
+    self_->request(deps_->readers, reply_bound(), add_atom::value, spec)
       .receive(
         [&](caf::actor& h) {
           e.reader = typed_handle<partition_reader_actor>(h);
@@ -295,6 +295,15 @@ private:
                      {"live_from_offset", std::to_string(live_from)}});
   }
 
+  // How long a blocking request to a reader or the readers' supervisor may
+  // wait beyond the work it asks for. Unbounded, it hung the consumer (and
+  // the daemon's shutdown) for good when a one_for_all restart killed a
+  // reader holding an unanswered drain: CAF 0.17 drops the promise of an
+  // actor that exits without telling the requester.
+  static constexpr caf::timespan reply_bound() {
+    return std::chrono::seconds(5);
+  }
+
   void on_revoke(std::span<const int32_t> ps, bool lost) {
     deps_->probe->rebalances.Increment();
     for (auto p : ps) {
@@ -305,8 +314,8 @@ private:
       auto& e = it->second;
       if (e.reader) {
         self_
-          ->request(e.reader, caf::infinite, drain_atom::value,
-                    cfg_.drain_timeout)
+          ->request(e.reader, cfg_.drain_timeout + reply_bound(),
+                    drain_atom::value, cfg_.drain_timeout)
           .receive(
             [&](int64_t commit) {
               if (commit > e.commit) {
@@ -319,7 +328,7 @@ private:
         deps_->source->store_offset(p, e.commit);
       }
       self_
-        ->request(deps_->readers, caf::infinite, remove_atom::value,
+        ->request(deps_->readers, reply_bound(), remove_atom::value,
                   reader_name(p))
         .receive([](bool) {}, [](caf::error&) {});
       diag::log_event(spdlog::level::info, "consumer",

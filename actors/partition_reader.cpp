@@ -539,6 +539,12 @@ partition_reader(self_ptr self, partition_reader_config cfg,
       }
     }
   });
+  // Stopped with a drain unanswered (a one_for_all restart): the consumer
+  // waiting for it hears the commit offset now, not after its own bound.
+  self->set_exit_handler([self](caf::exit_msg& x) {
+    answer_drains(self);
+    self->quit(x.reason);
+  });
   // Leaving (revocation, restart, shutdown): what is still in flight is
   // redelivered elsewhere, so this instance's share leaves the gauge. The
   // share lives outside the state, which is gone when this runs.

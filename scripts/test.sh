@@ -90,4 +90,4 @@ DS_BUILD_DIR=build/dev DS_JOBS=$jobs scripts/lint.sh
 
 step "dev: every test (unit + integration on a real Kafka broker)"
 start_contention
-ctest --test-dir build/dev -LE fuzz --output-on-failure
+ctest --test-dir build/dev -LE fuzz --output-on-failure --timeout 900
