@@ -137,11 +137,21 @@ response router::serve_file(const directory_route& dir,
     return res;
   }
   auto rest = std::string_view{req.path}.substr(dir.prefix.size());
-  auto file = load_static_file(dir.root, rest);
+  auto file = load_static_file(
+    dir.root, rest, accepts_gzip(req.header("accept-encoding").value_or("")));
   if (file) {
     response res;
     res.content_type = std::move(file->content_type);
     res.body = std::move(file->body);
+    // Hashed assets never change under their name; anything else (the
+    // index that names them) is revalidated so a new build shows at once.
+    res.headers.emplace_back(
+      "Cache-Control",
+      file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    res.headers.emplace_back("Vary", "Accept-Encoding");
+    if (!file->content_encoding.empty()) {
+      res.headers.emplace_back("Content-Encoding", file->content_encoding);
+    }
     return res;
   }
   switch (to_errc(file.error())) {

@@ -35,6 +35,24 @@ caf::error unsafe(std::string_view why) {
   return make_error(errc::unsafe_path, std::string{why});
 }
 
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 // True if `file` is `root` or below it, comparing whole path components.
 bool is_under(const fs::path& root, const fs::path& file) {
   auto [r, f] =
@@ -94,7 +112,8 @@ caf::expected<fs::path> safe_relative_path(std::string_view encoded_rest) {
 }
 
 caf::expected<static_file> load_static_file(const fs::path& root,
-                                            std::string_view encoded_rest) {
+                                            std::string_view encoded_rest,
+                                            bool gzip_ok) {
   auto rel = safe_relative_path(encoded_rest);
   if (!rel) {
     return std::move(rel.error());
@@ -111,23 +130,61 @@ caf::expected<static_file> load_static_file(const fs::path& root,
   if (!is_under(root, file)) {
     return unsafe("path leaves the directory through a link");
   }
-  auto size = fs::file_size(file, ec);
+  static_file out;
+  out.content_type = std::string{content_type_for(file)};
+  out.immutable = !rel->empty() && *rel->begin() == "assets";
+  auto body_file = file;
+  if (gzip_ok) {
+    auto gz = fs::canonical(fs::path{file} += ".gz", ec);
+    if (!ec && fs::is_regular_file(gz, ec) && is_under(root, gz)) {
+      body_file = gz;
+      out.content_encoding = "gzip";
+    }
+  }
+  auto size = fs::file_size(body_file, ec);
   if (ec || size > max_static_file_bytes) {
     return make_error(errc::file_unreadable,
                       rel->string() + " is unreadable or too large");
   }
-  std::ifstream in{file, std::ios::binary};
+  std::ifstream in{body_file, std::ios::binary};
   if (!in) {
     return make_error(errc::file_unreadable, rel->string());
   }
-  static_file out;
   out.body.assign(std::istreambuf_iterator<char>{in},
                   std::istreambuf_iterator<char>{});
   if (in.bad()) {
     return make_error(errc::file_unreadable, rel->string());
   }
-  out.content_type = std::string{content_type_for(file)};
   return out;
+}
+
+bool accepts_gzip(std::string_view value) {
+  while (!value.empty()) {
+    auto comma = value.find(',');
+    auto item = value.substr(0, comma);
+    value = comma == std::string_view::npos ? std::string_view{}
+                                            : value.substr(comma + 1);
+    auto semi = item.find(';');
+    auto coding = trim(item.substr(0, semi));
+    if (!iequals(coding, "gzip") && coding != "*") {
+      continue;
+    }
+    if (semi == std::string_view::npos) {
+      return true;
+    }
+    // "q=0", "q=0.0", "q=0.000" refuse; anything else accepts.
+    auto param = trim(item.substr(semi + 1));
+    if (param.size() < 2 || std::tolower(param[0]) != 'q' || param[1] != '=') {
+      return true;
+    }
+    auto q = param.substr(2);
+    bool zero = !q.empty() && q[0] == '0' &&
+                q.find_first_not_of("0.", 1) == std::string_view::npos;
+    if (!zero) {
+      return true;
+    }
+  }
+  return false;
 }
 
 } // namespace ds::http

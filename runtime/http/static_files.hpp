@@ -13,6 +13,11 @@ namespace ds::http {
 struct static_file {
   std::string body;
   std::string content_type;
+  /// "gzip" when body is the precompressed `<file>.gz` beside the file.
+  std::string content_encoding;
+  /// The file lies under an `assets/` directory: a build names those by
+  /// their content hash, so a cache may keep them for good.
+  bool immutable = false;
 };
 
 /// Files larger than this are not served (the UI bundle is far smaller;
@@ -34,8 +39,16 @@ safe_relative_path(std::string_view encoded_rest);
 /// Reads the file `encoded_rest` names under `root` (a canonical directory
 /// path). Besides safe_relative_path(), the canonical file path must still
 /// lie under `root`, so a symlink cannot lead outside it.
-/// Errors: unsafe_path, file_not_found, file_unreadable.
+/// With `gzip_ok` (the client accepts gzip) and a regular file
+/// `<file>.gz` beside it, that file's bytes are the body instead: the UI
+/// build precompresses its text assets, so nothing is compressed per
+/// request. Errors: unsafe_path, file_not_found, file_unreadable.
 caf::expected<static_file> load_static_file(const std::filesystem::path& root,
-                                            std::string_view encoded_rest);
+                                            std::string_view encoded_rest,
+                                            bool gzip_ok = false);
+
+/// True if an Accept-Encoding header value allows gzip (a "gzip" or "*"
+/// coding whose q is not 0).
+bool accepts_gzip(std::string_view accept_encoding);
 
 } // namespace ds::http

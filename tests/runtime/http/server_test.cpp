@@ -170,15 +170,17 @@ private:
 
 std::string get_request(const std::string& target,
                         const std::string& method = "GET",
-                        bool keep_alive = false) {
+                        bool keep_alive = false,
+                        const std::string& extra_headers = "") {
   return method + " " + target + " HTTP/1.1\r\nHost: test\r\n" +
-         (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
+         (keep_alive ? "" : "Connection: close\r\n") + extra_headers + "\r\n";
 }
 
 reply fetch(uint16_t port, const std::string& target,
-            const std::string& method = "GET") {
+            const std::string& method = "GET",
+            const std::string& extra_headers = "") {
   client c{port};
-  c.send(get_request(target, method));
+  c.send(get_request(target, method, false, extra_headers));
   auto r = c.read_response(method == "HEAD");
   REQUIRE(r);
   return *r;
@@ -200,6 +202,9 @@ struct ui_tree {
     write(root / "app.js", "console.log(1)");
     write(root / "style.css", "body{}");
     write(root / "sub" / "index.html", "<h1>sub</h1>");
+    fs::create_directories(root / "assets");
+    write(root / "assets" / "app-1a2b.js", "let x=1");
+    write(root / "assets" / "app-1a2b.js.gz", "GZBYTES");
     fs::create_symlink(base / "secret.txt", root / "link.txt");
   }
   ~ui_tree() {
@@ -408,6 +413,37 @@ TEST_CASE("static files: content types, index.html, redirect, 404") {
   r = fetch(s.port(), "/ui/app.js", "HEAD");
   CHECK(r.status == 200);
   CHECK(r.header("content-length") == "14");
+}
+
+TEST_CASE("static files: precompressed gzip, and caching by kind") {
+  ui_tree ui;
+  auto s = start(test_routes(ui.root));
+  const std::string gzip = "Accept-Encoding: gzip, br\r\n";
+
+  auto r = fetch(s.port(), "/ui/assets/app-1a2b.js", "GET", gzip);
+  CHECK(r.status == 200);
+  CHECK(r.body == "GZBYTES");
+  CHECK(r.header("content-encoding") == "gzip");
+  CHECK(r.header("content-type") == "text/javascript; charset=utf-8");
+  CHECK(r.header("vary") == "Accept-Encoding");
+  CHECK(r.header("cache-control") == "public, max-age=31536000, immutable");
+
+  // No gzip in Accept-Encoding, or q=0: the plain file.
+  for (std::string h :
+       {std::string{}, std::string{"Accept-Encoding: gzip;q=0\r\n"}}) {
+    r = fetch(s.port(), "/ui/assets/app-1a2b.js", "GET", h);
+    CHECK(r.body == "let x=1");
+    CHECK(r.header("content-encoding") == "");
+  }
+  // No .gz beside the file: the plain file even when gzip is welcome.
+  r = fetch(s.port(), "/ui/app.js", "GET", gzip);
+  CHECK(r.body == "console.log(1)");
+  CHECK(r.header("content-encoding") == "");
+  // Files outside assets/ (index.html names the hashed files) revalidate.
+  CHECK(r.header("cache-control") == "no-cache");
+  CHECK(fetch(s.port(), "/ui/").header("cache-control") == "no-cache");
+  // The .gz itself is not a way around the directory's rules.
+  CHECK(fetch(s.port(), "/ui/assets/app-1a2b.js.gz").status == 200);
 }
 
 TEST_CASE("static files: traversal attempts never leave the directory") {

@@ -61,3 +61,17 @@ TEST_CASE("content types for the UI's file kinds") {
   CHECK(content_type_for("x.bin") == "application/octet-stream");
   CHECK(content_type_for("README") == "application/octet-stream");
 }
+
+TEST_CASE("Accept-Encoding: gzip is accepted unless its q is 0") {
+  CHECK(accepts_gzip("gzip"));
+  CHECK(accepts_gzip("gzip, deflate, br"));
+  CHECK(accepts_gzip("br, GZIP;q=0.5"));
+  CHECK(accepts_gzip("*"));
+  CHECK(accepts_gzip("deflate, gzip ; q=1"));
+  CHECK_FALSE(accepts_gzip(""));
+  CHECK_FALSE(accepts_gzip("identity"));
+  CHECK_FALSE(accepts_gzip("br, deflate"));
+  CHECK_FALSE(accepts_gzip("gzip;q=0"));
+  CHECK_FALSE(accepts_gzip("gzip;q=0.000"));
+  CHECK_FALSE(accepts_gzip("gzipped"));
+}
