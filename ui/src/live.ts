@@ -203,6 +203,10 @@ export class LiveModel {
       get duplicatesDropped() {
         return self.conn.counters.duplicatesDropped;
       },
+      get replay() {
+        const k = self.conn.counters;
+        return { held: k.held, deferred: k.deferred, discarded: k.discarded };
+      },
       get protocolErrors() {
         return self.conn.counters.protocolErrors;
       },

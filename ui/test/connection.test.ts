@@ -33,6 +33,7 @@ function setup(storage = new MemoryStorage(), opts: { probeAuth?: () => Promise<
 }
 
 const bytes = new Uint8Array([0, 1, 2]);
+const done = (offsets: Record<string, string> = {}, capped = false) => ({ type: "replay_complete", totalReplayed: 0, lastOffsetsByPartition: offsets, capped, mode: "partition" });
 
 describe("LiveConnection", () => {
   it("first connect resumes from latest and adopts the server's baseline", () => {
@@ -51,6 +52,7 @@ describe("LiveConnection", () => {
     const { conn, last, cursor, timers, storage, storedAtApply } = setup();
     conn.start();
     last().open();
+    last().text(done());
     last().record(0, "5", bytes);
     // while apply ran, the cursor did not yet include offset 5
     expect(storedAtApply()).toBe(null);
@@ -63,6 +65,7 @@ describe("LiveConnection", () => {
     const { conn, last, cursor } = setup(new MemoryStorage(), { failApply: true });
     conn.start();
     last().open();
+    last().text(done());
     expect(() => last().record(0, "5", bytes)).toThrow();
     expect(cursor.get(0)).toBe(undefined);
   });
@@ -98,6 +101,7 @@ describe("LiveConnection", () => {
     const a = setup(storage);
     a.conn.start();
     a.last().open();
+    a.last().text(done());
     a.last().record(2, "100", bytes);
     a.conn.stop(); // pagehide persists
     const b = setup(storage);
@@ -110,6 +114,7 @@ describe("LiveConnection", () => {
     const { conn, last, timers, storage, applied } = setup();
     conn.start();
     last().open();
+    last().text(done());
     last().record(0, "9007199254740993", bytes);
     last().record(0, "9007199254740993", bytes); // same: duplicate, not lost to rounding
     last().record(0, "9007199254740994", bytes);
@@ -120,6 +125,60 @@ describe("LiveConnection", () => {
     timers.advance(1000);
     last().open();
     expect(last().sent[0]).toMatchObject({ lastOffsetsByPartition: { "0": "9007199254740994" } });
+  });
+
+  it("holds records that arrive before the replay is complete and applies them in offset order", () => {
+    const storage = new MemoryStorage();
+    storage.setItem(KEY, JSON.stringify({ "0": "100" }));
+    const { conn, last, applied, cursor } = setup(storage);
+    conn.start();
+    last().open();
+    // the server sent a live record before it read the resume...
+    last().record(0, "111", bytes);
+    expect(applied).toEqual([]);
+    expect(cursor.get(0)).toBe(100n); // a disconnect now must not skip 101..110
+    // ...then the replay, which may or may not repeat 111
+    for (let o = 101; o <= 111; o++) last().record(0, String(o), bytes);
+    last().text(done({ "0": "111" }));
+    expect(applied.map((a) => a[1])).toEqual(Array.from({ length: 11 }, (_, i) => String(101 + i)));
+    expect(conn.counters.duplicatesDropped).toBe(1);
+    expect(conn.status.phase).toBe("caught_up");
+    last().record(0, "112", bytes); // live again: applied at once
+    expect(applied).toHaveLength(12);
+  });
+
+  it("a disconnect during the replay applies nothing and resumes from the same cursor", () => {
+    const storage = new MemoryStorage();
+    storage.setItem(KEY, JSON.stringify({ "0": "100" }));
+    const { conn, last, applied, timers } = setup(storage);
+    conn.start();
+    last().open();
+    last().record(0, "111", bytes);
+    last().record(0, "101", bytes);
+    last().drop();
+    expect(applied).toEqual([]);
+    expect(conn.counters.discarded).toBe(2);
+    timers.advance(1000);
+    last().open();
+    expect(last().sent[0]).toEqual({ type: "resume", lastOffsetsByPartition: { "0": "100" }, from: "cursor" });
+  });
+
+  it("after a capped replay, held records beyond what it covered wait for the next page", () => {
+    const storage = new MemoryStorage();
+    storage.setItem(KEY, JSON.stringify({ "0": "0" }));
+    const { conn, last, applied, cursor } = setup(storage);
+    conn.start();
+    last().open();
+    last().record(0, "50", bytes); // live, before the resume was read
+    last().record(0, "1", bytes);
+    last().record(0, "2", bytes);
+    last().text(done({ "0": "2" }, true));
+    expect(applied.map((a) => a[1])).toEqual(["1", "2"]);
+    expect(cursor.get(0)).toBe(2n);
+    expect(conn.counters.deferred).toBe(1);
+    for (let o = 3; o <= 50; o++) last().record(0, String(o), bytes);
+    last().text(done({ "0": "50" }));
+    expect(applied).toHaveLength(50);
   });
 
   it("follows a capped replay with another resume until it is complete", () => {
@@ -156,6 +215,7 @@ describe("LiveConnection", () => {
     const { conn, last, cursor } = setup();
     conn.start();
     last().open();
+    last().text(done());
     last().record(0, "5", bytes);
     expect(conn.resetCursor()).toBe(true);
     expect(last().sent[1]).toEqual({ type: "cursor_reset" });
@@ -220,6 +280,7 @@ describe("LiveConnection", () => {
     const { conn, last, timers, sockets } = setup();
     conn.start();
     last().open();
+    last().text(done());
     last().record(0, "1", bytes);
     last().text({ type: "disconnect", reason: "backpressure", message: "too slow" });
     last().drop(1008);

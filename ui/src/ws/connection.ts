@@ -10,6 +10,14 @@
 //   page a baseline for every partition, so a later resume never replays a
 //   partition from the start of retention by mistake);
 // - records at or below the cursor are dropped (never shown twice);
+// - while a resume is answered, records are held, not applied: the server
+//   may send live records before it has read the resume (they are newer
+//   than the replay that follows), so applying them at once would move the
+//   cursor past records still to come, and a disconnect then would skip
+//   them. At replay_complete the held records are applied in offset order
+//   up to the offsets the replay covered (lastOffsetsByPartition); newer
+//   ones (only after a capped replay) are dropped and come with the next
+//   page;
 // - a capped replay is followed at once by another resume from the cursor
 //   (the server stops live delivery after a capped replay), until a
 //   replay_complete without `capped`;
@@ -61,6 +69,12 @@ export interface ConnectionStatus {
 export interface ConnectionCounters {
   applied: number;
   duplicatesDropped: number;
+  /** Records held while a resume was answered (then applied or deferred). */
+  held: number;
+  /** Held records beyond what a capped replay covered: asked for again. */
+  deferred: number;
+  /** Held records dropped because the connection closed mid-replay. */
+  discarded: number;
   protocolErrors: number;
   framesText: number;
   framesBinary: number;
@@ -94,6 +108,8 @@ export interface ConnectionDeps {
 }
 
 const OPEN = 1;
+/** Records held during one replay page at most (the server's page is 10 000). */
+const MAX_HELD = 50_000;
 
 const defaultTimers: Timers = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
@@ -105,6 +121,9 @@ export class LiveConnection {
   readonly counters: ConnectionCounters = {
     applied: 0,
     duplicatesDropped: 0,
+    held: 0,
+    deferred: 0,
+    discarded: 0,
     protocolErrors: 0,
     framesText: 0,
     framesBinary: 0,
@@ -123,6 +142,9 @@ export class LiveConnection {
   private sock: SocketLike | null = null;
   private opened = false;
   private pending: { partition: number; offset: bigint; text: string } | null = null;
+  /** True from open until a replay_complete that is not capped. */
+  private resuming = false;
+  private held: Array<{ partition: number; offset: bigint; text: string; bytes: Uint8Array }> = [];
   private retryTimer: unknown = null;
   private pingTimer: unknown = null;
   private persistTimer: unknown = null;
@@ -218,6 +240,8 @@ export class LiveConnection {
 
   private onOpen(): void {
     this.opened = true;
+    this.resuming = true;
+    this.held = [];
     this.lastHeard = this.timers.now();
     const hasCursor = this.d.cursor.size > 0;
     const from = hasCursor ? "cursor" : "latest";
@@ -254,14 +278,56 @@ export class LiveConnection {
       this.counters.protocolErrors++; // a BINARY frame without its cursor
       return;
     }
-    if (this.d.cursor.isApplied(cur.partition, cur.offset)) {
+    if (this.resuming) {
+      if (this.held.length >= MAX_HELD) {
+        // A server that never completes its replay: start over.
+        this.set({ lastProblem: `more than ${MAX_HELD} records without replay_complete` });
+        this.dropConnection(4001, "replay too long");
+        return;
+      }
+      this.counters.held++;
+      this.held.push({ ...cur, bytes });
+      return;
+    }
+    this.applyOne(cur.partition, cur.offset, cur.text, bytes);
+  }
+
+  private applyOne(partition: number, offset: bigint, text: string, bytes: Uint8Array): void {
+    if (this.d.cursor.isApplied(partition, offset)) {
       this.counters.duplicatesDropped++;
       return;
     }
-    this.d.apply(cur.partition, cur.text, bytes);
+    this.d.apply(partition, text, bytes);
     this.counters.applied++;
-    this.d.cursor.markApplied(cur.partition, cur.offset);
+    this.d.cursor.markApplied(partition, offset);
     this.schedulePersist();
+  }
+
+  /** Applies the held records the replay covered, in offset order. */
+  private releaseHeld(covered: Record<string, unknown>): void {
+    const held = this.held;
+    this.held = [];
+    held.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+    for (const h of held) {
+      const upTo = parseOffset(covered[String(h.partition)]);
+      if (upTo === null || h.offset > upTo) {
+        this.counters.deferred++;
+        continue;
+      }
+      this.applyOne(h.partition, h.offset, h.text, h.bytes);
+    }
+  }
+
+  private dropConnection(code: number, reason: string): void {
+    const s = this.sock;
+    if (!s) return;
+    s.onclose = null;
+    try {
+      s.close(code, reason);
+    } catch {
+      /* ignore */
+    }
+    this.onClose({ code, reason });
   }
 
   private onText(text: string): void {
@@ -282,6 +348,7 @@ export class LiveConnection {
         return;
       }
       case "replay_complete": {
+        this.releaseHeld(msg.lastOffsetsByPartition ?? {});
         this.d.cursor.adopt(msg.lastOffsetsByPartition ?? {});
         this.d.cursor.persist();
         const lastReplay = {
@@ -295,6 +362,7 @@ export class LiveConnection {
           this.set({ lastReplay, cappedPages: this.st.cappedPages + 1, resumeFrom: "cursor" });
           this.send({ type: "resume", lastOffsetsByPartition: this.d.cursor.toJSON(), from: "cursor" });
         } else {
+          this.resuming = false;
           this.set({
             lastReplay,
             phase: this.st.resumeFrom === "latest" ? "live" : "caught_up",
@@ -312,6 +380,8 @@ export class LiveConnection {
         });
         break;
       case "cursor_reset_complete":
+        this.held = [];
+        this.resuming = false;
         this.d.cursor.clear();
         this.d.cursor.adopt(msg.latestOffsetsByPartition ?? {});
         this.d.cursor.persist();
@@ -333,6 +403,10 @@ export class LiveConnection {
     const wasOpen = this.opened;
     this.sock = null;
     this.pending = null;
+    // Not applied, so not in the cursor: the next resume asks for them again.
+    this.counters.discarded += this.held.length;
+    this.held = [];
+    this.resuming = false;
     this.d.cursor.persist();
     if (this.pingTimer !== null) this.timers.clearTimeout(this.pingTimer);
     this.pingTimer = null;
@@ -376,14 +450,7 @@ export class LiveConnection {
       if (this.timers.now() - this.lastHeard > every * 2.5) {
         // Nothing heard for over two pings: the connection is dead.
         this.set({ lastProblem: "no answer to ping" });
-        const s = this.sock;
-        s.onclose = null;
-        try {
-          s.close(4000, "ping timeout");
-        } catch {
-          /* ignore */
-        }
-        this.onClose({ code: 4000 });
+        this.dropConnection(4000, "ping timeout");
         return;
       }
       this.ping();
