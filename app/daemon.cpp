@@ -19,6 +19,9 @@
 #include "app/client_reads.hpp"
 #include "app/kafka_record_source.hpp"
 #include "app/memory_plan.hpp"
+#include "app/recent_dlq.hpp"
+#include "app/stats_sampler.hpp"
+#include "app/ui_routes.hpp"
 #include "clients/client_supervisor.hpp"
 #include "clients/cold_reader.hpp"
 #include "clients/fanout.hpp"
@@ -168,6 +171,8 @@ struct pipeline_parts {
   /// the others.
   std::shared_ptr<local_assignment> local =
     std::make_shared<local_assignment>();
+  /// The newest DLQ records, for the UI's DLQ view.
+  std::shared_ptr<recent_dlq> dlq_recent;
 };
 
 namespace {
@@ -261,7 +266,9 @@ actors::child_spec dlq_writer_child(const parts_ptr& p) {
     "dlq_writer", "dlq_writer",
     [p](caf::actor_system& sys) {
       actors::dlq_port port;
-      port.submit = [sink = p->sink](std::span<dlq::submission> b) {
+      port.submit = [sink = p->sink,
+                     recent = p->dlq_recent](std::span<dlq::submission> b) {
+        recent->add(b);
         sink->submit(b);
       };
       port.status = [sink = p->sink] { return sink->status(); };
@@ -563,6 +570,7 @@ caf::error daemon::start_pipeline() {
   p.consumer_probe = std::make_shared<actors::consumer_probe>(reg);
   p.breaker_probe = std::make_shared<actors::circuit_breaker_probe>(reg);
   p.clients_probe = std::make_shared<clients::clients_probe>(reg);
+  p.dlq_recent = std::make_shared<recent_dlq>(c.dlq.recent_bytes);
   std::vector<std::string> names;
   for (uint32_t i = 0; i < c.pipeline.validators; ++i) {
     names.push_back("validator-" + std::to_string(i));
@@ -625,12 +633,39 @@ caf::error daemon::start_http() {
   routes.websocket("/ws",
                    clients::websocket_route(*system_, parts_->clients, sc,
                                             parts_->clients_probe, ra));
+  if (auto err = add_ui_routes(routes, ui_sources_of())) {
+    return err;
+  }
   auto srv = http::server::start(hc, std::move(routes), registry_);
   if (!srv) {
     return srv.error();
   }
   http_ = std::move(*srv);
   return {};
+}
+
+// The browser UI's data: a sampler of the registry, the DLQ view's recent
+// records, and the health board's status.
+ui_sources daemon::ui_sources_of() {
+  stats_ = std::make_shared<stats_sampler>(
+    registry_.get(), std::chrono::milliseconds(cfg_.http.stats_interval_ms),
+    std::chrono::seconds(cfg_.http.stats_history_secs));
+  ui_sources src;
+  src.stats = stats_;
+  src.dlq = parts_->dlq_recent;
+  src.keys = keys_;
+  src.health = [board = parts_->board] {
+    auto r = board->snapshot();
+    std::string reason;
+    for (const auto& x : r->reasons) {
+      reason += (reason.empty() ? "" : "; ") + x;
+    }
+    return nlohmann::json{{"status", std::string{actors::to_string(r->status)}},
+                          {"reason", reason}}
+      .dump();
+  };
+  src.ui_dir = ui_dir_of(cfg_.http.ui_dir);
+  return src;
 }
 
 // /health and /ready read the health board's snapshot, never an actor.

@@ -96,6 +96,7 @@ private:
   caf::error start_pipeline();
   caf::error start_http();
   void add_health_routes(http::router& routes);
+  struct ui_sources ui_sources_of();
   nlohmann::json version_json() const;
   http::response admin_reset_thread(const http::request& req);
 
@@ -113,6 +114,9 @@ private:
   std::unique_ptr<caf::actor_system> system_;
   actors::supervisor_actor root_;
   std::shared_ptr<struct pipeline_parts> parts_;
+  /// The UI's metric samples; read by the HTTP handlers, so it outlives
+  /// the server.
+  std::shared_ptr<class stats_sampler> stats_;
   std::unique_ptr<http::server> http_;
   /// The clients' JWT keys; null with auth.mode = none.
   std::shared_ptr<auth::key_store> keys_;

@@ -188,6 +188,10 @@ struct http_settings {
   uint64_t ws_queue_max_bytes = 8ull << 20;
   /// Concurrent WebSocket clients of one tenant, counted per daemon.
   uint32_t ws_max_connections_per_tenant = 1000;
+  /// "" = the UI directory this build names (DS_UI_DIR).
+  std::string ui_dir;
+  uint32_t stats_interval_ms = 1000;
+  uint32_t stats_history_secs = 300;
 
   bool operator==(const http_settings&) const = default;
 };
@@ -266,6 +270,8 @@ struct dlq_settings {
   /// Crashes of a validator on the same record before it is quarantined to
   /// the DLQ as error_type=poison.
   uint32_t poison_max_crashes = 3;
+  /// Memory for the newest DLQ records /api/dlq lists.
+  uint64_t recent_bytes = 1ull << 20;
 
   bool operator==(const dlq_settings&) const = default;
 };

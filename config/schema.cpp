@@ -483,6 +483,35 @@ std::vector<setting> make_table() {
         "next upgrade gets HTTP 429. Admin tokens and auth.mode = none count "
         "as one tenant.",
     },
+    {
+      DS_KEY(http, ui_dir),
+      .kind = value_kind::string,
+      .default_value = str{""},
+      .default_note = "\"\" = the UI this build was made with",
+      .description =
+        "Directory of the built browser UI (ui/dist), served at /. Empty: "
+        "the directory this build names (ui/dist in the source tree, or the "
+        "package's share/dashstream/ui). Without a built UI, / says so and "
+        "everything else still works.",
+    },
+    {
+      DS_KEY(http, stats_interval_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{1'000},
+      .min = 100,
+      .max = 60'000,
+      .description = "How often /api/stats samples the metrics for the UI's "
+                     "overview (one sample serves every open page).",
+    },
+    {
+      DS_KEY(http, stats_history_secs),
+      .kind = value_kind::integer,
+      .default_value = int64_t{300},
+      .min = 10,
+      .max = 3'600,
+      .description = "How much /api/stats history the daemon keeps: a page "
+                     "opened now draws this many seconds before it.",
+    },
 
     // [auth]
     {
@@ -766,6 +795,17 @@ std::vector<setting> make_table() {
       .max = 1'000,
       .description = "Validator crashes on the same record before it is "
                      "quarantined to the DLQ with error_type=poison.",
+    },
+    {
+      DS_KEY(dlq, recent_bytes),
+      .kind = value_kind::size,
+      .default_value = int64_t{mib},
+      .min = 0,
+      .max = 64 * mib,
+      .description =
+        "Memory for the most recent DLQ records that the UI's DLQ view "
+        "(GET /api/dlq) lists; the oldest leave first. 0 = the view is "
+        "empty. `dashstream dlq inspect` reads the whole DLQ topic.",
     },
 
     // [replay]
