@@ -10,7 +10,6 @@ import { StatusBar } from "./views/StatusBar";
 import { Tabs, type TabDef } from "./views/Tabs";
 import { Threads } from "./views/Threads";
 import { TokenForm } from "./views/TokenForm";
-import { useLive } from "./hooks";
 
 declare global {
   interface Window {
@@ -158,14 +157,15 @@ function Ready(p: {
   note: string | null;
   onToken: (t: string) => void;
 }) {
-  useLive(p.model);
-  useSyncExternalStore(p.poller.subscribe, p.poller.getVersion);
-  if (p.model.status.phase === "auth_required") {
+  // Only the phase matters here: the views subscribe to what they show, so
+  // a frame of new records does not re-render every tab.
+  const phase = useSyncExternalStore(p.model.subscribe, () => p.model.status.phase);
+  if (phase === "auth_required") {
     return <TokenForm message="The daemon refused the WebSocket connection: a valid token is needed." onSubmit={p.onToken} />;
   }
   return (
     <>
-      <StatusBar model={p.model} health={p.poller.store.health} />
+      <StatusBar model={p.model} poller={p.poller} />
       {p.note && <p className="banner warn">{p.note}</p>}
       <main>
         <Tabs tabs={TABS} current={p.tab} onSelect={p.select}>

@@ -1,6 +1,7 @@
 // The connection's state, honestly: connecting / live / reconnecting /
 // replaying / caught up / cursor stale / capped.
-import { useEffect, useState } from "react";
+import { useEffect, useState, useSyncExternalStore } from "react";
+import type { StatsPoller } from "../stats-poller";
 import type { LiveModel } from "../live";
 import type { ConnectionStatus } from "../ws/connection";
 import { useLive } from "../hooks";
@@ -26,8 +27,10 @@ export function phaseText(s: ConnectionStatus, now: number): string {
   }
 }
 
-export function StatusBar({ model, health }: { model: LiveModel; health: { status: string; reason?: string } }) {
+export function StatusBar({ model, poller }: { model: LiveModel; poller: StatsPoller }) {
   useLive(model);
+  useSyncExternalStore(poller.subscribe, poller.getVersion);
+  const health = poller.store.health;
   const s = model.status;
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
