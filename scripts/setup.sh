@@ -21,7 +21,15 @@ packages=(
   prometheus prometheus-alertmanager python3-yaml
   # the WebSocket contract test: a client written from the contract alone
   python3-websockets python3-jwt python3-cryptography
+  # the browser UI's end-to-end tests drive Debian's Chromium (playwright-core)
+  chromium
 )
+# The browser UI (ui/) builds with Node.js 18 (Debian 12's) or newer. A
+# machine that already has node and npm (NodeSource's nodejs bundles npm,
+# which Debian's npm package would conflict with) keeps them.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,7 +4,9 @@
 # ASan+UBSan, then builds the dev preset, runs clang-tidy on the last
 # commit's targets (scripts/lint.sh) and runs every test (unit and
 # integration, the latter against a real Kafka broker this script's ctest
-# fixture starts on 127.0.0.1). Ends with ctest's summary.
+# fixture starts on 127.0.0.1), the browser UI's unit tests and its build,
+# and the UI's end-to-end test in Debian's Chromium. Ends with ctest's
+# summary.
 #
 #   scripts/test.sh            everything (what CI runs)
 #   DS_FUZZ_SECONDS=0 ...      skip the fuzz run (local loop)
@@ -77,6 +79,12 @@ if [[ -z "${DS_SKIP_ASAN:-}" ]]; then
   ctest --test-dir build/asan -L unit --output-on-failure -j "$jobs"
   stop_contention
 fi
+
+# Before the dev build: the daemon's tests serve ui/dist, and the browser
+# end-to-end test (ui_e2e_test) drives it.
+step "ui: npm ci, type check, vitest unit tests, build (ui/dist)"
+scripts/ui.sh test
+scripts/ui.sh build
 
 step "dev build"
 cmake --preset dev >/dev/null
