@@ -20,7 +20,13 @@ export function Dlq({ api, session }: { api: Api; session: SessionInfo | null })
   const [auto, setAuto] = useState(true);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [anchor, setAnchor] = useState<number | null>(null);
-  const [configPath, setConfigPath] = useState(() => localStorage.getItem(CONFIG_KEY) ?? "dashstream.toml");
+  const [configPath, setConfigPath] = useState(() => {
+    try {
+      return localStorage.getItem(CONFIG_KEY) ?? "dashstream.toml";
+    } catch {
+      return "dashstream.toml";
+    }
+  });
   const [copied, setCopied] = useState(false);
   const cmdRef = useRef<HTMLTextAreaElement>(null);
 
@@ -106,7 +112,11 @@ export function Dlq({ api, session }: { api: Api; session: SessionInfo | null })
             value={configPath}
             onChange={(e) => {
               setConfigPath(e.target.value);
-              localStorage.setItem(CONFIG_KEY, e.target.value);
+              try {
+                localStorage.setItem(CONFIG_KEY, e.target.value);
+              } catch {
+                /* not remembered */
+              }
             }}
             data-testid="dlq-config-path"
           />
