@@ -9,6 +9,8 @@
 //   5. at 2 000 events/s, the page's frame times (Performance API), reported.
 // Screenshots of every view go to <out>/; DS_UI_SCREENSHOTS_TO=<dir> also
 // copies them there (docs/ui/ when refreshing docs/ui.md).
+// DS_UI_E2E_ONLY=rate (a comma list of stream, rate, narrow, tenants) runs
+// only those scenarios.
 //
 //   node ui_e2e_test.mjs <dashstream> <bootstrap-file> <ui-dist> <out-dir>
 import { spawn, spawnSync } from "node:child_process";
@@ -421,12 +423,23 @@ async function scenarioNarrow(d) {
   await page.context().close();
 }
 
-let stream;
+// DS_UI_E2E_ONLY=rate,narrow (say) runs only those scenarios, on a fresh
+// daemon: the loop for working on one of them.
+const only = (process.env.DS_UI_E2E_ONLY ?? "").split(",").filter(Boolean);
+const wanted = (name) => only.length === 0 || only.includes(name);
+async function plainDaemon() {
+  const topic = `ui-e2e-plain-${run}`;
+  createTopic(topic, 3);
+  const d = new Daemon("plain", topic, await freePort());
+  await d.start();
+  return d;
+}
+
 try {
-  stream = await scenarioStream();
-  await scenarioRate(stream);
-  await scenarioNarrow(stream);
-  await scenarioTenants();
+  const stream = wanted("stream") ? await scenarioStream() : await plainDaemon();
+  if (wanted("rate")) await scenarioRate(stream);
+  if (wanted("narrow")) await scenarioNarrow(stream);
+  if (wanted("tenants")) await scenarioTenants();
 } catch (e) {
   check(false, "the run finished", e.stack ?? String(e));
 } finally {
