@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { splitFragmentToken } from "../src/api/client";
 import { Ring } from "../src/stores/ring";
 import { ThreadStore } from "../src/stores/threads";
 import { StatsStore, increase, rate, type StatsSample } from "../src/stores/stats";
@@ -169,5 +170,19 @@ describe("stats", () => {
     const d = st.derive();
     expect(d.decodeReasons).toEqual(["bad_framing", "too_large"]);
     expect(d.decodeReasonRates).toEqual([[null, 2], [null, 2]]);
+  });
+});
+
+describe("a token in the address's fragment (dashstream demo prints one)", () => {
+  it("is taken out, and the rest of the fragment kept", () => {
+    expect(splitFragmentToken("#token=aaa.bbb.c-_c")).toEqual({ token: "aaa.bbb.c-_c", rest: "" });
+    expect(splitFragmentToken("#token=aaa.bbb.ccc&events")).toEqual({ token: "aaa.bbb.ccc", rest: "#events" });
+    expect(splitFragmentToken("token=x.y.z")).toEqual({ token: "x.y.z", rest: "" });
+  });
+  it("leaves every other fragment alone", () => {
+    expect(splitFragmentToken("#events")).toEqual({ token: null, rest: "#events" });
+    expect(splitFragmentToken("")).toEqual({ token: null, rest: "" });
+    expect(splitFragmentToken("#token=")).toEqual({ token: null, rest: "#token=" });
+    expect(splitFragmentToken("#token=<script>")).toEqual({ token: null, rest: "#token=<script>" });
   });
 });

@@ -31,7 +31,8 @@ export interface DlqEnvelope {
 }
 
 export interface DlqResponse {
-  capacity: number;
+  /** dlq.recent_bytes: the memory the daemon keeps recent records in. */
+  capacity_bytes: number;
   records: DlqEnvelope[];
 }
 
@@ -46,7 +47,26 @@ export class HttpError extends Error {
 
 const TOKEN_KEY = "dashstream.token";
 
+/**
+ * A token handed over in the address's fragment (`#token=…`, what
+ * `dashstream demo` prints): the fragment never reaches the server. Returns
+ * the token and the fragment without it.
+ */
+export function splitFragmentToken(hash: string): { token: string | null; rest: string } {
+  const m = /^#?token=([A-Za-z0-9_\-.]+)(?:&(.*))?$/.exec(hash);
+  if (!m) return { token: null, rest: hash };
+  return { token: m[1], rest: m[2] ? `#${m[2]}` : "" };
+}
+
 export function loadToken(): string | null {
+  // First a token in the address (then removed from it, so it is neither
+  // bookmarked nor left in the history), else this tab's saved one.
+  const { token, rest } = splitFragmentToken(location.hash);
+  if (token) {
+    saveToken(token);
+    history.replaceState(null, "", location.pathname + location.search + rest);
+    return token;
+  }
   try {
     return sessionStorage.getItem(TOKEN_KEY);
   } catch {

@@ -2,7 +2,7 @@
 // the `dashstream dlq replay` command for a selected range, to copy. The
 // page never replays anything itself.
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { Api, DlqEnvelope, SessionInfo } from "../api/client";
+import type { Api, DlqEnvelope, DlqResponse, SessionInfo } from "../api/client";
 import { replayCommand } from "../dlq-command";
 import { fmtBytes } from "../format";
 
@@ -14,7 +14,7 @@ function rowKey(e: DlqEnvelope, i: number): string {
 }
 
 export function Dlq({ api, session }: { api: Api; session: SessionInfo | null }) {
-  const [data, setData] = useState<{ capacity: number; records: DlqEnvelope[] } | null>(null);
+  const [data, setData] = useState<DlqResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [auto, setAuto] = useState(true);
@@ -89,7 +89,7 @@ export function Dlq({ api, session }: { api: Api; session: SessionInfo | null })
           <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.target.checked)} /> Refresh every 5 s
         </label>
         <span className="muted" data-testid="dlq-count" data-value={records.length}>
-          {records.length} newest records{data ? ` (the daemon keeps the last ${data.capacity})` : ""}
+          {records.length} newest records{data ? ` (the daemon keeps ${fmtBytes(data.capacity_bytes)} of the newest)` : ""}
           {tenant ? ` of tenant ${tenant}` : ""}
         </span>
       </div>
