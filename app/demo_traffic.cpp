@@ -26,6 +26,7 @@ void demo_traffic(const std::string& brokers, const std::string& topic,
     w.size = 600;
     w.seed = round + 1;
     w.thread_prefix = "demo-r" + std::to_string(round) + "-thread-";
+    w.tenants = 2;
     w.gaps = 10;
     w.duplicates = 10;
     w.reorders = 5;

@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -21,6 +23,7 @@
 #include "app/signals.hpp"
 #include "diag/errc.hpp"
 #include "diag/log.hpp"
+#include "runtime/auth/signer.hpp"
 
 namespace ds::app {
 
@@ -30,7 +33,53 @@ struct demo_options {
   double rate = 200;     // messages per second from the synthetic producer
   int duration_secs = 0; // 0: until Ctrl-C
   int partitions = 6;
+  /// Minted by demo_auth() when the demo made its own JWT secret.
+  std::string admin_token;
+  std::string tenant_token;
+  /// The secret's file, removed when the demo ends.
+  std::filesystem::path secret_file;
 };
+
+// The demo shows tenants at work: unless the configuration chose auth
+// itself, it makes a fresh HS256 secret (a 0600 file under the temp
+// directory) and mints a 24 h admin token and a tenant-0 token to print.
+// Returns what went wrong, or "".
+std::string demo_auth(config::daemon_config& cfg, demo_options& demo) {
+  if (cfg.auth.mode != config::auth_mode::automatic ||
+      config::has_auth_key(cfg.auth)) {
+    return {};
+  }
+  auto secret = auth::random_secret();
+  if (!secret) {
+    return diag::describe(secret.error());
+  }
+  auto file = std::filesystem::temp_directory_path() /
+              ("dashstream-demo-" + std::to_string(::getpid()) + ".secret");
+  {
+    std::ofstream out{file, std::ios::trunc};
+    out << *secret;
+    if (!out) {
+      return "cannot write the demo's secret to " + file.string();
+    }
+  }
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                       std::filesystem::perms::owner_write);
+  cfg.auth.hs256_secret_file = file.string();
+  demo.secret_file = file;
+  if (cfg.auth.admin_claim.empty()) {
+    cfg.auth.admin_claim = "dashstream_admin";
+  }
+  constexpr std::chrono::hours ttl{24};
+  auto admin = auth::sign_hs256(*secret, {{cfg.auth.admin_claim, true}}, ttl);
+  auto tenant =
+    auth::sign_hs256(*secret, {{cfg.auth.tenant_claim, "tenant-0"}}, ttl);
+  if (!admin || !tenant) {
+    return diag::describe(admin ? tenant.error() : admin.error());
+  }
+  demo.admin_token = std::move(*admin);
+  demo.tenant_token = std::move(*tenant);
+  return {};
+}
 
 double metric(prometheus::Registry& reg, const std::string& name,
               const std::string& label = {}, const std::string& value = {}) {
@@ -157,11 +206,23 @@ int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
     std::cerr << "DashStream demo: embedded Kafka at " << (*d)->brokers()
               << ", topic " << cfg.kafka.topic << ", a synthetic producer at "
               << demo->rate << " msg/s with a few injected faults per "
-              << "thousand.\nLook at http://" << cfg.http.host << ':'
-              << (*d)->http_port() << "/metrics, /health, /ready and "
-              << "/version. Follow the records: dashstream tail --port "
-              << (*d)->http_port() << " (--json, --thread T, --from "
-              << "earliest). Ctrl-C stops it.\n";
+              << "thousand, two tenants.\n";
+    auto base =
+      "http://" + cfg.http.host + ':' + std::to_string((*d)->http_port());
+    if (!demo->admin_token.empty()) {
+      std::cerr << "\n  Open the UI: " << base
+                << "/#token=" << demo->admin_token
+                << "\n  admin token (every tenant): " << demo->admin_token
+                << "\n  tenant-0 token (only tenant-0): " << demo->tenant_token
+                << "\n\n";
+    } else {
+      std::cerr << "\n  Open the UI: " << base << "/\n\n";
+    }
+    std::cerr << "Also " << base << "/metrics, /health, /ready, /version and "
+              << "/api/stats. Follow the records: dashstream tail --port "
+              << (*d)->http_port()
+              << (demo->admin_token.empty() ? "" : " --token <admin token>")
+              << " (--json, --thread T, --from earliest). Ctrl-C stops it.\n";
     producer_thread =
       std::thread([&, brokers = (*d)->brokers(), topic = cfg.kafka.topic] {
         traffic(brokers, topic, demo->rate, stopping, produced);
@@ -280,7 +341,16 @@ void add_run_command(CLI::App& root, command_context& ctx) {
       return;
     }
     loaded->config.kafka.brokers.clear(); // always embedded
+    if (auto err = demo_auth(loaded->config, *demo); !err.empty()) {
+      std::cerr << "error: " << err << '\n';
+      ctx.exit_status = exit_failure;
+      return;
+    }
     ctx.exit_status = run_daemon(*loaded, demo.get(), ctx.demo);
+    if (!demo->secret_file.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(demo->secret_file, ec);
+    }
   });
 }
 

@@ -1,3 +1,4 @@
+#include "runtime/auth/signer.hpp"
 #include "runtime/auth/verifier.hpp"
 
 #include <chrono>
@@ -168,6 +169,42 @@ TEST_CASE("HS256: the tenant claim decides, exp and nbf hold with the "
                 good.substr(d2);
   CHECK(reason((*v)->verify(forged)) == errc::bad_signature);
   CHECK(reason((*v)->verify("not-a-token")) == errc::malformed);
+}
+
+TEST_CASE("sign_hs256 mints tokens the verifier accepts, and only for its "
+          "secret") {
+  test::temp_dir dir;
+  auto secret = random_secret();
+  REQUIRE(secret);
+  CHECK(secret->size() == 64);
+  CHECK(*random_secret() != *secret);
+  key_settings ks;
+  ks.hs256_secret_file = write(dir.path, "secret", *secret);
+  ks.admin_claim = "dashstream_admin";
+  auto v = verifier::load(ks);
+  REQUIRE(v);
+  auto tenant =
+    sign_hs256(*secret, {{"tenant_id", "t-1"}}, std::chrono::hours{1});
+  REQUIRE(tenant);
+  auto id = (*v)->verify(*tenant);
+  REQUIRE(id);
+  CHECK(id->tenant == "t-1");
+  auto admin =
+    sign_hs256(*secret, {{"dashstream_admin", true}}, std::chrono::hours{1});
+  REQUIRE(admin);
+  CHECK((*v)->verify(*admin)->admin);
+  // Already expired (beyond the leeway): refused.
+  auto old =
+    sign_hs256(*secret, {{"tenant_id", "t-1"}}, -std::chrono::hours{1});
+  REQUIRE(old);
+  CHECK(reason((*v)->verify(*old)) == errc::expired);
+  // Another secret's token does not verify.
+  auto other =
+    sign_hs256("not-the-secret", {{"tenant_id", "t-1"}}, std::chrono::hours{1});
+  REQUIRE(other);
+  CHECK(reason((*v)->verify(*other)) == errc::bad_signature);
+  CHECK_FALSE(sign_hs256("", {{"tenant_id", "t"}}, std::chrono::hours{1}));
+  CHECK_FALSE(sign_hs256(*secret, {{"x", 1.5}}, std::chrono::hours{1}));
 }
 
 TEST_CASE("alg none and an algorithm other than the key's are refused "
