@@ -6,10 +6,11 @@
 //   3. a daemon restart mid-stream ends with the page caught up, nothing
 //      missing and nothing twice, against the producer's ground truth;
 //   4. a tenant token sees only its tenant, an admin token all;
-//   5. at 2 000 events/s, the page's frame times (Performance API), reported.
+//   5. at 2 000 events/s, the page's frame times (Performance API), reported;
+//   6. the address `dashstream demo` prints shows live data within seconds.
 // Screenshots of every view go to <out>/; DS_UI_SCREENSHOTS_TO=<dir> also
 // copies them there (docs/ui/ when refreshing docs/ui.md).
-// DS_UI_E2E_ONLY=rate (a comma list of stream, rate, narrow, tenants) runs
+// DS_UI_E2E_ONLY=rate (a comma list of stream, rate, narrow, tenants, demo) runs
 // only those scenarios.
 //
 //   node ui_e2e_test.mjs <dashstream> <bootstrap-file> <ui-dist> <out-dir>
@@ -178,7 +179,7 @@ async function tab(page, id) {
 }
 async function shot(page, name) {
   const file = path.join(outDir, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, fullPage: true });
   const to = process.env.DS_UI_SCREENSHOTS_TO;
   if (to) {
     fs.mkdirSync(to, { recursive: true });
@@ -407,6 +408,37 @@ async function scenarioTenants() {
   }
 }
 
+// -- the demo: its printed address shows live data within seconds ----------
+
+async function scenarioDemo() {
+  const port = await freePort();
+  const work = fs.mkdtempSync(path.join(outDir, "demo-"));
+  const logFile = path.join(work, "demo.log");
+  const fd = fs.openSync(logFile, "w");
+  const proc = spawn(bin, ["demo", "--port", String(port), "--duration", "60", "--set", "log.level=warn",
+    "--set", `http.ui_dir=${uiDist}`, "--set", `dlq.spool_dir=${path.join(work, "spool")}`], { stdio: ["ignore", fd, fd] });
+  try {
+    const url = await until("the demo's UI address", async () => {
+      const m = /Open the UI: (http:\/\/\S+)/.exec(fs.readFileSync(logFile, "utf8"));
+      return m ? m[1] : null;
+    }, 30_000);
+    check(/#token=/.test(url), "the demo prints the UI's address with its token", url.replace(/token=.*/, "token=…"));
+    const t0 = Date.now();
+    const page = await openPage(url);
+    await until("live records on the page", async () => (await hooks(page, "d.recordsApplied")) > 0, 20_000).catch(() => {});
+    const secs = (Date.now() - t0) / 1000;
+    check((await hooks(page, "d.recordsApplied")) > 0, "opening the demo's address shows live records within seconds",
+      `${secs.toFixed(1)} s`);
+    check(!(await page.evaluate(() => location.hash.includes("token="))), "the token leaves the address bar");
+    await until("the overview's first samples", async () => (await testValue(page, "records-ok")) > 0, 15_000).catch(() => {});
+    await sleep(4000); // a few seconds of chart
+    await shot(page, "demo-overview");
+    await page.context().close();
+  } finally {
+    proc.kill("SIGTERM");
+  }
+}
+
 // -- narrow window ------------------------------------------------------------
 
 async function scenarioNarrow(d) {
@@ -440,6 +472,7 @@ try {
   if (wanted("rate")) await scenarioRate(stream);
   if (wanted("narrow")) await scenarioNarrow(stream);
   if (wanted("tenants")) await scenarioTenants();
+  if (wanted("demo")) await scenarioDemo();
 } catch (e) {
   check(false, "the run finished", e.stack ?? String(e));
 } finally {
