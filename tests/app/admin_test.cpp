@@ -12,7 +12,7 @@
 #include "tests/support/eventually.hpp"
 #include "tests/support/metrics_reader.hpp"
 #include "tests/support/process.hpp"
-#include "tools/workload/sender.hpp"
+#include "tests/support/send_workload.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -24,7 +24,6 @@ namespace {
 // One thread ("halt-0"), `count` records; `gaps` injected sequence gaps.
 uint64_t produce(const std::string& brokers, const std::string& topic,
                  uint64_t seed, uint32_t gaps) {
-  prometheus::Registry reg;
   workload::workload_config w;
   w.count = 50;
   w.threads = 1;
@@ -33,14 +32,7 @@ uint64_t produce(const std::string& brokers, const std::string& topic,
   w.kinds = *workload::parse_mix("event:1"); // one thread: no batches
   w.batch_threads = 1;
   w.gaps = gaps;
-  producer::producer_config pcfg;
-  pcfg.kafka.client.brokers = brokers;
-  pcfg.topic = topic;
-  auto snd = workload::sender::make(w, pcfg, reg);
-  REQUIRE(snd);
-  auto res = (*snd)->run(0);
-  REQUIRE(res.ok());
-  return res.sent;
+  return test::send_workload(w, brokers, topic);
 }
 
 http::client_response post(uint16_t port, const std::string& target,

@@ -10,7 +10,7 @@
 #include "app/daemon.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/metrics_reader.hpp"
-#include "tools/workload/sender.hpp"
+#include "tests/support/send_workload.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -21,20 +21,12 @@ namespace {
 
 uint64_t produce(const std::string& brokers, const std::string& topic,
                  uint64_t count, uint64_t seed) {
-  prometheus::Registry reg;
   workload::workload_config w;
   w.count = count;
   w.threads = 20;
   w.seed = seed;
   w.thread_prefix = "outage-" + std::to_string(seed) + "-";
-  producer::producer_config pcfg;
-  pcfg.kafka.client.brokers = brokers;
-  pcfg.topic = topic;
-  auto snd = workload::sender::make(w, pcfg, reg);
-  REQUIRE(snd);
-  auto res = (*snd)->run(0);
-  REQUIRE(res.ok());
-  return res.sent;
+  return test::send_workload(w, brokers, topic);
 }
 
 } // namespace

@@ -12,8 +12,8 @@
 #include "runtime/http/client.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/metrics_reader.hpp"
+#include "tests/support/send_workload.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tools/workload/sender.hpp"
 
 using namespace ds;
 using namespace std::chrono_literals;
@@ -25,7 +25,6 @@ namespace {
 // `count` records over 4 threads of 2 tenants, with `gaps` sequence gaps.
 uint64_t produce(const std::string& brokers, const std::string& topic,
                  uint64_t count, uint32_t gaps) {
-  prometheus::Registry reg;
   workload::workload_config w;
   w.count = count;
   w.threads = 4;
@@ -34,14 +33,7 @@ uint64_t produce(const std::string& brokers, const std::string& topic,
   w.kinds = *workload::parse_mix("event:1");
   w.batch_threads = 1;
   w.gaps = gaps;
-  producer::producer_config pcfg;
-  pcfg.kafka.client.brokers = brokers;
-  pcfg.topic = topic;
-  auto snd = workload::sender::make(w, pcfg, reg);
-  REQUIRE(snd);
-  auto res = (*snd)->run(0);
-  REQUIRE(res.ok());
-  return res.sent;
+  return test::send_workload(w, brokers, topic);
 }
 
 http::client_response get(uint16_t port, const std::string& target) {
