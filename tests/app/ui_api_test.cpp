@@ -86,6 +86,8 @@ TEST_CASE("the daemon serves the built UI at / and /api/stats matches the "
   auto c = base_config();
   c.http.ui_dir = ui.str();
   c.validation.policy = config::sequence_policy::halt; // gaps -> DLQ
+  c.http.stats_history_secs = 20;
+  c.dlq.recent_bytes = 64 << 10;
   auto d = app::daemon::start(c, 2);
   REQUIRE(d);
   auto port = (*d)->http_port();
@@ -111,6 +113,8 @@ TEST_CASE("the daemon serves the built UI at / and /api/stats matches the "
   REQUIRE(eventually(settled));
   auto stats = get_json(port, "/api/stats");
   CHECK(stats["interval_ms"] == 100);
+  CHECK(stats["history_secs"] == 20); // http.stats_history_secs
+  CHECK(stats["samples"].size() <= 200);
   CHECK(stats["health"].contains("status"));
   const auto& s = stats["samples"].back();
   for (const char* outcome : {"ok", "decode_error", "rejected"}) {
@@ -135,6 +139,7 @@ TEST_CASE("the daemon serves the built UI at / and /api/stats matches the "
 
   // The DLQ view: the halted threads' records with their envelopes.
   auto dlq = get_json(port, "/api/dlq?limit=5");
+  CHECK(dlq["capacity_bytes"] == 64 << 10); // dlq.recent_bytes
   REQUIRE(!dlq["records"].empty());
   CHECK(dlq["records"].size() <= 5);
   const auto& e = dlq["records"][0];
