@@ -245,7 +245,7 @@ stats_sampler::stats_sampler(prometheus::Registry& reg,
       std::chrono::duration_cast<std::chrono::milliseconds>(history).count() /
         std::max<int64_t>(1, interval.count())))) {
   sample_now(); // the first request has something to show
-  thread_ = std::jthread{[this](std::stop_token stop) { run(stop); }};
+  thread_ = std::jthread{[this](const std::stop_token& stop) { run(stop); }};
 }
 
 stats_sampler::~stats_sampler() {
@@ -253,7 +253,7 @@ stats_sampler::~stats_sampler() {
   wake_.notify_all();
 }
 
-void stats_sampler::run(std::stop_token stop) {
+void stats_sampler::run(const std::stop_token& stop) {
   std::unique_lock<std::mutex> lock{wake_mtx_};
   while (!stop.stop_requested()) {
     wake_.wait_for(lock, stop, interval_, [] { return false; });

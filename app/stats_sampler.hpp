@@ -91,7 +91,7 @@ public:
   void sample_now();
 
 private:
-  void run(std::stop_token stop);
+  void run(const std::stop_token& stop);
 
   prometheus::Registry& reg_;
   std::chrono::milliseconds interval_;

@@ -64,10 +64,11 @@ std::variant<int64_t, http::response> integer_param(const http::request& req,
   if (!text) {
     return fallback;
   }
+  const std::string& digits = *text;
+  const char* last = digits.data() + digits.size();
   int64_t v = 0;
-  auto [end, ec] =
-    std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc{} || end != text->data() + text->size() || v < 0) {
+  auto [end, ec] = std::from_chars(digits.data(), last, v);
+  if (ec != std::errc{} || end != last || v < 0) {
     return http::response::error(400, "bad_parameter",
                                  std::string{name} +
                                    " must be a non-negative integer");

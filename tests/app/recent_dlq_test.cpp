@@ -29,9 +29,10 @@ std::shared_ptr<const dlq::dlq_record> record(int64_t offset,
 }
 
 void add(recent_dlq& ring,
-         std::vector<std::shared_ptr<const dlq::dlq_record>> rs) {
+         const std::vector<std::shared_ptr<const dlq::dlq_record>>& rs) {
   std::vector<dlq::submission> batch;
-  for (auto& r : rs) {
+  batch.reserve(rs.size());
+  for (const auto& r : rs) {
     batch.push_back({r, nullptr, 0});
   }
   ring.add(batch);

@@ -429,7 +429,7 @@ TEST_CASE("static files: precompressed gzip, and caching by kind") {
   CHECK(r.header("cache-control") == "public, max-age=31536000, immutable");
 
   // No gzip in Accept-Encoding, or q=0: the plain file.
-  for (std::string h :
+  for (const std::string& h :
        {std::string{}, std::string{"Accept-Encoding: gzip;q=0\r\n"}}) {
     r = fetch(s.port(), "/ui/assets/app-1a2b.js", "GET", h);
     CHECK(r.body == "let x=1");
