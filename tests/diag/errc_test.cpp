@@ -15,6 +15,7 @@
 #include "runtime/kafka/errc.hpp"
 #include "runtime/metrics/errc.hpp"
 #include "runtime/spool/errc.hpp"
+#include "runtime/trace/errc.hpp"
 #include "tests/support/caf_fixture.hpp"
 #include "tools/bench/errc.hpp"
 #include "tools/producer/errc.hpp"
@@ -71,8 +72,8 @@ struct modules {
 
 using every_module =
   modules<proto::errc, config::errc, kafka::errc, metrics::errc, http::errc,
-          spool::errc, dlq::errc, dlq_store::errc, auth::errc, actors::errc,
-          producer::errc, workload::errc, bench::errc>;
+          spool::errc, dlq::errc, dlq_store::errc, auth::errc, trace::errc,
+          actors::errc, producer::errc, workload::errc, bench::errc>;
 
 } // namespace
 
