@@ -19,7 +19,8 @@ namespace asio = boost::asio;
 
 caf::expected<client_response>
 request_once(const std::string& host, uint16_t port, const std::string& method,
-             const std::string& target, std::chrono::milliseconds timeout) {
+             const std::string& target, std::chrono::milliseconds timeout,
+             const request_body* body) {
   auto where = host + ":" + std::to_string(port);
   try {
     asio::io_context io;
@@ -32,6 +33,10 @@ request_once(const std::string& host, uint16_t port, const std::string& method,
                                            target, 11};
     req.set(bhttp::field::host, where);
     req.set(bhttp::field::user_agent, "dashstream");
+    if (body != nullptr) {
+      req.set(bhttp::field::content_type, body->content_type);
+      req.body() = body->data;
+    }
     req.prepare_payload();
     bhttp::write(stream, req);
     beast::flat_buffer buffer;

@@ -23,6 +23,8 @@ struct request {
   std::string remote_address;
   /// Every header field, names lower-cased, in the order received.
   std::vector<std::pair<std::string, std::string>> headers;
+  /// The request body, at most server_config::max_request_bytes.
+  std::string body;
 
   /// The first header called `name` (case-insensitive).
   std::optional<std::string_view> header(std::string_view name) const;

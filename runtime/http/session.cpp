@@ -143,6 +143,7 @@ void session::answer(const bhttp::request<bhttp::string_body>& msg) {
   for (const auto& field : msg) {
     req.headers.emplace_back(lower(field.name_string()), to_std(field.value()));
   }
+  req.body = msg.body(); // within max_request_bytes (the parser's limit)
   auto label = st_->routes.metric_label(req.path);
   if (!slot_) {
     st_->probe.rejected_per_ip_limit.Increment();

@@ -14,6 +14,8 @@ enum class errc : uint8_t {
   /// A traceparent that is not W3C Trace Context level 1: wrong length or
   /// separators, upper-case or non-hex digits, an all-zero id, version ff.
   malformed_traceparent,
+  /// An OTLP endpoint that is not http://host:port[/path].
+  bad_endpoint,
 };
 
 } // namespace ds::trace
@@ -22,8 +24,8 @@ template<>
 struct ds::diag::errc_traits<ds::trace::errc> {
   static constexpr std::string_view name = "trace";
   static constexpr caf::atom_value category = caf::atom("ds_trace");
-  static constexpr std::array<std::string_view, 2> labels{
-    "none", "malformed_traceparent"};
+  static constexpr std::array<std::string_view, 3> labels{
+    "none", "malformed_traceparent", "bad_endpoint"};
 };
 
 namespace ds::trace {

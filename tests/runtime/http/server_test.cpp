@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/http/client.hpp"
 #include "runtime/http/errc.hpp"
 #include "runtime/http/metrics_endpoint.hpp"
 #include "runtime/http/server.hpp"
@@ -354,6 +355,29 @@ TEST_CASE("post routes answer POST only: a GET never changes state") {
   }
   // And a GET route still refuses POST.
   CHECK(fetch(s.port(), "/hello", "POST").header("allow") == "GET, HEAD");
+}
+
+TEST_CASE("a POST body reaches its handler, and request_once sends one") {
+  router r;
+  REQUIRE_FALSE(r.post("/ingest", [](const request& req) {
+    nlohmann::json j{{"bytes", req.body.size()},
+                     {"type", req.header("content-type").value_or("")},
+                     {"head", req.body.substr(0, 4)}};
+    return response::json(200, j.dump());
+  }));
+  auto s = start(std::move(r));
+  request_body body{"application/json", std::string(10'000, 'x')};
+  auto res = request_once("127.0.0.1", s.port(), "POST", "/ingest", 5s, &body);
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  auto j = nlohmann::json::parse(res->body);
+  CHECK(j["bytes"] == 10'000);
+  CHECK(j["type"] == "application/json");
+  CHECK(j["head"] == "xxxx");
+  // Without a body, as before.
+  res = request_once("127.0.0.1", s.port(), "POST", "/ingest", 5s);
+  REQUIRE(res);
+  CHECK(nlohmann::json::parse(res->body)["bytes"] == 0);
 }
 
 TEST_CASE("handlers see the query string, headers and peer address") {
