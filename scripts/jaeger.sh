@@ -42,6 +42,8 @@ BUILD_JOBS="${JAEGER_BUILD_JOBS:-1}"
 
 log() { printf 'jaeger: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib/service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 # Error lines first, then the tail; only from line $2 on (this run's part).
 show_log() {
@@ -58,10 +60,6 @@ usage() {
   awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' \
     "${BASH_SOURCE[0]}" >&2
   exit 2
-}
-
-need() {
-  command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH${2:+ ($2)}"
 }
 
 # -------------------------------------------------------------- install ----
@@ -177,50 +175,7 @@ cmd_install() {
 
 # --------------------------------------------------------------- helpers ---
 
-abs_dir() {
-  mkdir -p "$1"
-  (cd "$1" && pwd)
-}
-
 # Prints N distinct free loopback TCP ports, one per line.
-free_ports() {
-  local n="$1"
-  if command -v python3 >/dev/null 2>&1; then
-    python3 - "$n" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-for s in socks:
-    print(s.getsockname()[1])
-    s.close()
-EOF
-    return
-  fi
-  # Fallback: random high ports that nobody answers on.
-  local got=() p
-  while ((${#got[@]} < n)); do
-    p=$((20000 + RANDOM % 40000))
-    [[ " ${got[*]} " == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      got+=("$p")
-    fi
-  done
-  printf '%s\n' "${got[@]}"
-}
-
-port_is_free() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket,sys
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
-  elif (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-    return 1
-  fi
-}
-
 # The listeners, in the order of DIR/ports.
 PORT_NAMES=(OTLP_GRPC OTLP_HTTP QUERY_HTTP QUERY_GRPC HEALTH METRICS)
 
@@ -441,17 +396,7 @@ stop_dir() {
     rm -f "$dir/pid"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "jaeger pid $pid ignored SIGTERM for ${STOP_TIMEOUT}s; killing"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
+  terminate_pid jaeger "$pid"
   rm -f "$dir/pid"
 }
 

@@ -45,14 +45,12 @@ show_log() {
   tail -n "+$from" "$file" | tail -n 40 >&2
 }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib/service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 usage() {
   sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
-}
-
-need() {
-  command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH${2:+ ($2)}"
 }
 
 # ---------------------------------------------------------------- fetch ----
@@ -113,50 +111,7 @@ cmd_fetch() {
 
 # --------------------------------------------------------------- helpers ---
 
-abs_dir() {
-  mkdir -p "$1"
-  (cd "$1" && pwd)
-}
-
 # Prints N distinct free loopback TCP ports, one per line.
-free_ports() {
-  local n="$1"
-  if command -v python3 >/dev/null 2>&1; then
-    python3 - "$n" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-for s in socks:
-    print(s.getsockname()[1])
-    s.close()
-EOF
-    return
-  fi
-  # Fallback: random high ports that nobody answers on.
-  local got=() p
-  while ((${#got[@]} < n)); do
-    p=$((20000 + RANDOM % 40000))
-    [[ " ${got[*]} " == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      got+=("$p")
-    fi
-  done
-  printf '%s\n' "${got[@]}"
-}
-
-port_is_free() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket,sys
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
-  elif (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-    return 1
-  fi
-}
-
 # Kafka cluster ids are 16 random bytes, base64url without padding. Like
 # Kafka's own Uuid.randomUuid(), avoid a leading '-' (it reads as an option).
 random_cluster_id() {
@@ -401,17 +356,7 @@ stop_dir() {
     rm -f "$dir/pid"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "broker pid $pid ignored SIGTERM for ${STOP_TIMEOUT}s; killing"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
+  terminate_pid broker "$pid"
   rm -f "$dir/pid"
 }
 
