@@ -390,23 +390,7 @@ cmd_start() {
 # ----------------------------------------------------------------- stop ----
 
 stop_dir() {
-  local dir="$1" pid
-  rm -f "$dir/endpoints"
-  if ! pid="$(jaeger_pid "$dir")"; then
-    rm -f "$dir/pid"
-    return 0
-  fi
-  terminate_pid jaeger "$pid"
-  rm -f "$dir/pid"
-}
-
-cmd_stop() {
-  local dir="$1"
-  [[ -d "$dir" ]] || return 0
-  dir="$(abs_dir "$dir")"
-  exec 9>"$dir/.lock"
-  flock 9
-  stop_dir "$dir"
+  stop_service "$1" endpoints jaeger_pid jaeger
 }
 
 cmd_status() {

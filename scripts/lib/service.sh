@@ -64,3 +64,28 @@ terminate_pid() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   fi
 }
+
+# Stops the service of state directory `dir`: removes its address file
+# (`addr_file`, so nobody connects to a dying process), stops the process
+# `pid_fn dir` names, and removes its pid file.
+stop_service() {
+  local dir="$1" addr_file="$2" pid_fn="$3" what="$4" pid
+  rm -f "$dir/$addr_file"
+  if ! pid="$("$pid_fn" "$dir")"; then
+    rm -f "$dir/pid"
+    return 0
+  fi
+  terminate_pid "$what" "$pid"
+  rm -f "$dir/pid"
+}
+
+# `stop DIR`: under the directory's lock, so a concurrent start or stop
+# waits. The sourcing script defines stop_dir.
+cmd_stop() {
+  local dir="$1"
+  [[ -d "$dir" ]] || return 0
+  dir="$(abs_dir "$dir")"
+  exec 9>"$dir/.lock"
+  flock 9
+  stop_dir "$dir"
+}
