@@ -33,21 +33,11 @@ std::variant<caller, http::response> authorize(const http::request& req,
   if (!src.keys) {
     return caller{std::nullopt, true};
   }
-  auto refuse = [](std::string_view why) {
-    auto res = http::response::error(401, "unauthorized", why);
-    res.headers.emplace_back("WWW-Authenticate",
-                             "Bearer error=\"invalid_token\"");
-    return res;
-  };
-  auto token =
-    auth::token_of(req.header("authorization"), req.query_param("token"));
-  auto keys = src.keys->current();
-  if (!token || !keys) {
-    return refuse("missing_token");
-  }
-  auto id = keys->verify(*token);
+  auto id =
+    src.keys->identify(req.header("authorization"), req.query_param("token"));
   if (!id) {
-    return refuse(auth::to_string(auth::to_errc(id.error())));
+    return http::response::bearer_refused(
+      auth::to_string(auth::to_errc(id.error())));
   }
   if (id->admin) {
     return caller{std::nullopt, true};

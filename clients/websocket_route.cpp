@@ -34,13 +34,6 @@ private:
   std::shared_ptr<tenant_limit::lease> place_;
 };
 
-http::response unauthorized(std::string_view reason) {
-  auto res = http::response::error(401, "unauthorized", reason);
-  res.headers.emplace_back("WWW-Authenticate",
-                           "Bearer error=\"invalid_token\"");
-  return res;
-}
-
 // The subscription a request's token grants, or the 401 that refuses it.
 std::variant<subscription, http::response> authorize(const http::request& req,
                                                      const route_options& a,
@@ -48,18 +41,12 @@ std::variant<subscription, http::response> authorize(const http::request& req,
   if (!a.keys) {
     return subscription{}; // auth.mode = none
   }
-  auto token =
-    auth::token_of(req.header("authorization"), req.query_param("token"));
-  auto keys = a.keys->current();
-  if (!token || !keys) {
-    probe.auth_rejected(auth::errc::missing_token);
-    return unauthorized("missing_token");
-  }
-  auto id = keys->verify(*token);
+  auto id =
+    a.keys->identify(req.header("authorization"), req.query_param("token"));
   if (!id) {
     auto why = auth::to_errc(id.error());
     probe.auth_rejected(why);
-    return unauthorized(auth::to_string(why));
+    return http::response::bearer_refused(auth::to_string(why));
   }
   if (id->admin) {
     return subscription{};

@@ -175,6 +175,17 @@ caf::expected<identity> verifier::verify(std::string_view token) const {
   return id;
 }
 
+caf::expected<identity>
+key_store::identify(std::optional<std::string_view> authorization,
+                    std::optional<std::string> query_token) const {
+  auto token = token_of(authorization, std::move(query_token));
+  auto keys = current();
+  if (!token || !keys) {
+    return make_error(errc::missing_token, "no bearer token");
+  }
+  return keys->verify(*token);
+}
+
 caf::error key_store::reload() {
   auto v = verifier::load(settings_);
   if (!v) {

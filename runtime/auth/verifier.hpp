@@ -70,6 +70,13 @@ public:
 
   std::shared_ptr<const verifier> current() const;
 
+  /// Who a request's token (token_of() of its Authorization header and
+  /// `token` query parameter) says the caller is; errc::missing_token
+  /// without one, else verifier::verify()'s errors.
+  caf::expected<identity>
+  identify(std::optional<std::string_view> authorization,
+           std::optional<std::string> query_token) const;
+
 private:
   key_settings settings_;
   mutable std::mutex mtx_;

@@ -19,4 +19,11 @@ response response::error(unsigned status, std::string_view code,
                                 nlohmann::json::error_handler_t::replace));
 }
 
+response response::bearer_refused(std::string_view reason) {
+  auto res = error(401, "unauthorized", reason);
+  res.headers.emplace_back("WWW-Authenticate",
+                           "Bearer error=\"invalid_token\"");
+  return res;
+}
+
 } // namespace ds::http

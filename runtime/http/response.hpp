@@ -22,6 +22,10 @@ struct response {
   /// The uniform error body: {"error": code, "message": message}.
   static response error(unsigned status, std::string_view code,
                         std::string_view message);
+
+  /// 401 for a refused bearer token, `reason` as its message, with the
+  /// WWW-Authenticate challenge RFC 6750 asks for.
+  static response bearer_refused(std::string_view reason);
 };
 
 } // namespace ds::http
