@@ -33,6 +33,9 @@ struct validated_record {
   /// The pipeline sent it before (a validator or reader restarted while it
   /// was in flight): a subscriber may have seen it already.
   bool redelivered = false;
+  /// A Metrics message with scope "quality" (contract §6): what the quality
+  /// aggregator reads, flagged by the reader that decoded it already.
+  bool quality = false;
 };
 
 /// One partition's validated records, in offset order.

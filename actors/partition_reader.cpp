@@ -91,14 +91,13 @@ void account(self_ptr self, int64_t offset, int64_t header_ts_us,
 // none). Only now may the watermark move past it; it leaves through the
 // output in offset order.
 void pass(self_ptr self, const source_record& rec, int64_t header_ts_us,
-          bool publish, std::string tenant_id, std::string thread_id,
-          record_verdict verdict) {
+          partition_reader_state::output_fields out, record_verdict verdict) {
   auto& st = self->state;
   account(self, rec.offset, header_ts_us, false);
-  if (publish) {
-    st.sequencer.passed({st.cfg.partition, rec.offset, std::move(tenant_id),
-                         std::move(thread_id), rec.value, rec.owner, verdict,
-                         false});
+  if (out.publish) {
+    st.sequencer.passed({st.cfg.partition, rec.offset, std::move(out.tenant_id),
+                         std::move(out.thread_id), rec.value, rec.owner,
+                         verdict, false, out.quality});
   }
   complete(self, rec.offset);
 }
@@ -186,12 +185,10 @@ void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items,
     auto rec = std::move(pr.rec);
     bool rejected = pr.rejected > 0;
     if (!rejected) {
-      auto tenant = std::move(pr.tenant_id);
-      auto thread = std::move(pr.thread_id);
+      auto out = std::move(pr.out);
       auto v = pr.verdict;
-      auto publish = pr.publish;
       st.pending.erase(it);
-      pass(self, rec, ts, publish, std::move(tenant), std::move(thread), v);
+      pass(self, rec, ts, std::move(out), v);
       return;
     }
     st.pending.erase(it);
@@ -378,25 +375,21 @@ void on_batch(self_ptr self, const record_batch& batch) {
       router.route(rec.offset, h.thread_id(), h.sequence());
     });
     auto ts = top != nullptr ? top->timestamp_us() : 0;
-    std::string tenant, thread;
+    partition_reader_state::output_fields out;
+    out.publish = st.publishing;
     if (st.publishing && top != nullptr) {
-      tenant = top->tenant_id();
-      thread = top->thread_id();
+      out.tenant_id = top->tenant_id();
+      out.thread_id = top->thread_id();
+      out.quality =
+        st.scratch->has_metrics() && st.scratch->metrics().scope() == "quality";
     }
     if (router.fanout() == 0) {
-      pass(self, rec, ts, st.publishing, std::move(tenant), std::move(thread),
-           {});
+      pass(self, rec, ts, std::move(out), {});
       continue;
     }
-    st.pending.emplace(
-      rec.offset, partition_reader_state::pending_record{rec,
-                                                         ts,
-                                                         router.fanout(),
-                                                         0,
-                                                         {},
-                                                         st.publishing,
-                                                         std::move(tenant),
-                                                         std::move(thread)});
+    st.pending.emplace(rec.offset,
+                       partition_reader_state::pending_record{
+                         rec, ts, router.fanout(), 0, {}, std::move(out)});
   }
   for (auto& [idx, b] : router.take()) {
     send_batch(self, idx, b);

@@ -100,15 +100,21 @@ struct partition_reader_config {
 struct partition_reader_state {
   static inline const char* name = "partition_reader";
 
+  /// What a passed record takes to the output (validated_record).
+  struct output_fields {
+    bool publish = false;  // tracked by the sequencer: leaves through egress
+    bool quality = false;  // a quality Metrics message
+    std::string tenant_id; // of the top header
+    std::string thread_id;
+  };
+
   struct pending_record {
     source_record rec;
     int64_t header_ts_us = 0; // for end-to-end latency at completion
     uint32_t waiting = 0;     // validator replies still missing
     uint32_t rejected = 0;
     record_verdict verdict;
-    bool publish = false;  // tracked by the sequencer: leaves through egress
-    std::string tenant_id; // of the top header, for the output
-    std::string thread_id;
+    output_fields out;
   };
 
   partition_reader_config cfg;
