@@ -16,6 +16,12 @@ enum class errc : uint8_t {
   malformed_traceparent,
   /// An OTLP endpoint that is not http://host:port[/path].
   bad_endpoint,
+  /// OTEL_TRACES_SAMPLER (tracing.sampler) names no known sampler, or its
+  /// argument is not a ratio from 0 to 1.
+  bad_sampler,
+  /// OTEL_RESOURCE_ATTRIBUTES is not key=value,... with valid
+  /// percent-encoding.
+  bad_resource_attributes,
 };
 
 } // namespace ds::trace
@@ -24,8 +30,9 @@ template<>
 struct ds::diag::errc_traits<ds::trace::errc> {
   static constexpr std::string_view name = "trace";
   static constexpr caf::atom_value category = caf::atom("ds_trace");
-  static constexpr std::array<std::string_view, 3> labels{
-    "none", "malformed_traceparent", "bad_endpoint"};
+  static constexpr std::array<std::string_view, 5> labels{
+    "none", "malformed_traceparent", "bad_endpoint", "bad_sampler",
+    "bad_resource_attributes"};
 };
 
 namespace ds::trace {

@@ -45,8 +45,46 @@ caf::expected<http_endpoint> parse_endpoint(std::string_view url) {
   return out;
 }
 
-otlp_exporter::otlp_exporter(exporter_config cfg, resource_info resource)
-  : cfg_(std::move(cfg)), resource_(std::move(resource)) {
+namespace {
+
+prometheus::Family<prometheus::Counter>& counters(prometheus::Registry& r,
+                                                  const std::string& name,
+                                                  const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+
+prometheus::Family<prometheus::Counter>&
+dropped_family(prometheus::Registry& r) {
+  return counters(
+    r, "dashstream_trace_spans_dropped_total",
+    "Spans dropped instead of exported, by reason: queue_full (the export "
+    "queue held tracing.queue_max_spans) or export_failed (the collector "
+    "refused them, was down, or was slower than tracing.export_timeout_ms).");
+}
+
+} // namespace
+
+exporter_probe::exporter_probe(prometheus::Registry& r)
+  : dropped_(dropped_family(r)),
+    exported(counters(r, "dashstream_trace_spans_exported_total",
+                      "Spans the OTLP collector accepted.")
+               .Add({})),
+    dropped_queue_full(dropped_.Add({{"reason", "queue_full"}})),
+    dropped_export_failed(dropped_.Add({{"reason", "export_failed"}})),
+    failed_posts(counters(r, "dashstream_trace_export_failures_total",
+                          "OTLP/HTTP export requests that failed (an error "
+                          "status, a refused connection or a timeout).")
+                   .Add({})),
+    queued(prometheus::BuildGauge()
+             .Name("dashstream_trace_queue_spans")
+             .Help("Spans waiting in the export queue.")
+             .Register(r)
+             .Add({})) {}
+
+otlp_exporter::otlp_exporter(exporter_config cfg, resource_info resource,
+                             std::shared_ptr<exporter_probe> probe)
+  : cfg_(std::move(cfg)), resource_(std::move(resource)),
+    probe_(std::move(probe)) {
   thread_ = std::jthread{[this](const std::stop_token& stop) { run(stop); }};
 }
 
@@ -55,14 +93,20 @@ otlp_exporter::~otlp_exporter() {
   wake_.notify_all();
 }
 
-bool otlp_exporter::submit(span_data s) {
+bool otlp_exporter::try_submit(span_data s) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (queue_.size() >= cfg_.queue_max_spans) {
       dropped_full_.fetch_add(1, std::memory_order_relaxed);
+      if (probe_) {
+        probe_->dropped_queue_full.Increment();
+      }
       return false;
     }
     queue_.push_back(std::move(s));
+    if (probe_) {
+      probe_->queued.Increment();
+    }
     if (queue_.size() < cfg_.batch_max_spans) {
       return true;
     }
@@ -92,6 +136,9 @@ void otlp_exporter::run(const std::stop_token& stop) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      if (probe_) {
+        probe_->queued.Decrement(static_cast<double>(n));
+      }
     }
     if (!batch.empty()) {
       post(batch);
@@ -101,6 +148,11 @@ void otlp_exporter::run(const std::stop_token& stop) {
       // still queued is dropped and counted.
       std::lock_guard<std::mutex> guard{mtx_};
       dropped_failed_.fetch_add(queue_.size(), std::memory_order_relaxed);
+      if (probe_) {
+        probe_->dropped_export_failed.Increment(
+          static_cast<double>(queue_.size()));
+        probe_->queued.Decrement(static_cast<double>(queue_.size()));
+      }
       queue_.clear();
       return;
     }
@@ -117,6 +169,9 @@ void otlp_exporter::post(std::deque<span_data>& batch) {
                                 cfg_.endpoint.traces_path, cfg_.timeout, &body);
   if (res && res->status >= 200 && res->status < 300) {
     exported_.fetch_add(spans.size(), std::memory_order_relaxed);
+    if (probe_) {
+      probe_->exported.Increment(static_cast<double>(spans.size()));
+    }
     if (failing_) {
       failing_ = false;
       diag::log_event(spdlog::level::info, "trace",
@@ -126,6 +181,10 @@ void otlp_exporter::post(std::deque<span_data>& batch) {
   }
   dropped_failed_.fetch_add(spans.size(), std::memory_order_relaxed);
   failed_posts_.fetch_add(1, std::memory_order_relaxed);
+  if (probe_) {
+    probe_->dropped_export_failed.Increment(static_cast<double>(spans.size()));
+    probe_->failed_posts.Increment();
+  }
   // Logged when a failing stretch starts, not per batch: a collector that
   // is down for minutes must not flood the log.
   if (!failing_) {

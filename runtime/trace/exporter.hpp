@@ -12,8 +12,12 @@
 #include <thread>
 
 #include <caf/expected.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
 
 #include "runtime/trace/span.hpp"
+#include "runtime/trace/tracer.hpp"
 
 namespace ds::trace {
 
@@ -52,19 +56,38 @@ struct exporter_stats {
   uint64_t failed_posts = 0;
 };
 
+/// The exporter's metrics (docs/metrics.md, "Tracing"): what the stats
+/// below count, for operators.
+struct exporter_probe {
+  explicit exporter_probe(prometheus::Registry& registry);
+
+private:
+  prometheus::Family<prometheus::Counter>& dropped_;
+
+public:
+  prometheus::Counter& exported;
+  prometheus::Counter& dropped_queue_full;
+  prometheus::Counter& dropped_export_failed;
+  prometheus::Counter& failed_posts;
+  prometheus::Gauge& queued;
+};
+
 /// Batches finished spans to an OTLP/HTTP collector (OTLP/JSON bodies) on
 /// its own thread. submit() never blocks on the network: it takes a mutex
 /// for a queue push. A failed POST drops its batch (counted) and the next
 /// batch tries again: export resumes by itself when the collector is back.
-class otlp_exporter {
+class otlp_exporter final : public span_sink {
 public:
-  otlp_exporter(exporter_config cfg, resource_info resource);
-  ~otlp_exporter(); // one last bounded attempt for what is queued
+  otlp_exporter(exporter_config cfg, resource_info resource,
+                std::shared_ptr<exporter_probe> probe = nullptr);
+  ~otlp_exporter() override; // one last bounded attempt for what is queued
   otlp_exporter(const otlp_exporter&) = delete;
   otlp_exporter& operator=(const otlp_exporter&) = delete;
 
   /// Queues `s`; false (counted as dropped) when the queue is full.
-  bool submit(span_data s);
+  bool try_submit(span_data s);
+
+  void submit(span_data s) override { try_submit(std::move(s)); }
 
   exporter_stats stats() const;
 
@@ -74,6 +97,7 @@ private:
 
   exporter_config cfg_;
   resource_info resource_;
+  std::shared_ptr<exporter_probe> probe_;
   mutable std::mutex mtx_;
   std::condition_variable_any wake_;
   std::deque<span_data> queue_;

@@ -101,7 +101,7 @@ TEST_CASE("spans reach the collector in batches, every one counted") {
   cfg.batch_max_spans = 7;
   otlp_exporter ex{cfg, {}};
   for (int i = 0; i < 50; ++i) {
-    CHECK(ex.submit(span_named("s" + std::to_string(i))));
+    CHECK(ex.try_submit(span_named("s" + std::to_string(i))));
   }
   REQUIRE(eventually([&] { return col.received() == 50; }));
   CHECK(ex.stats().exported == 50);
@@ -127,7 +127,7 @@ TEST_CASE("a collector that is down costs counted spans, and export resumes "
   // A full queue refuses at once (and counts) rather than waiting.
   uint64_t accepted = 0;
   for (int i = 0; i < 100; ++i) {
-    accepted += ex.submit(span_named("down")) ? 1 : 0;
+    accepted += ex.try_submit(span_named("down")) ? 1 : 0;
   }
   CHECK(accepted >= 10);
   CHECK(accepted + ex.stats().dropped_queue_full == 100);
@@ -140,7 +140,7 @@ TEST_CASE("a collector that is down costs counted spans, and export resumes "
 
   collector col{port};
   REQUIRE(eventually([&] {
-    ex.submit(span_named("up"));
+    ex.try_submit(span_named("up"));
     return col.received() > 0;
   }));
   CHECK(ex.stats().exported > 0);
