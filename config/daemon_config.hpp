@@ -293,6 +293,24 @@ struct replay_settings {
   bool operator==(const replay_settings&) const = default;
 };
 
+/// OpenTelemetry tracing of sampled records (docs/tracing.md); the
+/// OTEL_* variables set the same keys.
+struct tracing_settings {
+  /// OTLP/HTTP collector, http://host:port[/prefix] ("" = tracing off).
+  std::string endpoint;
+  std::string service_name = "dashstream";
+  std::string sampler = "parentbased_always_on";
+  double sampler_arg = 1.0;
+  /// Extra resource attributes, "key=value,key=value".
+  std::string resource_attributes;
+  uint32_t queue_max_spans = 2048;
+  uint32_t batch_max_spans = 512;
+  uint32_t batch_interval_ms = 1000;
+  uint32_t export_timeout_ms = 5000;
+
+  bool operator==(const tracing_settings&) const = default;
+};
+
 struct log_settings {
   log_level level = log_level::info;
   log_format format = log_format::json;
@@ -313,6 +331,7 @@ struct daemon_config {
   supervision_settings supervision;
   dlq_settings dlq;
   replay_settings replay;
+  tracing_settings tracing;
   log_settings log;
 
   bool operator==(const daemon_config&) const = default;

@@ -815,6 +815,11 @@ caf::expected<loaded_config> loader::finish() const {
     cfg.pipeline.partition_inflight_low_water =
       cfg.pipeline.partition_inflight_max / 2;
   }
+  if (result.source_of("tracing.batch_max_spans").kind ==
+        source_kind::default_value &&
+      cfg.tracing.batch_max_spans > cfg.tracing.queue_max_spans) {
+    cfg.tracing.batch_max_spans = cfg.tracing.queue_max_spans;
+  }
   // -- cross-field checks
   if (cfg.pipeline.partition_inflight_low_water >=
       cfg.pipeline.partition_inflight_max) {
@@ -838,6 +843,16 @@ caf::expected<loaded_config> loader::finish() const {
          shown("supervision.backoff_max_ms",
                std::to_string(cfg.supervision.backoff_max_ms)) +
          "; allowed: 1 to " + std::to_string(cfg.supervision.backoff_max_ms)});
+  }
+  if (cfg.tracing.batch_max_spans > cfg.tracing.queue_max_spans) {
+    problems.push_back({errc::conflicting_values,
+                        shown("tracing.batch_max_spans",
+                              std::to_string(cfg.tracing.batch_max_spans)) +
+                          " must not exceed " +
+                          shown("tracing.queue_max_spans",
+                                std::to_string(cfg.tracing.queue_max_spans)) +
+                          ": a batch is taken from the queue; allowed: 1 to " +
+                          std::to_string(cfg.tracing.queue_max_spans)});
   }
   if (effective_dlq_topic(cfg) == cfg.kafka.topic) {
     problems.push_back(

@@ -110,14 +110,78 @@ const string_rule sasl_mechanism{
   },
 };
 
+constexpr std::array<std::string_view, 6> sampler_names{
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio"};
+
+const string_rule sampler_name{
+  // OTEL_TRACES_SAMPLER's values that need no remote configuration.
+  "one of always_on, always_off, traceidratio, parentbased_always_on, "
+  "parentbased_always_off, parentbased_traceidratio",
+  [](std::string_view x) {
+    return std::find(sampler_names.begin(), sampler_names.end(), x) !=
+           sampler_names.end();
+  },
+};
+
+const string_rule otlp_endpoint{
+  "\"\" or http://host:port[/prefix] (OTLP/HTTP; spans go to "
+  "<prefix>/v1/traces)",
+  [](std::string_view x) {
+    if (x.empty()) {
+      return true;
+    }
+    constexpr std::string_view scheme = "http://";
+    if (!x.starts_with(scheme)) {
+      return false;
+    }
+    auto authority = x.substr(scheme.size());
+    authority = authority.substr(0, authority.find('/'));
+    auto colon = authority.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 ||
+        colon + 1 == authority.size() || colon + 6 < authority.size()) {
+      return false;
+    }
+    return std::all_of(authority.begin() + static_cast<long>(colon) + 1,
+                       authority.end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
+  },
+};
+
+const string_rule resource_attributes{
+  // OTEL_RESOURCE_ATTRIBUTES; percent-decoding is checked at startup.
+  "\"\" or key=value pairs separated by commas",
+  [](std::string_view x) {
+    while (!x.empty()) {
+      auto comma = x.find(',');
+      auto entry = x.substr(0, comma);
+      x = comma == std::string_view::npos ? std::string_view{}
+                                          : x.substr(comma + 1);
+      if (entry.find_first_not_of(" \t") == std::string_view::npos) {
+        continue;
+      }
+      auto eq = entry.find('=');
+      if (eq == std::string_view::npos || entry.substr(0, eq).find_first_not_of(
+                                            " \t") == std::string_view::npos) {
+        return false;
+      }
+    }
+    return true;
+  },
+};
+
 constexpr int64_t kib = int64_t{1} << 10;
 constexpr int64_t mib = int64_t{1} << 20;
 constexpr int64_t gib = int64_t{1} << 30;
 constexpr int64_t tib = int64_t{1} << 40;
 
-constexpr std::array<std::string_view, 11> section_names{
-  "kafka",   "pipeline",    "validation", "http",   "auth", "health",
-  "breaker", "supervision", "dlq",        "replay", "log",
+constexpr std::array<std::string_view, 12> section_names{
+  "kafka",   "pipeline",    "validation", "http",   "auth",    "health",
+  "breaker", "supervision", "dlq",        "replay", "tracing", "log",
 };
 
 // -- the table ------------------------------------------------------------
@@ -892,6 +956,99 @@ std::vector<setting> make_table() {
         "the reading holds.",
     },
 
+    // [tracing]
+    {
+      DS_KEY(tracing, endpoint),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .default_note = "\"\" = tracing off",
+      .rule = otlp_endpoint,
+      .legacy_env = {"OTEL_EXPORTER_OTLP_ENDPOINT"},
+      .description =
+        "OTLP/HTTP collector (Jaeger, an OpenTelemetry Collector) that gets "
+        "the spans of sampled records, continuing each record's "
+        "traceparent (docs/tracing.md).",
+    },
+    {
+      DS_KEY(tracing, service_name),
+      .kind = value_kind::string,
+      .default_value = str{"dashstream"},
+      .rule = non_empty,
+      .legacy_env = {"OTEL_SERVICE_NAME"},
+      .description = "The spans' service.name resource attribute.",
+    },
+    {
+      DS_KEY(tracing, sampler),
+      .kind = value_kind::string,
+      .default_value = str{"parentbased_always_on"},
+      .rule = sampler_name,
+      .legacy_env = {"OTEL_TRACES_SAMPLER"},
+      .description =
+        "Which records are traced. parentbased_* follow the producer's "
+        "sampled flag in the record's traceparent and use the named sampler "
+        "for records without one; traceidratio samples tracing.sampler_arg "
+        "of all traces.",
+    },
+    {
+      DS_KEY(tracing, sampler_arg),
+      .kind = value_kind::real,
+      .default_value = 1.0,
+      .min_real = 0.0,
+      .max_real = 1.0,
+      .legacy_env = {"OTEL_TRACES_SAMPLER_ARG"},
+      .description = "The ratio of the *traceidratio samplers.",
+    },
+    {
+      DS_KEY(tracing, resource_attributes),
+      .kind = value_kind::string,
+      .default_value = str{},
+      .rule = resource_attributes,
+      .legacy_env = {"OTEL_RESOURCE_ATTRIBUTES"},
+      .description = "More resource attributes for every span, "
+                     "key=value,key=value (values percent-encoded).",
+    },
+    {
+      DS_KEY(tracing, queue_max_spans),
+      .kind = value_kind::integer,
+      .default_value = int64_t{2048},
+      .min = 1,
+      .max = 1'000'000,
+      .legacy_env = {"OTEL_BSP_MAX_QUEUE_SIZE"},
+      .description = "Finished spans waiting for export; beyond it spans "
+                     "are dropped and counted "
+                     "(dashstream_trace_spans_dropped_total), never waited "
+                     "for.",
+    },
+    {
+      DS_KEY(tracing, batch_max_spans),
+      .kind = value_kind::integer,
+      .default_value = int64_t{512},
+      .default_note = "or tracing.queue_max_spans when that is less",
+      .min = 1,
+      .max = 65'536,
+      .legacy_env = {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE"},
+      .description = "Spans per export request.",
+    },
+    {
+      DS_KEY(tracing, batch_interval_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{1'000},
+      .min = 10,
+      .max = 60'000,
+      .legacy_env = {"OTEL_BSP_SCHEDULE_DELAY"},
+      .description = "A batch leaves when full or this long after the last.",
+    },
+    {
+      DS_KEY(tracing, export_timeout_ms),
+      .kind = value_kind::integer,
+      .default_value = int64_t{5'000},
+      .min = 100,
+      .max = 60'000,
+      .legacy_env = {"OTEL_EXPORTER_OTLP_TIMEOUT"},
+      .description = "Bound of one export request, connect to response; a "
+                     "batch that fails is dropped and counted.",
+    },
+
     // [log]
     {
       DS_KEY(log, level),
@@ -899,6 +1056,7 @@ std::vector<setting> make_table() {
       .default_value = str{"info"},
       .description = "Lowest level that is logged.",
     },
+
     {
       DS_KEY(log, format),
       .kind = value_kind::choice,

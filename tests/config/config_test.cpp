@@ -333,6 +333,24 @@ TEST_CASE("every contract section 7 variable sets its key") {
      int64_t{20}},
     {"KAFKA_LAG_CHECK_INTERVAL_SECS", "kafka.lag_check_interval_secs", "15",
      int64_t{15}},
+    // OpenTelemetry's own names (contract §7 lists the endpoint).
+    {"OTEL_EXPORTER_OTLP_ENDPOINT", "tracing.endpoint", "http://127.0.0.1:4318",
+     std::string{"http://127.0.0.1:4318"}},
+    {"OTEL_SERVICE_NAME", "tracing.service_name", "ingest",
+     std::string{"ingest"}},
+    {"OTEL_TRACES_SAMPLER", "tracing.sampler", "traceidratio",
+     std::string{"traceidratio"}},
+    {"OTEL_TRACES_SAMPLER_ARG", "tracing.sampler_arg", "0.01", 0.01},
+    {"OTEL_RESOURCE_ATTRIBUTES", "tracing.resource_attributes", "a=b,c=d",
+     std::string{"a=b,c=d"}},
+    {"OTEL_BSP_MAX_QUEUE_SIZE", "tracing.queue_max_spans", "4096",
+     int64_t{4096}},
+    {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "tracing.batch_max_spans", "100",
+     int64_t{100}},
+    {"OTEL_BSP_SCHEDULE_DELAY", "tracing.batch_interval_ms", "200",
+     int64_t{200}},
+    {"OTEL_EXPORTER_OTLP_TIMEOUT", "tracing.export_timeout_ms", "2000",
+     int64_t{2000}},
   };
   for (const auto& r : rows) {
     INFO(r.var << " -> " << r.key);
@@ -462,6 +480,7 @@ TEST_CASE("every integer and size key accepts its limits and rejects one "
      {"pipeline.partition_inflight_max", "10000000"}},
     {"supervision.backoff_initial_ms",
      {"supervision.backoff_max_ms", "600000"}},
+    {"tracing.batch_max_spans", {"tracing.queue_max_spans", "1000000"}},
   };
   std::map<std::string_view, flag_override> partner_at_min{
     {"supervision.backoff_max_ms", {"supervision.backoff_initial_ms", "1"}},
@@ -1204,4 +1223,53 @@ TEST_CASE("the loader class applies layers in call order and keeps every "
   REQUIRE(cfg);
   CHECK(cfg->config.http.port == 4001);
   CHECK(cfg->source_of("http.port") == flag_source());
+}
+
+TEST_CASE("tracing keys are checked at their edges") {
+  auto defaults = load_ok(with_env({}));
+  CHECK(defaults.config.tracing.endpoint.empty()); // tracing off
+  CHECK(defaults.config.tracing.sampler == "parentbased_always_on");
+  for (auto good : {"http://127.0.0.1:4318", "http://collector:4318/otlp/",
+                    "http://[::1]:4318"}) {
+    INFO(good);
+    CHECK(load_ok(with_flags({{"tracing.endpoint", good}}))
+            .config.tracing.endpoint == good);
+  }
+  for (auto bad : {"https://collector:4318", "collector:4318",
+                   "http://collector", "http://collector:", "http://:4318",
+                   "http://c:43x8", "http://c:1234567"}) {
+    INFO(bad);
+    CHECK_THAT(
+      load_error(with_flags({{"tracing.endpoint", bad}}), errc::invalid_value),
+      Contains("tracing.endpoint") && Contains("http://host:port"));
+  }
+  CHECK_THAT(load_error(with_flags({{"tracing.sampler", "jaeger_remote"}}),
+                        errc::invalid_value),
+             Contains("parentbased_traceidratio"));
+  CHECK(load_ok(with_flags({{"tracing.sampler_arg", "0"}}))
+          .config.tracing.sampler_arg == 0.0);
+  CHECK_THAT(load_error(with_flags({{"tracing.sampler_arg", "1.5"}}),
+                        errc::out_of_range),
+             Contains("tracing.sampler_arg"));
+  CHECK_THAT(
+    load_error(with_flags({{"tracing.resource_attributes", "novalue"}}),
+               errc::invalid_value),
+    Contains("key=value"));
+  CHECK(load_ok(with_flags({{"tracing.queue_max_spans", "1"},
+                            {"tracing.batch_max_spans", "1"}}))
+          .config.tracing.queue_max_spans == 1u);
+  // Unset, the batch follows a smaller queue.
+  CHECK(load_ok(with_flags({{"tracing.queue_max_spans", "100"}}))
+          .config.tracing.batch_max_spans == 100u);
+  CHECK_THAT(load_error(with_flags({{"tracing.queue_max_spans", "0"}}),
+                        errc::out_of_range),
+             Contains("from 1 to 1000000"));
+  CHECK_THAT(load_error(with_flags({{"tracing.queue_max_spans", "100"},
+                                    {"tracing.batch_max_spans", "101"}}),
+                        errc::conflicting_values),
+             Contains("tracing.batch_max_spans") &&
+               Contains("tracing.queue_max_spans"));
+  CHECK_THAT(load_error(with_flags({{"tracing.export_timeout_ms", "99"}}),
+                        errc::out_of_range),
+             Contains("from 100 to 60000"));
 }
