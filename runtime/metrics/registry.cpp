@@ -2,6 +2,8 @@
 
 namespace ds::metrics {
 
-registry::registry() : ptr_(std::make_shared<prometheus::Registry>()) {}
+registry::registry()
+  : ptr_(std::make_shared<prometheus::Registry>()),
+    exemplars_(std::make_shared<exemplar_board>()) {}
 
 } // namespace ds::metrics

@@ -4,6 +4,8 @@
 
 #include <prometheus/registry.h>
 
+#include "runtime/metrics/exemplars.hpp"
+
 namespace ds::metrics {
 
 /// The process's one metrics registry (contract §8.11: the old system had
@@ -18,6 +20,9 @@ public:
 
   prometheus::Registry& get() const noexcept { return *ptr_; }
 
+  /// The histograms' exemplars, which the OpenMetrics rendering shows.
+  exemplar_board& exemplars() const noexcept { return *exemplars_; }
+
   /// For owners that must outlive the composition root's copy (a handler
   /// captured in a std::function, for instance).
   const std::shared_ptr<prometheus::Registry>& shared() const noexcept {
@@ -26,6 +31,7 @@ public:
 
 private:
   std::shared_ptr<prometheus::Registry> ptr_;
+  std::shared_ptr<exemplar_board> exemplars_;
 };
 
 } // namespace ds::metrics
