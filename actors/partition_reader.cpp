@@ -57,6 +57,9 @@ void complete(self_ptr self, int64_t offset) {
   }
   ++st.stats.completed;
   ++st.debt->done;
+  if (st.tracing) {
+    st.tracing->completed(offset);
+  }
   schedule_flush(self);
   if (!st.drains.empty() && st.watermark.in_flight() == 0) {
     answer_drains(self);
@@ -82,7 +85,14 @@ void account(self_ptr self, int64_t offset, int64_t header_ts_us,
     if (lat < 0 || lat > max_latency_us) {
       p.clock_skew.Increment();
     } else {
-      p.e2e_latency.Observe(static_cast<double>(lat) / 1e6);
+      const double secs = static_cast<double>(lat) / 1e6;
+      p.e2e_latency.Observe(secs);
+      if (st.tracing) {
+        if (const auto* ctx = st.tracing->context_of(offset)) {
+          p.e2e_exemplars->record(secs, trace::to_hex(ctx->trace),
+                                  trace::to_hex(ctx->span));
+        }
+      }
     }
   }
 }
@@ -94,6 +104,9 @@ void pass(self_ptr self, const source_record& rec, int64_t header_ts_us,
           partition_reader_state::output_fields out, record_verdict verdict) {
   auto& st = self->state;
   account(self, rec.offset, header_ts_us, false);
+  if (st.tracing) {
+    st.tracing->passed(rec.offset, out.publish);
+  }
   if (out.publish) {
     st.sequencer.passed({st.cfg.partition, rec.offset, std::move(out.tenant_id),
                          std::move(out.thread_id), rec.value, rec.owner,
@@ -109,6 +122,11 @@ void publish(self_ptr self) {
     return;
   }
   auto ready = st.sequencer.take_ready();
+  if (st.tracing) {
+    for (const auto& r : ready) {
+      st.tracing->fanned_out(r.offset);
+    }
+  }
   if (!ready.empty()) {
     auto b = std::make_shared<validated_batch>();
     b->partition = st.cfg.partition;
@@ -142,6 +160,9 @@ void send_dlq(self_ptr self) {
     .then(
       [self, offsets = offsets](bool) {
         for (auto offset : self->state.outbox->delivered(offsets)) {
+          if (self->state.tracing) {
+            self->state.tracing->dlq_done(offset);
+          }
           complete(self, offset);
         }
       },
@@ -165,6 +186,9 @@ void reject(self_ptr self, const source_record& rec,
     complete(self, rec.offset);
     return;
   }
+  if (st.tracing) {
+    st.tracing->dlq_started(rec.offset, error_type, stage);
+  }
   st.outbox->add(rec, error_type, error, stage, exception_class);
   schedule_flush(self); // sends what on_batch itself does not (replies)
 }
@@ -181,6 +205,9 @@ void on_reply(self_ptr self, int64_t offset, uint32_t rejected_items,
   pr.rejected += rejected_items;
   pr.verdict.merge(verdict);
   if (--pr.waiting == 0) {
+    if (st.tracing) {
+      st.tracing->validated(offset, pr.verdict);
+    }
     auto ts = pr.header_ts_us;
     auto rec = std::move(pr.rec);
     bool rejected = pr.rejected > 0;
@@ -318,6 +345,9 @@ void on_batch(self_ptr self, const record_batch& batch) {
   st.scratch =
     google::protobuf::Arena::CreateMessage<proto::message>(st.arena.get());
   auto& router = *st.router;
+  // One clock read per batch, and only when tracing: a traced record's
+  // spans start when its batch reached the reader.
+  const uint64_t batch_ns = st.tracing ? trace::now_unix_nano() : 0;
   st.publishing =
     st.cfg.egress &&
     (!st.cfg.egress_listeners ||
@@ -337,6 +367,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
     }
     ++st.stats.received;
     st.watermark.track(rec.offset);
+    const bool traced = st.tracing && st.tracing->begin(rec, batch_ns);
     if (st.publishing) {
       st.sequencer.track(rec.offset, batch.redelivered);
     }
@@ -346,6 +377,10 @@ void on_batch(self_ptr self, const record_batch& batch) {
       ++st.unreported.decode_errors;
       auto code = proto::to_errc(info.error());
       decode_errors.add(code);
+      if (traced) {
+        st.tracing->decoded(rec.offset, nullptr,
+                            proto::contract_error_type(code));
+      }
       // "<reason>: <detail>": the envelope names the module in
       // exception_class already.
       reject(self, rec, proto::contract_error_type(code),
@@ -356,6 +391,9 @@ void on_batch(self_ptr self, const record_batch& batch) {
         pause_at(self, rec.offset);
       }
       continue;
+    }
+    if (traced) {
+      st.tracing->decoded(rec.offset, st.scratch, {});
     }
     const auto* top = proto::top_header(*st.scratch);
     if (!st.cfg.tenant_filter.empty() &&
@@ -508,6 +546,11 @@ partition_reader(self_ptr self, partition_reader_config cfg,
   state.outbox = std::make_unique<dlq_outbox>(dlq_outbox::origin{
     cfg.topic, cfg.group_id, cfg.partition, cfg.decode, cfg.dlq_format});
   state.stats.partition = cfg.partition;
+  if (cfg.tracer) {
+    state.tracing = std::make_unique<record_tracing>(
+      cfg.tracer, record_tracing_origin{cfg.topic, cfg.group_id, cfg.dlq_topic,
+                                        cfg.partition});
+  }
   state.cfg = std::move(cfg);
   state.probe = std::move(probe);
   // Slots without a handle (a fresh reader, or a validator mid-restart) are

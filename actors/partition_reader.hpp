@@ -26,6 +26,7 @@
 #include "actors/fwd.hpp"
 #include "actors/health.hpp"
 #include "actors/partition_reader_probe.hpp"
+#include "actors/record_tracing.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/validator.hpp"
 #include "actors/validator_router.hpp"
@@ -90,6 +91,10 @@ struct partition_reader_config {
   /// Only records whose top header carries this tenant are validated and
   /// published; the others are counted and skipped ("": every tenant).
   std::string tenant_filter;
+  /// Spans for sampled records (null: tracing off, no cost).
+  std::shared_ptr<const trace::tracer> tracer;
+  /// The DLQ topic, for the DLQ span's name.
+  std::string dlq_topic;
   /// After a record that does not decode (sent to the DLQ as always), stop
   /// processing this partition until it is reassigned or the daemon
   /// restarts: the records behind it stay uncommitted
@@ -161,6 +166,8 @@ struct partition_reader_state {
     void settle(partition_reader_probe& p, bool leaving);
   };
   std::shared_ptr<metric_debt> debt;
+  /// Set when cfg.tracer is.
+  std::unique_ptr<record_tracing> tracing;
 };
 
 #ifdef DS_TEST_HOOKS

@@ -25,6 +25,11 @@ prometheus::Counter& counter(prometheus::Registry& reg, const char* name,
   return prometheus::BuildCounter().Name(name).Help(help).Register(reg).Add({});
 }
 
+prometheus::Histogram::BucketBoundaries e2e_buckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+          0.5,   1,      2.5,   5,    10,    30,   60};
+}
+
 } // namespace
 
 partition_reader_probe::partition_reader_probe(prometheus::Registry& reg)
@@ -36,10 +41,9 @@ partition_reader_probe::partition_reader_probe(prometheus::Registry& reg)
                   .Help("Time from the producer's header timestamp to the "
                         "end of processing, live records only")
                   .Register(reg)
-                  .Add({},
-                       prometheus::Histogram::BucketBoundaries{
-                         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                         0.5, 1, 2.5, 5, 10, 30, 60})),
+                  .Add({}, e2e_buckets())),
+    e2e_exemplars(std::make_shared<metrics::histogram_exemplars>(
+      "dashstream_e2e_latency_seconds", e2e_buckets())),
     clock_skew(counter(reg, "dashstream_e2e_clock_skew_total",
                        "Live records whose header timestamp was in the "
                        "future or more than 60 s old")),

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -8,6 +9,7 @@
 #include <prometheus/registry.h>
 
 #include "proto/errc.hpp"
+#include "runtime/metrics/exemplars.hpp"
 
 namespace ds::actors {
 
@@ -24,6 +26,9 @@ struct partition_reader_probe {
   std::array<prometheus::Counter*, 11> decode_errors{};
   /// now - header.timestamp_us for live records within [0, 60 s].
   prometheus::Histogram& e2e_latency;
+  /// The trace of a traced record per e2e_latency bucket (OpenMetrics
+  /// exemplars); the composition root adds it to the registry's board.
+  std::shared_ptr<metrics::histogram_exemplars> e2e_exemplars;
   /// Live records whose latency fell outside [0, 60 s]: clock skew, not
   /// latency, so they are counted instead of observed.
   prometheus::Counter& clock_skew;

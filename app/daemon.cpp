@@ -108,6 +108,7 @@ reader_template_of(const config::daemon_config& c,
   rc.tenant_filter = c.kafka.tenant_id;
   rc.pause_on_decode_error =
     c.kafka.on_decode_error == config::decode_error_action::pause;
+  rc.dlq_topic = config::effective_dlq_topic(c);
   return rc;
 }
 
@@ -402,6 +403,7 @@ caf::expected<std::unique_ptr<daemon>> daemon::start(config::daemon_config cfg,
     +[](daemon& x, int parts) { return x.start_kafka(parts); },
     +[](daemon& x, int) { return x.start_actor_system(); },
     +[](daemon& x, int) { return x.start_dlq(); },
+    +[](daemon& x, int) { return x.start_tracing(); },
     +[](daemon& x, int) { return x.start_pipeline(); },
     +[](daemon& x, int) { return x.start_http(); },
   };
@@ -556,7 +558,57 @@ caf::error daemon::start_dlq() {
   return {};
 }
 
-// Step 4, the pipeline: probes in the one registry, then the supervision
+// Step 4, tracing (only with tracing.endpoint): the exporter's thread and
+// the tracer the partition readers share.
+caf::error daemon::start_tracing() {
+  const auto& t = cfg_.tracing;
+  if (t.endpoint.empty()) {
+    return {};
+  }
+  auto endpoint = trace::parse_endpoint(t.endpoint);
+  if (!endpoint) {
+    return endpoint.error();
+  }
+  auto sampler = trace::parse_sampler(t.sampler, "");
+  if (!sampler) {
+    return sampler.error();
+  }
+  sampler->ratio = t.sampler_arg;
+  auto extra = trace::parse_resource_attributes(t.resource_attributes);
+  if (!extra) {
+    return extra.error();
+  }
+  trace::resource_info resource;
+  resource.scope_version = DS_VERSION;
+  // OTEL_SERVICE_NAME wins over a service.name in the attributes (OTel).
+  resource.attrs = {{"service.name", t.service_name},
+                    {"service.version", std::string{DS_VERSION}},
+                    {"telemetry.sdk.name", std::string{"dashstream"}},
+                    {"telemetry.sdk.language", std::string{"cpp"}}};
+  for (auto& kv : *extra) {
+    if (kv.first != "service.name") {
+      resource.attrs.push_back(std::move(kv));
+    }
+  }
+  trace::exporter_config ec;
+  ec.endpoint = std::move(*endpoint);
+  ec.queue_max_spans = t.queue_max_spans;
+  ec.batch_max_spans = t.batch_max_spans;
+  ec.batch_interval = std::chrono::milliseconds{t.batch_interval_ms};
+  ec.timeout = std::chrono::milliseconds{t.export_timeout_ms};
+  trace_exporter_ = std::make_shared<trace::otlp_exporter>(
+    std::move(ec), std::move(resource),
+    std::make_shared<trace::exporter_probe>(registry_.get()));
+  tracer_ = std::make_shared<const trace::tracer>(*sampler, trace_exporter_);
+  diag::log_event(spdlog::level::info, "daemon",
+                  {{"event", "tracing_enabled"},
+                   {"endpoint", t.endpoint},
+                   {"sampler", t.sampler},
+                   {"sampler_arg", t.sampler_arg}});
+  return {};
+}
+
+// Step 5, the pipeline: probes in the one registry, then the supervision
 // tree. Root is one_for_all (its children only make sense together) ->
 // egress, fan-out, cold reader, mirror, client sessions, health, DLQ writer,
 // validators, partition readers, consumer, in the order they need each other.
@@ -567,6 +619,7 @@ caf::error daemon::start_pipeline() {
   p.validator_probe = std::make_shared<actors::validator_probe>(reg);
   p.supervisor_probe = std::make_shared<actors::supervisor_probe>(reg);
   p.reader_probe = std::make_shared<actors::partition_reader_probe>(reg);
+  registry_.exemplars().add(p.reader_probe->e2e_exemplars);
   p.consumer_probe = std::make_shared<actors::consumer_probe>(reg);
   p.breaker_probe = std::make_shared<actors::circuit_breaker_probe>(reg);
   p.clients_probe = std::make_shared<clients::clients_probe>(reg);
@@ -576,6 +629,7 @@ caf::error daemon::start_pipeline() {
     names.push_back("validator-" + std::to_string(i));
   }
   p.reader_template = reader_template_of(c, std::move(names));
+  p.reader_template.tracer = tracer_;
   std::vector<actors::child_spec> children{
     egress_child(parts_),          fanout_child(parts_),
     cold_reader_child(parts_),     mirror_child(parts_),
@@ -596,7 +650,7 @@ caf::error daemon::start_pipeline() {
   return {};
 }
 
-// Step 5, the operator endpoints, last: everything they report on exists.
+// Step 6, the operator endpoints, last: everything they report on exists.
 caf::error daemon::start_http() {
   const auto& c = cfg_;
   http::server_config hc;

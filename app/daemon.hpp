@@ -26,6 +26,8 @@
 #include "runtime/kafka/mock_cluster.hpp"
 #include "runtime/metrics/process_probe.hpp"
 #include "runtime/metrics/registry.hpp"
+#include "runtime/trace/exporter.hpp"
+#include "runtime/trace/tracer.hpp"
 
 namespace ds::app {
 
@@ -93,6 +95,7 @@ private:
   void apply_memory_plan(std::map<std::string, std::string>& props);
   caf::error start_actor_system();
   caf::error start_dlq();
+  caf::error start_tracing();
   caf::error start_pipeline();
   caf::error start_http();
   void add_health_routes(http::router& routes);
@@ -110,6 +113,9 @@ private:
   std::unique_ptr<kafka::mock_cluster> embedded_;
   // Outlives the actor system: the DLQ writer submits to it until the end.
   std::unique_ptr<dlq_store::sink> dlq_;
+  // Outlives the actor system too: partition readers finish spans into it.
+  std::shared_ptr<trace::otlp_exporter> trace_exporter_;
+  std::shared_ptr<const trace::tracer> tracer_;
   std::unique_ptr<caf::actor_system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   actors::supervisor_actor root_;
