@@ -79,9 +79,13 @@ def main():
         # One restart is allowed, the second crash escalates; the 4 s
         # backoff keeps the daemon alive (root restart pending) long
         # enough to scrape the escalation.
+        # Tracing on (its families exist only then), to a closed port:
+        # spans are dropped and counted, which is what the docs describe.
+        closed_port = monlib.free_ports(1)[0]
         daemon, port = monlib.start_daemon(binary, [
             f"kafka.brokers={brokers}", f"kafka.topic={TOPIC}",
             f"kafka.group_id=drift-guard-{os.getpid()}",
+            f"tracing.endpoint=http://127.0.0.1:{closed_port}",
             "supervision.max_restarts=1",
             "supervision.backoff_initial_ms=4000",
             "supervision.backoff_max_ms=4000"], tmp)
