@@ -109,6 +109,23 @@ void print_summary(const json& r, std::ostream& out) {
         << ", daemon peak RSS "
         << num(d(s, "peak_rss_bytes") / (1024 * 1024), 1) << " MiB\n";
   }
+  if (s.contains("variants")) {
+    for (const auto& v : s["variants"]) {
+      out << "  " << std::left << std::setw(12) << v["name"].get<std::string>()
+          << std::right << std::setw(10) << num(d(v, "records_per_second"))
+          << " rec/s, " << num(d(v, "cpu_us_per_record"), 2)
+          << " us CPU/record, " << num(d(v, "ratio_to_baseline"), 3) << " x "
+          << s["baseline"].get<std::string>() << " (rounds "
+          << num(d(v, "ratio_to_baseline_min"), 3) << ".."
+          << num(d(v, "ratio_to_baseline_max"), 3) << ")\n";
+    }
+    out << "  every round processed every record: "
+        << (s["all_processed"].get<bool>() ? "yes" : "NO") << '\n';
+    if (s.contains("otlp_sink")) {
+      out << "  OTLP sink: " << s["otlp_sink"]["requests"] << " requests, "
+          << s["otlp_sink"]["bytes"] << " bytes\n";
+    }
+  }
   if (r.contains("live")) {
     const auto& l = r["live"];
     const auto& lat = s["latency"];

@@ -28,6 +28,7 @@
 #include "tools/bench/fanout_floor.hpp"
 #include "tools/bench/frame_reader.hpp"
 #include "tools/bench/metrics_scrape.hpp"
+#include "tools/bench/otlp_sink.hpp"
 #include "tools/bench/raw_floor.hpp"
 #include "tools/bench/window.hpp"
 #include "tools/workload/corruption.hpp"
@@ -122,6 +123,8 @@ make_workload(const scenario_workload& w) {
   }
   cfg.batch_threads = w.batch_threads;
   cfg.seed = w.seed;
+  cfg.trace = w.traceparent == "auto" ? workload::trace_mode::random_per_record
+                                      : workload::trace_mode::off;
   cfg.encode.compress = w.zstd;
   cfg.encode.compression_threshold = w.compression_threshold;
   struct amount {
@@ -203,6 +206,9 @@ public:
         break;
       case scenario_mode::fanout:
         err = run_fanout(*wcfg, result);
+        break;
+      case scenario_mode::variants:
+        err = run_variants(*wcfg, result);
         break;
     }
     end_progress();
@@ -942,6 +948,98 @@ private:
       seq["reorders"].get<double>() == exp["reorders"].get<double>() &&
       result["summary"]["outcomes"]["decode_error"].get<double>() ==
         exp["decode_errors"].get<double>();
+    result["timeline"] = timeline(plot);
+    return {};
+  }
+
+  /// One backlog; each round runs the daemon once per variant, the order
+  /// rotated round by round so no variant always goes first; every
+  /// variant's rate as a ratio against the baseline's (the first variant)
+  /// in the same round, medians over the rounds.
+  caf::error run_variants(const workload::workload_config& wcfg, json& result) {
+    std::string topic;
+    auto sent = backlog_into(wcfg, topic, result);
+    if (!sent) {
+      return sent.error();
+    }
+    const auto count = *sent;
+    std::unique_ptr<otlp_sink> sink;
+    const std::string sink_token = "{otlp_sink}";
+    auto sets_of =
+      [&](
+        const scenario_variant& v) -> caf::expected<std::vector<std::string>> {
+      std::vector<std::string> sets;
+      for (auto [k, val] : v.daemon) {
+        if (val == sink_token) {
+          if (!sink) {
+            auto started = otlp_sink::start();
+            if (!started) {
+              return started.error();
+            }
+            sink = std::move(*started);
+          }
+          val = sink->url();
+        }
+        sets.push_back(k + "=" + val);
+      }
+      return sets;
+    };
+    const auto n = sc_.variants.size();
+    std::vector<std::vector<double>> rps(n), cpu(n), ratios(n);
+    json rs = json::array();
+    std::vector<sample> plot;
+    bool consistent = true;
+    for (int r = 0; r < sc_.rounds; ++r) {
+      auto tag = std::to_string(r + 1) + "/" + std::to_string(sc_.rounds);
+      std::vector<std::optional<pipeline_result>> got(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        auto i = (k + static_cast<std::size_t>(r)) % n;
+        const auto& v = sc_.variants[i];
+        auto sets = sets_of(v);
+        if (!sets) {
+          return sets.error();
+        }
+        auto x = pipeline_round(topic, count, *sets, v.name + " " + tag);
+        if (!x) {
+          return x.error();
+        }
+        consistent = consistent && x->summary["processed"].get<double>() ==
+                                     static_cast<double>(count);
+        got[i] = std::move(*x);
+      }
+      json round = json::object();
+      for (std::size_t i = 0; i < n; ++i) {
+        double ratio = got[i]->records_per_second / got[0]->records_per_second;
+        rps[i].push_back(got[i]->records_per_second);
+        cpu[i].push_back(got[i]->cpu_us_per_record);
+        ratios[i].push_back(ratio);
+        round[sc_.variants[i].name] = {{"pipeline", got[i]->summary},
+                                       {"ratio_to_baseline", ratio}};
+      }
+      rs.push_back(std::move(round));
+      plot = std::move(got[n - 1]->samples);
+    }
+    json variants = json::array();
+    for (std::size_t i = 0; i < n; ++i) {
+      variants.push_back(
+        {{"name", sc_.variants[i].name},
+         {"daemon", sc_.variants[i].daemon},
+         {"records_per_second", median(rps[i])},
+         {"cpu_us_per_record", median(cpu[i])},
+         {"ratio_to_baseline", median(ratios[i])},
+         {"ratio_to_baseline_min",
+          *std::min_element(ratios[i].begin(), ratios[i].end())},
+         {"ratio_to_baseline_max",
+          *std::max_element(ratios[i].begin(), ratios[i].end())}});
+    }
+    result["rounds"] = rs;
+    result["summary"] = {{"baseline", sc_.variants[0].name},
+                         {"variants", variants},
+                         {"all_processed", consistent}};
+    if (sink) {
+      result["summary"]["otlp_sink"] = {{"requests", sink->requests()},
+                                        {"bytes", sink->bytes()}};
+    }
     result["timeline"] = timeline(plot);
     return {};
   }

@@ -21,6 +21,8 @@ std::string_view to_string(scenario_mode x) noexcept {
       return "bad_records";
     case scenario_mode::fanout:
       return "fanout";
+    case scenario_mode::variants:
+      return "variants";
   }
   return "unknown";
 }
@@ -133,11 +135,11 @@ caf::error get_string_map(const std::string& path, const toml::table& tbl,
 caf::error load_workload(const std::string& path, const toml::table& t,
                          scenario_workload& w) {
   const std::string p = "workload.";
-  if (auto err = check_keys(path, p, t,
-                            {"count", "size", "threads", "tenants",
-                             "partitions", "payload", "mix", "batch_threads",
-                             "zstd", "compression_threshold", "gaps",
-                             "duplicates", "reorders", "corrupt", "seed"})) {
+  if (auto err = check_keys(
+        path, p, t,
+        {"count", "size", "threads", "tenants", "partitions", "payload", "mix",
+         "batch_threads", "zstd", "compression_threshold", "gaps", "duplicates",
+         "reorders", "corrupt", "seed", "traceparent"})) {
     return err;
   }
   caf::error err;
@@ -155,9 +157,13 @@ caf::error load_workload(const std::string& path, const toml::table& t,
     (err = get_string(path, t, p, "gaps", w.gaps)) ||
     (err = get_string(path, t, p, "duplicates", w.duplicates)) ||
     (err = get_string(path, t, p, "reorders", w.reorders)) ||
-    (err = get_string(path, t, p, "corrupt", w.corrupt));
+    (err = get_string(path, t, p, "corrupt", w.corrupt)) ||
+    (err = get_string(path, t, p, "traceparent", w.traceparent));
   if (err) {
     return err;
+  }
+  if (w.traceparent != "off" && w.traceparent != "auto") {
+    return bad(path, p + "traceparent", "must be \"off\" or \"auto\"");
   }
   if (w.payload != "text" && w.payload != "random") {
     return bad(path, p + "payload", "must be \"text\" or \"random\"");
@@ -188,7 +194,7 @@ caf::expected<scenario> load_scenario(const std::string& path) {
                             {"name", "description", "mode", "rounds",
                              "round_timeout_secs", "workload", "daemon",
                              "consumer_properties", "latency", "sweep",
-                             "bad_records", "fanout"})) {
+                             "bad_records", "fanout", "variants"})) {
     return err;
   }
   std::string mode = "throughput";
@@ -215,9 +221,12 @@ caf::expected<scenario> load_scenario(const std::string& path) {
     s.mode = scenario_mode::bad_records;
   } else if (mode == "fanout") {
     s.mode = scenario_mode::fanout;
+  } else if (mode == "variants") {
+    s.mode = scenario_mode::variants;
   } else {
     return bad(path, "mode",
-               "must be throughput, latency, sweep, bad_records or fanout");
+               "must be throughput, latency, sweep, bad_records, fanout or "
+               "variants");
   }
   for (const char* key :
        {"workload", "latency", "sweep", "bad_records", "fanout"}) {
@@ -294,6 +303,44 @@ caf::expected<scenario> load_scenario(const std::string& path) {
     if (e) {
       return e;
     }
+  }
+  if (auto* vs = doc["variants"].as_array()) {
+    if (s.mode != scenario_mode::variants) {
+      return bad(path, "variants", "only for mode = \"variants\"");
+    }
+    for (std::size_t i = 0; i < vs->size(); ++i) {
+      auto p = "variants[" + std::to_string(i) + "].";
+      auto* t = (*vs)[i].as_table();
+      if (t == nullptr) {
+        return bad(path, "variants", "must be an array of tables");
+      }
+      if (auto e = check_keys(path, p, *t, {"name", "daemon"})) {
+        return e;
+      }
+      scenario_variant v;
+      caf::error e;
+      (e = get_string(path, *t, p, "name", v.name)) ||
+        (e = get_string_map(path, *t, p, "daemon", v.daemon));
+      if (e) {
+        return e;
+      }
+      if (v.name.empty()) {
+        return bad(path, p + "name", "missing");
+      }
+      for (const auto& other : s.variants) {
+        if (other.name == v.name) {
+          return bad(path, p + "name", "repeats \"" + v.name + "\"");
+        }
+      }
+      s.variants.push_back(std::move(v));
+    }
+  } else if (doc.get("variants") != nullptr) {
+    return bad(path, "variants", "must be an array of tables ([[variants]])");
+  }
+  if (s.mode == scenario_mode::variants && s.variants.size() < 2) {
+    return bad(path, "variants",
+               "mode = \"variants\" needs at least two [[variants]]: the "
+               "first is the baseline");
   }
   if (s.mode == scenario_mode::fanout) {
     if (s.fanout_clients == 0) {

@@ -33,6 +33,19 @@ enum class scenario_mode : uint8_t {
   /// `latency.load_fraction` of the measured maximum for the record→client
   /// latency.
   fanout,
+  /// One backlog read by the daemon under each of `variants` (named sets
+  /// of daemon settings), alternating their order round by round; each
+  /// variant's throughput as a ratio against the first's in the same round
+  /// (tracing off against tracing at 0, 1 and 100 % sampling, say). A
+  /// setting's value "{otlp_sink}" becomes the URL of an OTLP/HTTP sink the
+  /// bench runs (it answers every POST /v1/traces with 200).
+  variants,
+};
+
+/// A named set of extra daemon settings (mode = "variants").
+struct scenario_variant {
+  std::string name;
+  std::map<std::string, std::string> daemon;
 };
 
 std::string_view to_string(scenario_mode x) noexcept;
@@ -58,6 +71,8 @@ struct scenario_workload {
   std::string reorders = "0";
   std::string corrupt;
   uint64_t seed = 1;
+  /// "off", or "auto": a random sampled W3C traceparent on every record.
+  std::string traceparent = "off";
 };
 
 /// One bench scenario, loaded from TOML (bench/scenarios/*.toml).
@@ -89,6 +104,8 @@ struct scenario {
   /// fastest is the floor (on two cores one reader thread can be the
   /// floor's limit, two take CPU from the writer).
   std::vector<int> fanout_raw_reader_threads{1, 2};
+  /// variants mode: the first is the baseline.
+  std::vector<scenario_variant> variants;
   /// Per-round limit; a round that does not finish in time fails the run.
   int round_timeout_secs = 120;
 };
