@@ -61,3 +61,45 @@ TEST_CASE("a fanout scenario's mistakes are named", "[bench][scenario]") {
                .error(),
              Catch::Contains("workload.corrupt: not allowed"));
 }
+
+TEST_CASE("a variants scenario keeps its variants in order, the first the "
+          "baseline",
+          "[bench][scenario]") {
+  auto l = load("mode = \"variants\"\n"
+                "[workload]\ntraceparent = \"auto\"\n"
+                "[[variants]]\nname = \"off\"\n"
+                "[[variants]]\nname = \"1%\"\n"
+                "daemon = { \"tracing.endpoint\" = \"{otlp_sink}\", "
+                "\"tracing.sampler_arg\" = \"0.01\" }\n");
+  REQUIRE(l.sc);
+  CHECK(l.sc->mode == ds::bench::scenario_mode::variants);
+  CHECK(l.sc->workload.traceparent == "auto");
+  REQUIRE(l.sc->variants.size() == 2);
+  CHECK(l.sc->variants[0].name == "off");
+  CHECK(l.sc->variants[0].daemon.empty());
+  CHECK(l.sc->variants[1].name == "1%");
+  CHECK(l.sc->variants[1].daemon.at("tracing.endpoint") == "{otlp_sink}");
+  CHECK(l.sc->variants[1].daemon.at("tracing.sampler_arg") == "0.01");
+}
+
+TEST_CASE("a variants scenario's mistakes are named", "[bench][scenario]") {
+  CHECK_THAT(load("mode = \"variants\"\n[[variants]]\nname = \"a\"\n").error(),
+             Catch::Contains("at least two"));
+  CHECK_THAT(load("mode = \"variants\"\n[[variants]]\nname = \"a\"\n"
+                  "[[variants]]\nname = \"a\"\n")
+               .error(),
+             Catch::Contains("variants[1].name: repeats \"a\""));
+  CHECK_THAT(load("mode = \"variants\"\n[[variants]]\nname = \"a\"\n"
+                  "[[variants]]\ndaemon = {}\n")
+               .error(),
+             Catch::Contains("variants[1].name: missing"));
+  CHECK_THAT(load("mode = \"variants\"\n[[variants]]\nname = \"a\"\n"
+                  "colour = 1\n[[variants]]\nname = \"b\"\n")
+               .error(),
+             Catch::Contains("variants[0].colour: unknown key"));
+  CHECK_THAT(
+    load("[[variants]]\nname = \"a\"\n[[variants]]\nname = \"b\"\n").error(),
+    Catch::Contains("variants: only for mode = \"variants\""));
+  CHECK_THAT(load("[workload]\ntraceparent = \"yes\"\n").error(),
+             Catch::Contains("workload.traceparent: must be"));
+}
