@@ -5,6 +5,7 @@
 # outside the repo; every listener is bound to loopback on free ports.
 #
 #   jaeger.sh install          # build the binary once (about 6 min on 2 cores)
+#   jaeger.sh check            # exit 0 iff installed, or install can run (Go)
 #   jaeger.sh start DIR        # prints and writes DIR/endpoints (key=url)
 #   jaeger.sh stop DIR
 #   jaeger.sh status DIR       # prints DIR/endpoints, exit 0 iff healthy
@@ -493,6 +494,7 @@ main() {
   shift
   case "$cmd" in
     install) (($# == 0)) || usage; cmd_install ;;
+    check) (($# == 0)) || usage; [[ -x "$JAEGER_BIN" ]] || check_go "$(required_go)" ;;
     path) (($# == 0)) || usage; echo "$JAEGER_BIN" ;;
     start) (($# == 1)) || usage; cmd_start "$1" ;;
     stop) (($# == 1)) || usage; cmd_stop "$1" ;;

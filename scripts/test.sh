@@ -6,7 +6,8 @@
 # integration, the latter against a real Kafka broker this script's ctest
 # fixture starts on 127.0.0.1), the browser UI's unit tests and its build,
 # and the UI's end-to-end test in Debian's Chromium. Ends with ctest's
-# summary.
+# summary. The tracing test also runs a real Jaeger, which is built from
+# source with Go >= 1.24.6 (not Debian 12's golang 1.19: see README).
 #
 #   scripts/test.sh            everything (what CI runs)
 #   DS_FUZZ_SECONDS=0 ...      skip the fuzz run (local loop)
@@ -53,6 +54,17 @@ trap stop_contention EXIT
 step "setup"
 scripts/setup.sh
 
+# Jaeger for the tracing test: built once from source through the Go module
+# proxy (Go >= 1.24.6; about 6 minutes of one core) and cached under
+# ~/.cache/dashstream. A missing or old Go fails here, at once; the build
+# itself runs in the background at low priority, in the time the fuzz
+# runs, npm and the tests leave a core idle, and is awaited before ctest.
+step "jaeger: check Go, build in the background (scripts/jaeger.sh; cached)"
+scripts/jaeger.sh check
+mkdir -p build
+nice -n 19 scripts/jaeger.sh install >build/jaeger-install.log 2>&1 &
+jaeger_pid=$!
+
 step "format (clang-format --dry-run on tracked C++ files)"
 mapfile -t sources < <(git ls-files '*.cpp' '*.hpp')
 if ((${#sources[@]})); then
@@ -95,6 +107,14 @@ cmake --build --preset dev -j "$jobs"
 # scripts/lint.sh), so it stays cheap; it prints its own time.
 step "lint: clang-tidy on the changed files' targets"
 DS_BUILD_DIR=build/dev DS_JOBS=$jobs scripts/lint.sh
+
+step "jaeger: waiting for its build"
+if ! wait "$jaeger_pid"; then
+  cat build/jaeger-install.log >&2
+  echo "test.sh: building Jaeger failed (log above)" >&2
+  exit 1
+fi
+tail -n 1 build/jaeger-install.log
 
 step "dev: every test (unit + integration on a real Kafka broker)"
 start_contention
