@@ -53,12 +53,12 @@ bool record_tracing::begin(const source_record& rec, uint64_t batch_ns) {
       state = value;
     }
   }
-  if (parent) {
-    parent->tracestate = trace::bounded_tracestate(state);
-  }
   auto ctx = tracer_->start(parent ? &*parent : nullptr);
   if (!ctx) {
     return false;
+  }
+  if (parent) { // only now: an unsampled record allocates nothing
+    ctx->tracestate = trace::bounded_tracestate(state);
   }
   record r;
   auto& s = r.consume;

@@ -144,12 +144,20 @@ def check_scaled(promtool):
 def check_dashboards(promtool):
     prov = monlib.load_yaml(
         "monitoring/grafana/provisioning/datasources/dashstream.yml")
-    ds = prov["datasources"]
-    if len(ds) != 1 or ds[0].get("type") != "prometheus" or \
-            not ds[0].get("uid"):
+    all_ds = prov["datasources"]
+    ds = [d for d in all_ds if d.get("type") == "prometheus"]
+    if len(ds) != 1 or not ds[0].get("uid"):
         problem("provisioning: expected one prometheus datasource with uid")
         return
     ds_uid = ds[0]["uid"]
+    # Exemplar links must name a datasource that is provisioned too.
+    uids = {d.get("uid") for d in all_ds}
+    for dest in ds[0].get("jsonData", {}).get(
+            "exemplarTraceIdDestinations", []):
+        if dest.get("datasourceUid") not in uids:
+            problem("provisioning: exemplarTraceIdDestinations names "
+                    f"datasource {dest.get('datasourceUid')!r}, which is "
+                    "not provisioned")
     dprov = monlib.load_yaml(
         "monitoring/grafana/provisioning/dashboards/dashstream.yml")
     if not dprov.get("providers"):
