@@ -72,6 +72,10 @@ using health_actor = caf::typed_actor<
 using egress_subscriber_actor =
   caf::typed_actor<caf::reacts_to<validated_batch_ref>>;
 
+/// The quality aggregator (actors/quality_aggregator.hpp): an egress
+/// subscriber that turns quality Metrics messages into metrics.
+using quality_actor = egress_subscriber_actor;
+
 /// The pipeline's output (actors/egress.hpp): partition readers publish
 /// their validated records, every subscriber gets each batch.
 using egress_actor = caf::typed_actor<

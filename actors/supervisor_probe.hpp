@@ -15,10 +15,13 @@ namespace ds::actors {
 /// (child_spec kinds and supervisor_config names in app/daemon.cpp and
 /// actors/consumer.cpp); tests/actors/supervisor_probe_test.cpp reads those
 /// sources and fails when the two disagree.
-inline constexpr std::array<std::string_view, 11> known_actor_kinds{
-  "client_sessions",  "cold_reader", "consumer",  "dlq_writer",
-  "egress",           "fanout",      "health",    "mirror",
-  "partition_reader", "supervisor",  "validator",
+inline constexpr std::array<std::string_view, 12> known_actor_kinds{
+  "client_sessions",  "cold_reader",
+  "consumer",         "dlq_writer",
+  "egress",           "fanout",
+  "health",           "mirror",
+  "partition_reader", "quality_aggregator",
+  "supervisor",       "validator",
 };
 inline constexpr std::array<std::string_view, 3> known_supervisors{
   "root",
