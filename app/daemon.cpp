@@ -14,6 +14,7 @@
 #include "actors/handle_directory.hpp"
 #include "actors/health.hpp"
 #include "actors/partition_reader.hpp"
+#include "actors/quality_aggregator.hpp"
 #include "actors/validator.hpp"
 #include "app/allocator_governor.hpp"
 #include "app/client_reads.hpp"
@@ -201,6 +202,24 @@ actors::child_spec fanout_child(const parts_ptr& p) {
                        p->handles.egress.get());
     },
     actors::restart_policy::permanent, p->clients->fanout.keeper());
+}
+
+// Contract §6's quality family, from the egress like the fan-out. The tally
+// (label slots, counted offsets) is made once and outlives restarts, so the
+// label caps hold for the process.
+actors::child_spec quality_child(const parts_ptr& p,
+                                 prometheus::Registry& reg) {
+  const auto& q = p->cfg.quality;
+  auto tally = std::make_shared<actors::quality_tally>(
+    reg, actors::quality_limits{q.max_models, q.max_categories, q.max_tenants},
+    p->reader_template.decode);
+  return actors::typed_child<actors::quality_actor>(
+    "quality_aggregator", "quality_aggregator",
+    [p, tally](caf::actor_system& sys) {
+      return sys.spawn(actors::quality_aggregator, tally,
+                       p->handles.egress.get());
+    },
+    actors::restart_policy::permanent);
 }
 
 client_read_settings client_read_settings_of(const pipeline_parts& p) {
@@ -636,6 +655,11 @@ caf::error daemon::start_pipeline() {
     client_sessions_child(parts_), health_child(parts_),
     dlq_writer_child(parts_),      validators_child(parts_),
     readers_child(parts_),         consumer_child(parts_)};
+  if (c.quality.enabled) {
+    // Right after the egress and the fan-out: like the fan-out, subscribed
+    // before the consumer starts and any record passes.
+    children.insert(children.begin() + 2, quality_child(parts_, reg));
+  }
   root_ = system_->spawn(
     actors::supervisor,
     supervision(c, "root", actors::restart_strategy::one_for_all),

@@ -311,6 +311,18 @@ struct tracing_settings {
   bool operator==(const tracing_settings&) const = default;
 };
 
+/// The quality aggregator (docs/quality.md): contract §6's quality family
+/// from Metrics messages with scope "quality". The caps bound the label
+/// values; later values share the series labelled "other".
+struct quality_settings {
+  bool enabled = true;
+  uint32_t max_models = 20;
+  uint32_t max_categories = 20;
+  uint32_t max_tenants = 20;
+
+  bool operator==(const quality_settings&) const = default;
+};
+
 struct log_settings {
   log_level level = log_level::info;
   log_format format = log_format::json;
@@ -332,6 +344,7 @@ struct daemon_config {
   dlq_settings dlq;
   replay_settings replay;
   tracing_settings tracing;
+  quality_settings quality;
   log_settings log;
 
   bool operator==(const daemon_config&) const = default;

@@ -179,9 +179,10 @@ constexpr int64_t mib = int64_t{1} << 20;
 constexpr int64_t gib = int64_t{1} << 30;
 constexpr int64_t tib = int64_t{1} << 40;
 
-constexpr std::array<std::string_view, 12> section_names{
-  "kafka",   "pipeline",    "validation", "http",   "auth",    "health",
-  "breaker", "supervision", "dlq",        "replay", "tracing", "log",
+constexpr std::array<std::string_view, 13> section_names{
+  "kafka",   "pipeline", "validation",  "http", "auth",
+  "health",  "breaker",  "supervision", "dlq",  "replay",
+  "tracing", "quality",  "log",
 };
 
 // -- the table ------------------------------------------------------------
@@ -1047,6 +1048,52 @@ std::vector<setting> make_table() {
       .legacy_env = {"OTEL_EXPORTER_OTLP_TIMEOUT"},
       .description = "Bound of one export request, connect to response; a "
                      "batch that fails is dropped and counted.",
+    },
+
+    // [quality]
+    {
+      DS_KEY(quality, enabled),
+      .kind = value_kind::boolean,
+      .default_value = true,
+      .description =
+        "Aggregate Metrics messages with scope \"quality\" into the "
+        "dashstream_quality_* metrics (docs/quality.md): scores, pass and "
+        "fail counts by model and category, latency, retries, turns. Off: "
+        "the aggregator is not started and those families are not "
+        "exported.",
+    },
+    {
+      DS_KEY(quality, max_models),
+      .kind = value_kind::integer,
+      .default_value = int64_t{20},
+      .min = 1,
+      .max = 1'000,
+      .description =
+        "Distinct model tags that get their own series; later models are "
+        "counted under model=\"other\" and in "
+        "dashstream_quality_label_overflow_total{label=\"model\"}. Bounds "
+        "the series a producer can create.",
+    },
+    {
+      DS_KEY(quality, max_categories),
+      .kind = value_kind::integer,
+      .default_value = int64_t{20},
+      .min = 1,
+      .max = 1'000,
+      .description =
+        "Distinct category tags that get their own series; the rest is "
+        "category=\"other\", counted the same way. The queries counter has "
+        "at most (max_models + 1) x (max_categories + 1) x 2 series.",
+    },
+    {
+      DS_KEY(quality, max_tenants),
+      .kind = value_kind::integer,
+      .default_value = int64_t{20},
+      .min = 1,
+      .max = 10'000,
+      .description = "Distinct tenants that get their own series in "
+                     "dashstream_quality_tenant_queries_total; the rest is "
+                     "tenant=\"other\", counted the same way.",
     },
 
     // [log]
