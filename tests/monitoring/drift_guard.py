@@ -45,6 +45,11 @@ FRESH_EXEMPT = {
     # One series per assigned partition: none before the group assigns one.
     "dashstream_consumer_lag_messages": "needs a partition assignment",
     "dashstream_consumer_lag_seconds": "needs a partition assignment",
+    # One series per model (and category) seen: none before the first
+    # quality message. The quality alerts are ratios of rate()s, which
+    # need no zero before the first event.
+    "dashstream_quality_score": "needs a quality message",
+    "dashstream_quality_queries_total": "needs a quality message",
 }
 
 
