@@ -6,7 +6,9 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "app/daemon.hpp"
@@ -79,51 +81,66 @@ expected_quality ground_truth(const kafka::client_config& client,
   return e;
 }
 
+/// A topic with the workload's metrics records (about half of them
+/// quality), and a daemon's configuration to read it.
+struct quality_run {
+  std::string brokers = test::kafka_bootstrap();
+  std::string topic = unique_name("quality-it");
+  std::string group = unique_name("quality-group");
+  kafka::client_config client{brokers, {}};
+  test::temp_dir spool{"quality-it-spool"};
+
+  quality_run() {
+    REQUIRE_FALSE(kafka::create_topic(client, topic, 3, 1, 30s));
+    workload::workload_config w;
+    w.count = 3'000;
+    w.threads = 60;
+    w.tenants = 3;
+    w.seed = 24;
+    w.kinds = *workload::parse_mix("metrics:1");
+    REQUIRE(test::send_workload(w, brokers, topic) == 3'000);
+  }
+
+  config::daemon_config config() const {
+    config::daemon_config c;
+    c.kafka.brokers = brokers;
+    c.kafka.topic = topic;
+    c.kafka.group_id = group;
+    c.pipeline.scheduler_threads = 2;
+    c.http.port = 0;
+    c.dlq.spool_dir = spool.str();
+    return c;
+  }
+
+  /// /metrics once every offset is committed and the aggregator counted
+  /// `queries` (it gets the records from the egress on its own, so a
+  /// commit alone does not say it has counted them).
+  std::string scrape_when_done(app::daemon& d, double queries) const {
+    std::string text;
+    auto deadline = std::chrono::steady_clock::now() + 180s;
+    for (;;) {
+      text = test::http_get(d.http_port(), "/metrics");
+      if ((test::committed_to_end(client, group, topic) &&
+           scrape_value(text, "dashstream_quality_queries_total{") >=
+             queries) ||
+          std::chrono::steady_clock::now() > deadline) {
+        return text;
+      }
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+};
+
 } // namespace
 
 TEST_CASE("the daemon's quality metrics equal what the produced records say",
           "[kafka]") {
-  auto brokers = test::kafka_bootstrap();
-  auto topic = unique_name("quality-it");
-  auto group = unique_name("quality-group");
-  kafka::client_config client{brokers, {}};
-  test::temp_dir spool{"quality-it-spool"};
-  REQUIRE_FALSE(kafka::create_topic(client, topic, 3, 1, 30s));
-
-  workload::workload_config w;
-  w.count = 3'000;
-  w.threads = 60;
-  w.tenants = 3;
-  w.seed = 24;
-  w.kinds = *workload::parse_mix("metrics:1"); // half of them quality
-  REQUIRE(test::send_workload(w, brokers, topic) == 3'000);
-  auto expect = ground_truth(client, topic);
+  quality_run run;
+  auto expect = ground_truth(run.client, run.topic);
   REQUIRE(expect.total > 1'000);
-
-  config::daemon_config c;
-  c.kafka.brokers = brokers;
-  c.kafka.topic = topic;
-  c.kafka.group_id = group;
-  c.pipeline.scheduler_threads = 2;
-  c.http.port = 0;
-  c.dlq.spool_dir = spool.str();
-  auto d = app::daemon::start(c);
+  auto d = app::daemon::start(run.config());
   REQUIRE(d);
-  // The offsets are committed once records are processed; the aggregator
-  // gets them from the egress on its own, so wait for its count too.
-  auto port = (*d)->http_port();
-  std::string text;
-  auto deadline = std::chrono::steady_clock::now() + 180s;
-  for (;;) {
-    text = test::http_get(port, "/metrics");
-    if ((test::committed_to_end(client, group, topic) &&
-         scrape_value(text, "dashstream_quality_queries_total{") >=
-           expect.total) ||
-        std::chrono::steady_clock::now() > deadline) {
-      break;
-    }
-    std::this_thread::sleep_for(200ms);
-  }
+  auto text = run.scrape_when_done(**d, expect.total);
   CHECK(scrape_value(text, "dashstream_quality_queries_total{") ==
         expect.total);
   for (const auto& [key, n] : expect.queries) {
@@ -165,5 +182,57 @@ TEST_CASE("the daemon's quality metrics equal what the produced records say",
         Approx(expect.completeness_sum).epsilon(1e-12));
   CHECK(scrape_value(text, "dashstream_quality_invalid_total{") == 0);
   CHECK(scrape_value(text, "dashstream_quality_label_overflow_total{") == 0);
+  (*d)->stop();
+}
+
+TEST_CASE("the daemon applies the configured caps", "[kafka]") {
+  quality_run run;
+  auto expect = ground_truth(run.client, run.topic);
+  auto cfg = run.config();
+  cfg.quality.max_models = 2; // the workload has four models
+  cfg.quality.max_categories = 1;
+  cfg.quality.max_tenants = 1;
+  auto d = app::daemon::start(cfg);
+  REQUIRE(d);
+  auto text = run.scrape_when_done(**d, expect.total);
+  CHECK(scrape_value(text, "dashstream_quality_queries_total{") ==
+        expect.total);
+  // Which values came first depends on how the partitions interleave;
+  // what the caps promise does not.
+  std::set<std::string> models;
+  for (std::size_t pos = 0;
+       (pos = text.find("\ndashstream_quality_score_count{model=\"", pos)) !=
+       std::string::npos;) {
+    pos += std::string_view{"\ndashstream_quality_score_count{model=\""}.size();
+    models.insert(text.substr(pos, text.find('"', pos) - pos));
+  }
+  CHECK(models.size() == 3);
+  CHECK(models.count("other") == 1);
+  auto overflow = [&](const std::string& label) {
+    return scrape_value(
+      text, "dashstream_quality_label_overflow_total{label=\"" + label + "\"}");
+  };
+  CHECK(overflow("model") ==
+        scrape_value(text, "dashstream_quality_score_count{model=\"other\"}"));
+  CHECK(overflow("model") > 0);
+  CHECK(overflow("category") > 0);
+  CHECK(overflow("tenant") > 0);
+  CHECK(overflow("tenant") ==
+        scrape_value(text, "dashstream_quality_tenant_queries_total{outcome="
+                           "\"failed\",tenant=\"other\"}") +
+          scrape_value(text, "dashstream_quality_tenant_queries_total{outcome="
+                             "\"passed\",tenant=\"other\"}"));
+  (*d)->stop();
+}
+
+TEST_CASE("quality.enabled = false exports no quality family", "[kafka]") {
+  quality_run run;
+  auto cfg = run.config();
+  cfg.quality.enabled = false;
+  auto d = app::daemon::start(cfg);
+  REQUIRE(d);
+  auto text = run.scrape_when_done(**d, 0);
+  CHECK(scrape_value(text, "dashstream_records_total{") >= 3'000);
+  CHECK(text.find("dashstream_quality_") == std::string::npos);
   (*d)->stop();
 }
