@@ -42,29 +42,30 @@ record_tracing::record_tracing(std::shared_ptr<const trace::tracer> t,
   : tracer_(std::move(t)), origin_(std::move(origin)) {}
 
 bool record_tracing::begin(const source_record& rec, uint64_t batch_ns) {
-  std::optional<trace::span_context> parent;
+  // Every record passes here while tracing is on: no allocation until the
+  // sampler says yes.
+  trace::span_context parent;
+  bool has_parent = false;
   std::string_view state;
   for (const auto& [name, value] : rec.headers()) {
     if (name == "traceparent") {
-      if (auto ctx = trace::parse_traceparent(value)) {
-        parent = std::move(*ctx);
-      }
+      has_parent = trace::parse_traceparent(value, parent);
     } else if (name == "tracestate") {
       state = value;
     }
   }
-  auto ctx = tracer_->start(parent ? &*parent : nullptr);
-  if (!ctx) {
+  trace::span_context ctx;
+  if (!tracer_->start(has_parent ? &parent : nullptr, ctx)) {
     return false;
   }
-  if (parent) { // only now: an unsampled record allocates nothing
-    ctx->tracestate = trace::bounded_tracestate(state);
+  if (has_parent) {
+    ctx.tracestate = trace::bounded_tracestate(state);
   }
   record r;
   auto& s = r.consume;
-  s.context = std::move(*ctx);
-  if (parent) {
-    s.parent = parent->span;
+  s.context = std::move(ctx);
+  if (has_parent) {
+    s.parent = parent.span;
   }
   s.name = "process " + origin_.topic;
   s.kind = trace::span_kind::consumer;

@@ -31,6 +31,11 @@ struct span_context {
 /// errc::malformed_traceparent otherwise.
 caf::expected<span_context> parse_traceparent(std::string_view text);
 
+/// The same without an error value, for the record path: false when `text`
+/// is not a valid traceparent (then `out` holds garbage). Leaves
+/// out.tracestate alone.
+bool parse_traceparent(std::string_view text, span_context& out) noexcept;
+
 /// The traceparent of `ctx` (version 00).
 std::string format_traceparent(const span_context& ctx);
 

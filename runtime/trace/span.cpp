@@ -1,95 +1,181 @@
 #include "runtime/trace/span.hpp"
 
-#include <nlohmann/json.hpp>
+#include <cstdio>
+#include <type_traits>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace ds::trace {
 
 namespace {
 
-using json = nlohmann::json;
+// A streaming writer, not a DOM: the exporter encodes every exported span,
+// and building nlohmann::json objects for them was most of its CPU.
+using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-json any_value(const attribute_value& v) {
-  struct visitor {
-    json operator()(const std::string& s) const { return {{"stringValue", s}}; }
-    // OTLP/JSON writes int64 as a decimal string.
-    json operator()(int64_t i) const {
-      return {{"intValue", std::to_string(i)}};
-    }
-    json operator()(double d) const { return {{"doubleValue", d}}; }
-    json operator()(bool b) const { return {{"boolValue", b}}; }
-  };
-  return std::visit(visitor{}, v);
+void key(writer& w, std::string_view k) {
+  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
 }
 
-json key_values(const attributes& attrs) {
-  auto out = json::array();
+void str(writer& w, std::string_view v) {
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+// OTLP/JSON writes 64-bit integers as decimal strings.
+void u64_text(writer& w, uint64_t v) {
+  char buf[24];
+  auto n =
+    std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
+  w.String(buf, static_cast<rapidjson::SizeType>(n));
+}
+
+void any_value(writer& w, const attribute_value& v) {
+  w.StartObject();
+  std::visit(
+    [&w](const auto& x) {
+      using T = std::decay_t<decltype(x)>;
+      if constexpr (std::is_same_v<T, std::string>) {
+        key(w, "stringValue");
+        str(w, x);
+      } else if constexpr (std::is_same_v<T, int64_t>) {
+        key(w, "intValue");
+        auto text = std::to_string(x);
+        str(w, text);
+      } else if constexpr (std::is_same_v<T, double>) {
+        key(w, "doubleValue");
+        w.Double(x);
+      } else {
+        key(w, "boolValue");
+        w.Bool(x);
+      }
+    },
+    v);
+  w.EndObject();
+}
+
+void key_values(writer& w, const attributes& attrs) {
+  w.StartArray();
   for (const auto& [k, v] : attrs) {
-    out.push_back({{"key", k}, {"value", any_value(v)}});
+    w.StartObject();
+    key(w, "key");
+    str(w, k);
+    key(w, "value");
+    any_value(w, v);
+    w.EndObject();
   }
-  return out;
+  w.EndArray();
 }
 
-json span_json(const span_data& s) {
-  json j{{"traceId", to_hex(s.context.trace)},
-         {"spanId", to_hex(s.context.span)},
-         {"name", s.name},
-         {"kind", static_cast<int>(s.kind)},
-         {"startTimeUnixNano", std::to_string(s.start_unix_nano)},
-         {"endTimeUnixNano", std::to_string(s.end_unix_nano)},
-         {"attributes", key_values(s.attrs)},
-         {"flags", static_cast<int>(s.context.flags)}};
+void span_json(writer& w, const span_data& s) {
+  w.StartObject();
+  key(w, "traceId");
+  str(w, to_hex(s.context.trace));
+  key(w, "spanId");
+  str(w, to_hex(s.context.span));
   if (s.parent) {
-    j["parentSpanId"] = to_hex(*s.parent);
+    key(w, "parentSpanId");
+    str(w, to_hex(*s.parent));
   }
   if (!s.context.tracestate.empty()) {
-    j["traceState"] = s.context.tracestate;
+    key(w, "traceState");
+    str(w, s.context.tracestate);
   }
+  key(w, "name");
+  str(w, s.name);
+  key(w, "kind");
+  w.Int(static_cast<int>(s.kind));
+  key(w, "startTimeUnixNano");
+  u64_text(w, s.start_unix_nano);
+  key(w, "endTimeUnixNano");
+  u64_text(w, s.end_unix_nano);
+  key(w, "attributes");
+  key_values(w, s.attrs);
+  key(w, "flags");
+  w.Int(static_cast<int>(s.context.flags));
   if (!s.events.empty()) {
-    auto events = json::array();
+    key(w, "events");
+    w.StartArray();
     for (const auto& e : s.events) {
-      events.push_back({{"name", e.name},
-                        {"timeUnixNano", std::to_string(e.time_unix_nano)},
-                        {"attributes", key_values(e.attrs)}});
+      w.StartObject();
+      key(w, "name");
+      str(w, e.name);
+      key(w, "timeUnixNano");
+      u64_text(w, e.time_unix_nano);
+      key(w, "attributes");
+      key_values(w, e.attrs);
+      w.EndObject();
     }
-    j["events"] = std::move(events);
+    w.EndArray();
   }
   if (!s.links.empty()) {
-    auto links = json::array();
+    key(w, "links");
+    w.StartArray();
     for (const auto& l : s.links) {
-      json link{{"traceId", to_hex(l.trace)}, {"spanId", to_hex(l.span)}};
+      w.StartObject();
+      key(w, "traceId");
+      str(w, to_hex(l.trace));
+      key(w, "spanId");
+      str(w, to_hex(l.span));
       if (!l.tracestate.empty()) {
-        link["traceState"] = l.tracestate;
+        key(w, "traceState");
+        str(w, l.tracestate);
       }
-      links.push_back(std::move(link));
+      w.EndObject();
     }
-    j["links"] = std::move(links);
+    w.EndArray();
   }
   if (s.status != status_code::unset) {
-    j["status"] = {{"code", static_cast<int>(s.status)},
-                   {"message", s.status_message}};
+    key(w, "status");
+    w.StartObject();
+    key(w, "code");
+    w.Int(static_cast<int>(s.status));
+    key(w, "message");
+    str(w, s.status_message);
+    w.EndObject();
   }
-  return j;
+  w.EndObject();
 }
 
 } // namespace
 
 std::string encode_otlp_json(const resource_info& resource,
                              std::span<const span_data> spans) {
-  auto list = json::array();
-  for (const auto& s : spans) {
-    list.push_back(span_json(s));
-  }
-  json scope{{"name", resource.scope_name}};
+  rapidjson::StringBuffer buf;
+  writer w{buf};
+  w.StartObject();
+  key(w, "resourceSpans");
+  w.StartArray();
+  w.StartObject();
+  key(w, "resource");
+  w.StartObject();
+  key(w, "attributes");
+  key_values(w, resource.attrs);
+  w.EndObject();
+  key(w, "scopeSpans");
+  w.StartArray();
+  w.StartObject();
+  key(w, "scope");
+  w.StartObject();
+  key(w, "name");
+  str(w, resource.scope_name);
   if (!resource.scope_version.empty()) {
-    scope["version"] = resource.scope_version;
+    key(w, "version");
+    str(w, resource.scope_version);
   }
-  json body{
-    {"resourceSpans",
-     json::array(
-       {{{"resource", {{"attributes", key_values(resource.attrs)}}},
-         {"scopeSpans", json::array({{{"scope", std::move(scope)},
-                                      {"spans", std::move(list)}}})}}})}};
-  return body.dump();
+  w.EndObject();
+  key(w, "spans");
+  w.StartArray();
+  for (const auto& s : spans) {
+    span_json(w, s);
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
 }
 
 } // namespace ds::trace

@@ -187,18 +187,27 @@ tracer::tracer(sampler s, std::shared_ptr<span_sink> sink)
 
 std::optional<span_context> tracer::start(const span_context* parent) const {
   span_context ctx;
-  if (parent != nullptr) {
-    ctx.trace = parent->trace;
-    ctx.tracestate = parent->tracestate;
-  } else {
-    fill_random(ctx.trace);
-  }
-  if (!sampler_.sample(parent, ctx.trace)) {
+  if (!start(parent, ctx)) {
     return std::nullopt;
   }
-  ctx.flags = 0x01;
-  fill_random(ctx.span);
+  if (parent != nullptr) {
+    ctx.tracestate = parent->tracestate;
+  }
   return ctx;
+}
+
+bool tracer::start(const span_context* parent, span_context& out) const {
+  if (parent != nullptr) {
+    out.trace = parent->trace;
+  } else {
+    fill_random(out.trace);
+  }
+  if (!sampler_.sample(parent, out.trace)) {
+    return false;
+  }
+  out.flags = 0x01;
+  fill_random(out.span);
+  return true;
 }
 
 span_context tracer::child_of(const span_context& ctx) const {

@@ -73,6 +73,10 @@ public:
   /// the sampler says no.
   std::optional<span_context> start(const span_context* parent) const;
 
+  /// The same into `out` (its tracestate untouched): false when not
+  /// sampled. What the record path calls, allocating nothing.
+  bool start(const span_context* parent, span_context& out) const;
+
   /// A new span id in `ctx`'s trace: a child span's context.
   span_context child_of(const span_context& ctx) const;
 
