@@ -7,8 +7,20 @@
 
 namespace ds::actors {
 
-health_board::health_board()
-  : report_{std::make_shared<const health_report>()} {}
+namespace {
+
+// Before the health actor's first evaluation nothing is known yet: the
+// board must not say "healthy" (/ready 200, systemd's READY=1) then.
+std::shared_ptr<const health_report> starting_report() {
+  auto r = std::make_shared<health_report>();
+  r->status = health_status::waiting;
+  r->reasons.emplace_back("starting");
+  return r;
+}
+
+} // namespace
+
+health_board::health_board() : report_{starting_report()} {}
 
 void health_board::publish(std::shared_ptr<const health_report> report) {
   breaker_.store(static_cast<uint8_t>(report->breaker),

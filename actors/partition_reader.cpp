@@ -1,8 +1,11 @@
 #include "actors/partition_reader.hpp"
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -359,6 +362,13 @@ void on_batch(self_ptr self, const record_batch& batch) {
         --reader_crash_budget;
       }
       throw std::runtime_error("test hook: partition reader crash requested");
+    }
+    if (rec.key == reader_wedge_key) {
+      int ms = 0;
+      std::from_chars(rec.value.data(), rec.value.data() + rec.value.size(),
+                      ms);
+      std::this_thread::sleep_for(
+        std::chrono::milliseconds{std::clamp(ms, 0, 60'000)});
     }
 #endif
     if (st.paused_at) {

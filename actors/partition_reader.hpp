@@ -175,6 +175,10 @@ struct partition_reader_state {
 /// budget lasts (-1: no limit), so tests can crash one on purpose.
 inline constexpr const char* reader_crash_key = "ds-test-hook-crash-reader";
 inline std::atomic<int> reader_crash_budget{-1};
+/// Test builds only: a record keyed by this blocks its reader's scheduler
+/// thread for the milliseconds in its value (at most 60 000), so tests can
+/// wedge the actor system (the systemd watchdog test).
+inline constexpr const char* reader_wedge_key = "ds-test-hook-wedge";
 #endif
 
 /// Runs on the CAF scheduler and never blocks.

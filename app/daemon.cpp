@@ -773,6 +773,18 @@ void daemon::add_health_routes(http::router& routes) {
   });
 }
 
+bool daemon::responsive(std::chrono::milliseconds timeout) {
+  auto health = parts_->handles.health.get();
+  if (!health) {
+    return false;
+  }
+  caf::scoped_actor self{*system_};
+  bool answered = false;
+  self->request(health, timeout, actors::get_atom::value)
+    .receive([&](uint8_t) { answered = true; }, [](caf::error&) {});
+  return answered;
+}
+
 nlohmann::json daemon::version_json() const {
   const auto& c = cfg_;
   return {{"git_sha", DS_GIT_SHA},

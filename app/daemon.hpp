@@ -82,6 +82,10 @@ public:
   caf::expected<actors::consumer_stats>
   consumer_stats(std::chrono::milliseconds timeout);
 
+  /// True when an actor of the pipeline (the health actor) answers within
+  /// `timeout`: what the systemd watchdog pings on.
+  bool responsive(std::chrono::milliseconds timeout);
+
   /// Lifts a halted thread on whichever validator owns it.
   caf::expected<bool> reset_thread(const std::string& thread_id,
                                    std::chrono::milliseconds timeout);

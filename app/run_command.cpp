@@ -20,6 +20,7 @@
 #include "app/daemon.hpp"
 #include "app/exit_code.hpp"
 #include "app/logging.hpp"
+#include "app/service_notifier.hpp"
 #include "app/signals.hpp"
 #include "diag/errc.hpp"
 #include "diag/log.hpp"
@@ -228,6 +229,8 @@ int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
         traffic(brokers, topic, demo->rate, stopping, produced);
       });
   }
+  service_notifier notifier{**d};
+  std::string stop_reason = "the demo's duration ended";
   int rc = exit_ok;
   auto started = std::chrono::steady_clock::now();
   auto next_status = started + std::chrono::seconds(5);
@@ -237,13 +240,16 @@ int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
     } else if (sig != 0) {
       diag::log_event(spdlog::level::info, "run",
                       {{"event", "signal"}, {"signal", sig}});
+      stop_reason = "signal " + std::to_string(sig);
       break;
     }
     if ((*d)->failed()) {
       std::cerr << "error: the pipeline gave up: " << (*d)->failure() << '\n';
+      stop_reason = "the pipeline gave up";
       rc = exit_failure;
       break;
     }
+    notifier.tick();
     auto now = std::chrono::steady_clock::now();
     if (demo != nullptr && now >= next_status) {
       print_status(**d, -1);
@@ -259,6 +265,8 @@ int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
   // each step, but a broker that stops answering can still hold librdkafka's
   // close; past the deadline the process leaves anyway. Nothing is lost by
   // that: uncommitted offsets are simply read again (at-least-once).
+  // Before the daemon stops: the watchdog thread asks its actors.
+  notifier.stopping(stop_reason);
   auto stop_began = std::chrono::steady_clock::now();
   auto deadline = std::chrono::seconds(cfg.pipeline.shutdown_timeout_secs);
   shutdown_watchdog watchdog{deadline};

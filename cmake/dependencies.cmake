@@ -37,3 +37,7 @@ endif()
 if(DS_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# systemd's service notification (sd_notify) for `Type=notify` units: linked
+# where libsystemd exists; without it the daemon sends none (app/README.md).
+pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)

@@ -13,6 +13,7 @@ packages=(
   liburing-dev prometheus-cpp-dev libboost-dev libboost-system-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   libssl-dev libjemalloc-dev rapidjson-dev libisal-dev libcpp-jwt-dev
+  libsystemd-dev
   # tests and benchmarks
   catch2 libbenchmark-dev kcat python3 gnuplot-nox
   # the real Kafka broker for integration tests (scripts/kafka-broker.sh)
