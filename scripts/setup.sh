@@ -20,6 +20,9 @@ packages=(
   default-jre-headless maven
   # monitoring tests: promtool, amtool, the alert end-to-end test
   prometheus prometheus-alertmanager python3-yaml
+  # deployment tests: `docker-compose config` (no engine needed), and the
+  # venv scripts/deploy-tools.sh makes for kubernetes-validate
+  docker-compose python3-venv
   # the WebSocket contract test: a client written from the contract alone
   python3-websockets python3-jwt python3-cryptography
   # the browser UI's end-to-end tests drive Debian's Chromium (playwright-core)
