@@ -53,6 +53,8 @@ trap stop_contention EXIT
 
 step "setup"
 scripts/setup.sh
+# The deployment tests' venv (kubernetes-validate, pinned; cached).
+scripts/deploy-tools.sh install
 
 # Jaeger for the tracing test: built once from source through the Go module
 # proxy (Go >= 1.24.6; about 6 minutes of one core) and cached under
