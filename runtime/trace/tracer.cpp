@@ -4,6 +4,7 @@
 #include <chrono>
 #include <random>
 
+#include "runtime/http/target.hpp"
 #include "runtime/trace/errc.hpp"
 
 namespace ds::trace {
@@ -47,41 +48,6 @@ bool ratio_sample(double ratio, const trace_id& id) noexcept {
   // 2^64 * ratio, computed without overflowing a double's conversion.
   auto bound = static_cast<uint64_t>(ratio * 18446744073709551616.0);
   return x < bound;
-}
-
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view x) {
-  std::string out;
-  out.reserve(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (x[i] != '%') {
-      out.push_back(x[i]);
-      continue;
-    }
-    if (i + 2 >= x.size()) {
-      return std::nullopt;
-    }
-    auto hi = hex_digit(x[i + 1]);
-    auto lo = hex_digit(x[i + 2]);
-    if (hi < 0 || lo < 0) {
-      return std::nullopt;
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
 }
 
 std::string_view trim(std::string_view x) noexcept {
@@ -171,7 +137,7 @@ caf::expected<attributes> parse_resource_attributes(std::string_view text) {
                         "expected key=value, got \"" + std::string{entry} +
                           "\"");
     }
-    auto value = percent_decode(trim(entry.substr(eq + 1)));
+    auto value = http::percent_decode(trim(entry.substr(eq + 1)), false);
     if (!value) {
       return make_error(errc::bad_resource_attributes,
                         "bad percent-encoding in \"" + std::string{entry} +

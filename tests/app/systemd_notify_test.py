@@ -12,7 +12,6 @@ datagram socket NOTIFY_SOCKET names and reads what the daemon says.
 usage: systemd_notify_test.py path/to/dashstream   (a DS_TEST_HOOKS build)
 """
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -160,14 +159,9 @@ def main():
         ok = True
         log("PASS")
     finally:
-        for c in reversed(children):
-            c.stop()
         for s in socks:
             s.close()
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            log(f"logs kept in {tmp}")
+        monlib.stop_all(children, tmp, ok)
 
 
 if __name__ == "__main__":

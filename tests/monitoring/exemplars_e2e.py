@@ -14,7 +14,6 @@ usage: exemplars_e2e.py path/to/dashstream
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -136,12 +135,7 @@ scrape_configs:
         ok = True
         log("PASS")
     finally:
-        for c in reversed(list(children.values())):
-            c.stop()
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            log(f"logs kept in {tmp}")
+        monlib.stop_all(children.values(), tmp, ok)
 
 
 if __name__ == "__main__":

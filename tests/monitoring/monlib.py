@@ -6,6 +6,7 @@ Only the standard library and PyYAML (Debian: python3-yaml).
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -101,6 +102,18 @@ class Child:
 
     def tail(self, n=30):
         return "\n".join(self.log_text().splitlines()[-n:])
+
+
+def stop_all(children, tmp, ok):
+    """The end of every process-level test: children stopped newest first,
+    the temporary directory removed after a pass and kept (and named) after
+    a failure."""
+    for c in reversed(list(children)):
+        c.stop()
+    if ok:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        log(f"logs kept in {tmp}")
 
 
 def daemon_http_port(child):
