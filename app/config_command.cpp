@@ -37,7 +37,10 @@ void add_config_command(CLI::App& root, command_context& ctx) {
                "Apply file, environment and flags (the only mode)")
     ->required();
   opts->add_to(*print);
-  print->callback([opts, &ctx] {
+  // The callback owns `effective`: CLI11 writes the flag through its
+  // pointer while parsing, after this function has returned.
+  print->callback([opts, effective, &ctx] {
+    static_cast<void>(effective);
     auto req = opts->request();
     if (!req) {
       std::cerr << "error: " << diag::describe(req.error()) << '\n';
