@@ -614,12 +614,27 @@ private:
     std::thread producer_thread;
     std::atomic<bool> produced_done{false};
     std::atomic<uint64_t> produced{0};
+    pipeline_result out;
+    // Scrape times and progress: when to scrape next (fine near the end).
+    std::vector<progress_point> seen;
+    auto done = [by_dlq](const sample& x) {
+      return by_dlq ? x.m.dlq_records : x.m.processed();
+    };
     if (live) {
       auto deadline = steady::now() + 30s;
       for (;;) {
+        auto now = steady::now();
         auto text = http_get(port, "/metrics");
         if (text && text->find("dashstream_consumer_lag_messages{") !=
                       std::string::npos) {
+          // The run's first point, taken before anything is produced: a
+          // small run may be done before the next scrape, and its window
+          // needs a start.
+          if (auto proc = sample_process(d.pid())) {
+            sample s{seconds_since(t0, now), parse_metrics(*text), *proc};
+            out.samples.push_back(s);
+            seen.push_back({s.t, done(s), 0});
+          }
           break;
         }
         if (steady::now() > deadline || !d.running()) {
@@ -632,11 +647,8 @@ private:
         produced_done = true;
       });
     }
-    pipeline_result out;
     caf::error err;
     auto limit = std::chrono::seconds(sc_.round_timeout_secs);
-    // Scrape times and progress: when to scrape next (fine near the end).
-    std::vector<progress_point> seen;
     const auto coarse =
       std::chrono::duration<double>(opts_.scrape_interval).count();
     const auto fine =
@@ -663,9 +675,6 @@ private:
       out.samples.push_back(s);
       auto goal =
         live ? (produced_done ? produced.load() : UINT64_MAX) : target;
-      auto done = [by_dlq](const sample& x) {
-        return by_dlq ? x.m.dlq_records : x.m.processed();
-      };
       seen.push_back({s.t, done(s), 0});
       delay = next_scrape_delay(seen, static_cast<double>(goal), coarse, fine);
       next = after(now, delay);

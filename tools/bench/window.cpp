@@ -12,7 +12,8 @@ throughput_window estimate_window(const std::vector<progress_point>& ps) {
   while (i0 < ps.size() && ps[i0].processed <= 0) {
     ++i0;
   }
-  if (i0 > 0 && i0 + 1 >= ps.size()) {
+  if (i0 > 0 &&
+      (i0 + 1 >= ps.size() || ps[i0].processed >= ps.back().processed)) {
     --i0;
   }
   const auto& s0 = ps[std::min(i0, ps.size() - 1)];

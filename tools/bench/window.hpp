@@ -29,9 +29,10 @@ struct throughput_window {
 
 /// From the first point that saw records to the moment the last record was
 /// done, estimated inside the final interval from the average rate so far
-/// (the sample period would otherwise bias short runs down). A backlog that
-/// finished inside a single interval starts from the last empty point: a
-/// lower bound rather than no figure. Empty input gives an empty window.
+/// (the sample period would otherwise bias short runs down). A run that
+/// finished inside a single interval (the first point with records already
+/// has them all, whatever points follow) starts from the last empty point:
+/// a lower bound rather than no figure. Empty input gives an empty window.
 throughput_window estimate_window(const std::vector<progress_point>& points);
 
 /// How long to wait before the next scrape of a run that must reach `goal`

@@ -34,6 +34,21 @@ TEST_CASE("a backlog done inside one interval still gives a lower bound",
   CHECK(w.records_per_second() == Approx(100000));
 }
 
+TEST_CASE("a run done before its goal was known still gives a lower bound",
+          "[bench][window]") {
+  // A live run: every record was processed by the first scrape that saw
+  // any, and the next scrape followed only because the producer had not
+  // reported its count yet. Starting at the first point with records
+  // measured 0 records (what CI hit).
+  std::vector<progress_point> ps{
+    {0.00, 0, 0}, {0.05, 3000, 0.03}, {0.10, 3000, 0.031}};
+  auto w = estimate_window(ps);
+  CHECK(w.start == Approx(0.00));
+  CHECK(w.finish == Approx(0.05));
+  CHECK(w.records == Approx(3000));
+  CHECK(w.records_per_second() == Approx(60000));
+}
+
 TEST_CASE("no points or no records give an empty window, not a division by 0",
           "[bench][window]") {
   CHECK(estimate_window({}).records_per_second() == 0);
