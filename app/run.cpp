@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.hpp"
+#include "app/version.hpp"
 #include "app/exit_code.hpp"
 
 namespace ds::app {
@@ -9,6 +10,7 @@ int run(int argc, char** argv) {
   CLI::App root{"DashStream: consumes DashStream v1 telemetry from Kafka, "
                 "validates it and serves it live.",
                 "dashstream"};
+  root.set_version_flag("--version", version_line());
   root.require_subcommand(1);
   command_context ctx;
   ctx.demo = demo_traffic;

@@ -127,7 +127,20 @@ caf::error add_static(http::router& routes, const fs::path& dir) {
 } // namespace
 
 fs::path ui_dir_of(const std::string& configured) {
-  return configured.empty() ? fs::path{DS_UI_DIR} : fs::path{configured};
+  if (!configured.empty()) {
+    return configured;
+  }
+  // An installed binary (the package, the image) finds the UI installed
+  // beside it, in <prefix>/share/dashstream/ui, wherever it was built.
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed = exe.parent_path().parent_path() / "share/dashstream/ui";
+    if (fs::exists(installed / "index.html", ec)) {
+      return installed;
+    }
+  }
+  return fs::path{DS_UI_DIR};
 }
 
 caf::error add_ui_routes(http::router& routes, const ui_sources& src) {

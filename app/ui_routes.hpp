@@ -37,7 +37,8 @@ struct ui_sources {
 /// Bearer, or ?token=): a tenant sees only its DLQ records, an admin all.
 caf::error add_ui_routes(http::router& routes, const ui_sources& src);
 
-/// The UI directory a configuration names: http.ui_dir, or this build's.
+/// The UI directory a configuration names: http.ui_dir, else the one
+/// installed beside the binary (share/dashstream/ui), else this build's.
 std::filesystem::path ui_dir_of(const std::string& configured);
 
 } // namespace ds::app

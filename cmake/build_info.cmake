@@ -8,7 +8,12 @@ execute_process(COMMAND git rev-parse --short=12 HEAD
                 OUTPUT_VARIABLE sha OUTPUT_STRIP_TRAILING_WHITESPACE
                 RESULT_VARIABLE rc ERROR_QUIET)
 if(NOT rc EQUAL 0 OR NOT sha)
-  set(sha unknown)
+  # No git tree (an image build's context): the builder may name the commit.
+  if(DEFINED ENV{DS_GIT_SHA} AND NOT "$ENV{DS_GIT_SHA}" STREQUAL "")
+    set(sha "$ENV{DS_GIT_SHA}")
+  else()
+    set(sha unknown)
+  endif()
 else()
   # Uncommitted changes to tracked files: the binary is not that commit.
   execute_process(COMMAND git diff --quiet HEAD --

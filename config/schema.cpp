@@ -555,9 +555,9 @@ std::vector<setting> make_table() {
       .default_note = "\"\" = the UI this build was made with",
       .description =
         "Directory of the built browser UI (ui/dist), served at /. Empty: "
-        "the directory this build names (ui/dist in the source tree, or the "
-        "package's share/dashstream/ui). Without a built UI, / says so and "
-        "everything else still works.",
+        "<prefix>/share/dashstream/ui beside an installed binary (the "
+        "package, the image), else the ui/dist this build names. Without a "
+        "built UI, / says so and everything else still works.",
     },
     {
       DS_KEY(http, stats_interval_ms),

