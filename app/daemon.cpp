@@ -32,11 +32,18 @@
 #include "dlq/envelope.hpp"
 #include "runtime/http/metrics_endpoint.hpp"
 #include "runtime/kafka/admin.hpp"
+#include "runtime/kafka/errc.hpp"
 #include "runtime/kafka/group_consumer.hpp"
 
 namespace ds::app {
 
 namespace {
+
+// How long startup waits for the cluster to accept (or refuse) our SASL or
+// TLS credentials: a refusal takes one round trip; only an unreachable
+// cluster waits this long, and then startup goes on as it would without
+// security (the consumer keeps trying).
+constexpr std::chrono::seconds kafka_access_timeout{10};
 
 actors::gap_policy to_policy(config::sequence_policy p) {
   switch (p) {
@@ -470,11 +477,60 @@ caf::error daemon::start_kafka(int embedded_partitions) {
       "fetch.wait.max.ms", kafka::mock_cluster::consumer_fetch_wait_max_ms);
   }
   apply_memory_plan(cs.client.properties);
+  if (!embedded_) {
+    if (auto err = check_kafka_access(c.kafka, cs.client)) {
+      return err;
+    }
+  }
   auto first = kafka::group_consumer::make(cs);
   if (!first) {
     return first.error();
   }
   parts_->first_consumer = std::move(*first);
+  return {};
+}
+
+// With SASL or TLS configured, a refused login or handshake stops startup
+// with what to fix (run_daemon exits 77): librdkafka alone would only log
+// it and retry forever, and the daemon would look up but read nothing.
+// Without SASL or TLS there is nothing to refuse, and an unreachable
+// cluster is not a startup failure either way (the consumer retries).
+caf::error daemon::check_kafka_access(const config::kafka_settings& k,
+                                      const kafka::client_config& client) {
+  using config::transport_security;
+  if (k.security_protocol == transport_security::plaintext) {
+    return {};
+  }
+  auto err = kafka::check_access(client, kafka_access_timeout);
+  auto code = kafka::to_errc(err);
+  auto protocol = std::string{config::to_string(k.security_protocol)};
+  if (code == kafka::errc::authentication_failed) {
+    auto mechanism =
+      k.sasl_mechanism.empty() ? std::string{"GSSAPI"} : k.sasl_mechanism;
+    return kafka::make_error(
+      code, "Kafka authentication failed for user '" + k.sasl_username +
+              "' on " + brokers_ + " (SASL " + mechanism + " over " + protocol +
+              "): " + diag::error_detail(err) +
+              "; check kafka.sasl_username and kafka.sasl_password "
+              "(KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)");
+  }
+  if (code == kafka::errc::tls_failed) {
+    return kafka::make_error(
+      code, "Kafka TLS handshake failed on " + brokers_ + " (" + protocol +
+              "): " + diag::error_detail(err) +
+              "; check kafka.ssl_ca_location, kafka.ssl_certificate_location "
+              "and kafka.ssl_key_location");
+  }
+  if (code == kafka::errc::client_create_failed ||
+      code == kafka::errc::invalid_config) {
+    return err; // a certificate file that cannot be read, ...
+  }
+  if (err) {
+    diag::log_event(spdlog::level::warn, "daemon",
+                    {{"event", "kafka_unreachable_at_start"},
+                     {"brokers", brokers_},
+                     {"error", diag::describe(err)}});
+  }
   return {};
 }
 

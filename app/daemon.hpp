@@ -95,6 +95,8 @@ private:
   caf::actor child(const std::string& name);
   // start() runs these in order; stop() undoes them in reverse.
   caf::error start_kafka(int embedded_partitions);
+  caf::error check_kafka_access(const config::kafka_settings& k,
+                                const kafka::client_config& client);
   caf::error start_embedded_broker(int partitions);
   void apply_memory_plan(std::map<std::string, std::string>& props);
   caf::error start_actor_system();

@@ -9,6 +9,7 @@ enum exit_code : int {
   exit_failure = 1, // ran, but the work failed (broker down, test failed)
   exit_usage = 64,  // EX_USAGE: bad flags
   exit_data = 65,   // EX_DATAERR: bad input data
+  exit_noperm = 77, // EX_NOPERM: Kafka refused our credentials (SASL, TLS)
   exit_config = 78, // EX_CONFIG: invalid configuration
 };
 

@@ -25,6 +25,7 @@
 #include "diag/errc.hpp"
 #include "diag/log.hpp"
 #include "runtime/auth/signer.hpp"
+#include "runtime/kafka/errc.hpp"
 
 namespace ds::app {
 
@@ -197,6 +198,14 @@ int run_daemon(const config::loaded_config& loaded, const demo_options* demo,
   auto stop = stop_signals::block();
   auto d = daemon::start(cfg, demo != nullptr ? demo->partitions : 6);
   if (!d) {
+    auto code = kafka::to_errc(d.error());
+    if (code == kafka::errc::authentication_failed ||
+        code == kafka::errc::tls_failed) {
+      // The detail is the whole story: who, where, why and what to check.
+      std::cerr << "error: cannot start: " << diag::error_detail(d.error())
+                << '\n';
+      return exit_noperm;
+    }
     std::cerr << "error: cannot start: " << diag::describe(d.error()) << '\n';
     return exit_failure;
   }

@@ -1,6 +1,8 @@
 #include "runtime/kafka/admin.hpp"
 
 #include <memory>
+#include <mutex>
+#include <string_view>
 
 #include <librdkafka/rdkafka.h>
 
@@ -59,7 +61,83 @@ caf::expected<int> count_partitions(rd_kafka_t* rk, const std::string& topic,
   return md->topics[0].partition_cnt;
 }
 
+// What check_access() learns from librdkafka's error callback: the first
+// authentication or TLS failure. Written on the thread that polls.
+struct access_errors {
+  std::mutex mtx;
+  int code = 0;
+  std::string reason;
+
+  static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
+    std::string_view text{reason != nullptr ? reason : ""};
+    // A broker that rejects our client certificate (TLS 1.3) is seen only
+    // after the handshake, as a transport error carrying OpenSSL's alert.
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT &&
+        text.find("SSL routines") != std::string_view::npos) {
+      err = RD_KAFKA_RESP_ERR__SSL;
+    }
+    if (err != RD_KAFKA_RESP_ERR__AUTHENTICATION &&
+        err != RD_KAFKA_RESP_ERR__SSL) {
+      return;
+    }
+    auto* self = static_cast<access_errors*>(opaque);
+    std::lock_guard<std::mutex> guard{self->mtx};
+    if (self->code == 0) {
+      self->code = err;
+      self->reason = redact(std::string{text});
+    }
+  }
+};
+
 } // namespace
+
+caf::error check_access(const client_config& cfg,
+                        std::chrono::milliseconds timeout) {
+  auto conf = make_conf(cfg);
+  if (!conf) {
+    return conf.error();
+  }
+  access_errors seen;
+  rd_kafka_conf_set_error_cb(conf->get(), access_errors::on_error);
+  rd_kafka_conf_set_opaque(conf->get(), &seen);
+  char errstr[512];
+  rk_ptr rk{
+    rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof(errstr))};
+  if (!rk) {
+    return make_error(errc::client_create_failed, redact(errstr));
+  }
+  (void)conf->release();
+  // Short metadata rounds, serving the error callback in between: a refused
+  // login is known within a round trip, while librdkafka would retry it
+  // until `timeout`.
+  constexpr std::chrono::milliseconds round{250};
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  for (;;) {
+    const rd_kafka_metadata_t* raw = nullptr;
+    last = rd_kafka_metadata(rk.get(), 0, nullptr, &raw,
+                             static_cast<int>(round.count()));
+    if (last == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(raw);
+      return {};
+    }
+    rd_kafka_poll(rk.get(), 0);
+    {
+      std::lock_guard<std::mutex> guard{seen.mtx};
+      if (seen.code == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+        return make_error(errc::authentication_failed, seen.reason);
+      }
+      if (seen.code == RD_KAFKA_RESP_ERR__SSL) {
+        return make_error(errc::tls_failed, seen.reason);
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error(errc::timed_out, std::string{"metadata from "} +
+                                           cfg.brokers + ": " +
+                                           rd_kafka_err2str(last));
+    }
+  }
+}
 
 caf::error create_topic(const client_config& cfg, const std::string& topic,
                         int partitions, int replication_factor,

@@ -18,6 +18,14 @@ struct partition_watermarks {
   int64_t high = 0; // next offset to be written
 };
 
+/// Connects to the cluster as a client with `cfg` would and asks for its
+/// metadata, for at most `timeout`. Fails with errc::authentication_failed
+/// when the cluster refuses the SASL credentials, errc::tls_failed when the
+/// TLS handshake fails, errc::timed_out when no broker answered at all.
+/// librdkafka by itself only reports such failures and keeps retrying.
+caf::error check_access(const client_config& cfg,
+                        std::chrono::milliseconds timeout);
+
 /// Creates a topic; "already exists" with the same name is success.
 caf::error create_topic(const client_config& cfg, const std::string& topic,
                         int partitions, int replication_factor,

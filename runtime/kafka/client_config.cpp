@@ -1,5 +1,8 @@
 #include "runtime/kafka/client_config.hpp"
 
+#include <mutex>
+#include <set>
+
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
@@ -14,12 +17,33 @@ void conf_deleter::operator()(rd_kafka_conf_t* conf) const noexcept {
 
 namespace {
 
+// The secret values given to any client in this process. Read on
+// librdkafka's threads (log lines), written when a client is configured.
+struct secret_values {
+  std::mutex mtx;
+  std::set<std::string> values;
+};
+
+secret_values& secrets() {
+  static secret_values instance;
+  return instance;
+}
+
+void remember_secret(const std::string& value) {
+  if (value.empty()) {
+    return;
+  }
+  auto& s = secrets();
+  std::lock_guard<std::mutex> guard{s.mtx};
+  s.values.insert(value);
+}
+
 caf::error set(rd_kafka_conf_t* conf, const std::string& key,
                const std::string& value) {
   char errstr[512];
   if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr,
                         sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-    return make_error(errc::invalid_config, key + ": " + errstr);
+    return make_error(errc::invalid_config, redact(key + ": " + errstr));
   }
   return {};
 }
@@ -37,10 +61,29 @@ void log_line(const rd_kafka_t* rk, int level, const char* facility,
   diag::log_event(lvl, "librdkafka",
                   {{"client", rk != nullptr ? rd_kafka_name(rk) : ""},
                    {"facility", facility},
-                   {"msg", message}});
+                   {"msg", redact(message != nullptr ? message : "")}});
 }
 
 } // namespace
+
+bool is_secret_property(const std::string& key) {
+  return key.find("password") != std::string::npos ||
+         key.find("secret") != std::string::npos || key == "ssl.key.pem" ||
+         key == "ssl_key";
+}
+
+std::string redact(std::string text) {
+  auto& s = secrets();
+  std::lock_guard<std::mutex> guard{s.mtx};
+  for (const auto& secret : s.values) {
+    for (auto pos = text.find(secret); pos != std::string::npos;
+         pos = text.find(secret, pos)) {
+      text.replace(pos, secret.size(), "[redacted]");
+      pos += std::string_view{"[redacted]"}.size();
+    }
+  }
+  return text;
+}
 
 caf::expected<conf_ptr>
 make_conf(const client_config& base,
@@ -50,14 +93,14 @@ make_conf(const client_config& base,
   if (auto err = set(conf.get(), "bootstrap.servers", base.brokers)) {
     return err;
   }
-  for (const auto& [key, value] : base.properties) {
-    if (auto err = set(conf.get(), key, value)) {
-      return err;
-    }
-  }
-  for (const auto& [key, value] : overrides) {
-    if (auto err = set(conf.get(), key, value)) {
-      return err;
+  for (const auto* props : {&base.properties, &overrides}) {
+    for (const auto& [key, value] : *props) {
+      if (is_secret_property(key)) {
+        remember_secret(value);
+      }
+      if (auto err = set(conf.get(), key, value)) {
+        return err;
+      }
     }
   }
   return conf;

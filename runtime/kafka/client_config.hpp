@@ -29,4 +29,14 @@ caf::expected<conf_ptr>
 make_conf(const client_config& base,
           const std::map<std::string, std::string>& overrides = {});
 
+/// Whether librdkafka property `key` holds a secret (sasl.password,
+/// ssl.key.password, ...): never logged.
+bool is_secret_property(const std::string& key);
+
+/// `text` with the value of every secret property make_conf has seen
+/// replaced by "[redacted]". librdkafka's log and error lines pass through
+/// this before they reach our log, so a secret echoed by a broker or a
+/// debug context stays out of it.
+std::string redact(std::string text);
+
 } // namespace ds::kafka

@@ -32,6 +32,10 @@ enum class errc : uint8_t {
   consume_failed,
   /// The embedded mock cluster could not be created or configured.
   mock_failed,
+  /// The cluster refused our SASL credentials.
+  authentication_failed,
+  /// The TLS handshake with the cluster failed (certificate, CA, protocol).
+  tls_failed,
 };
 
 } // namespace ds::kafka
@@ -40,11 +44,12 @@ template<>
 struct ds::diag::errc_traits<ds::kafka::errc> {
   static constexpr std::string_view name = "kafka";
   static constexpr caf::atom_value category = caf::atom("ds_kafka");
-  static constexpr std::array<std::string_view, 11> labels{
+  static constexpr std::array<std::string_view, 13> labels{
     "none",           "invalid_config",  "client_create_failed",
     "queue_full",     "produce_failed",  "delivery_failed",
     "timed_out",      "metadata_failed", "topic_create_failed",
-    "consume_failed", "mock_failed"};
+    "consume_failed", "mock_failed",     "authentication_failed",
+    "tls_failed"};
 };
 
 namespace ds::kafka {
