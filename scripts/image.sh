@@ -107,9 +107,16 @@ cmd_build() {
   local version revision
   version=$(sed -n 's/^project(dashstream VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
   revision=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+  local extra=()
+  if [[ "$from" == build && -n "${NODE_EXTRA_CA_CERTS:-}" && -f "$NODE_EXTRA_CA_CERTS" ]]; then
+    # The host trusts an extra CA (a TLS-intercepting proxy): so does npm in
+    # the build stage.
+    extra=(--volume "$NODE_EXTRA_CA_CERTS:/etc/ssl/build-extra-ca.crt:ro"
+      --build-arg NODE_EXTRA_CA_CERTS=/etc/ssl/build-extra-ca.crt)
+  fi
   log "building $image (package from: $from)"
   # Docker format: the OCI one drops HEALTHCHECK and SHELL.
-  buildah bud --pull=never --layers=false --format docker \
+  buildah bud --pull=never --layers=false --format docker "${extra[@]}" \
     --build-arg DS_PACKAGE_FROM="$from" \
     --build-arg VERSION="$version" --build-arg REVISION="$revision" \
     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
