@@ -145,8 +145,8 @@ void group_consumer::callbacks::on_error(rd_kafka_t*, int err,
                                          const char* reason, void* opaque) {
   auto* self = static_cast<callbacks*>(opaque);
   if (self->events != nullptr && is_infrastructure_error(err)) {
-    self->events->infra_errors.push_back(
-      make_error(errc::consume_failed, reason ? reason : "kafka error"));
+    self->events->infra_errors.push_back(make_error(
+      errc::consume_failed, reason ? redact(reason) : "kafka error"));
   }
 }
 
