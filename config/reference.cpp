@@ -99,7 +99,10 @@ message names the key, where the value came from (`file:line:column`, the
 variable or the flag), the value, and what is allowed; every problem is
 listed at once. `dashstream config check` does the same without starting,
 and `dashstream config print --effective` shows the merged result with the
-source of every value and secrets as `"***"`.
+source of every value and secrets as `"***"`. A Kafka cluster that refuses
+the SASL credentials or the TLS handshake stops startup with exit code 77
+(`EX_NOPERM`): `docs/kafka-security.md` has the `kafka.security_protocol`,
+`kafka.sasl_*` and `kafka.ssl_*` keys at work.
 
 Every key below does what it says: a test
 (`tests/config/schema_usage_test.cpp`) checks that the code reads it.
