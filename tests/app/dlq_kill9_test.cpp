@@ -1,12 +1,12 @@
 // kill -9 of the real `dashstream run` process while it spools DLQ records,
-// at random moments, again and again (DS_DLQ_KILLS, default 20). The test
-// owns a two-broker embedded cluster, so it outlives every daemon: the DLQ's
-// partitions lead on broker 2, which stays down until the end, the source
-// topic and the group on broker 1. Corrupt records keep arriving from a
-// producer thread that records where each landed. Every daemon must come up
-// (no crash loop, a torn spool tail is repaired and counted) and is then
-// killed. Finally broker 2 returns and one more daemon drains the spool and
-// processes the rest: every corrupt record is in the DLQ topic at least
+// at random moments, again and again (DS_DLQ_KILLS, default 12 in CI; README
+// "Longer runs"). The test owns a two-broker embedded cluster, so it outlives
+// every daemon: the DLQ's partitions lead on broker 2, which stays down until
+// the end, the source topic and the group on broker 1. Corrupt records keep
+// arriving from a producer thread that records where each landed. Every daemon
+// must come up (no crash loop, a torn spool tail is repaired and counted) and
+// is then killed. Finally broker 2 returns and one more daemon drains the spool
+// and processes the rest: every corrupt record is in the DLQ topic at least
 // once (duplicates are allowed and counted) and the spool ends empty.
 // DS_DLQ_KILL_SEED replays a run's kill timings.
 #include <catch2/catch.hpp>
@@ -142,7 +142,7 @@ double scrape(const test::child_process& p, const std::string& key) {
 TEST_CASE("kill -9 while spooling, at random moments, again and again: no "
           "DLQ record lost and no crash loop, duplicates counted",
           "[mock]") {
-  const auto kills = env_or("DS_DLQ_KILLS", 20);
+  const auto kills = env_or("DS_DLQ_KILLS", 12);
   std::random_device rd;
   const auto seed = env_or("DS_DLQ_KILL_SEED", rd());
   std::mt19937_64 rng{seed};
