@@ -14,6 +14,9 @@
 #   kafka-broker.sh delete-records DIR TOPIC PARTITION OFFSET
 #                                  # Kafka drops the partition's records
 #                                  # below OFFSET, as retention would
+#   kafka-broker.sh java-tool DIR CLASS [ARGS]
+#                                  # runs a Kafka tool (Java client), e.g.
+#                                  # org.apache.kafka.tools.TopicCommand
 #
 # Besides PLAINTEXT (DIR/bootstrap) the broker has a SASL_SSL listener
 # (SASL SCRAM-SHA-512 or PLAIN, client certificates required): its address
@@ -57,7 +60,7 @@ die() { log "error: $*"; exit 1; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 usage() {
-  sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -576,6 +579,11 @@ main() {
     create-topic) (($# >= 3)) || usage; cmd_create_topic "$@" ;;
     delete-topic) (($# == 2)) || usage; cmd_delete_topic "$@" ;;
     delete-records) (($# == 4)) || usage; cmd_delete_records "$@" ;;
+    java-tool)
+      (($# >= 2)) || usage
+      cmd_fetch
+      java_tool "$(abs_dir "$1")" "${@:2}"
+      ;;
     -h | --help | help) usage ;;
     *) usage ;;
   esac

@@ -9,7 +9,8 @@ and the user):
    which then stops cleanly on SIGTERM;
 2. SCRAM-SHA-512 with the right password: the same, where librdkafka can
    (>= 2.6.1); older librdkafka's SCRAM is refused by Kafka 4
-   (librdkafka#4895), and then startup must fail like 3.;
+   (librdkafka#4895), and then startup must fail like 3., while Kafka's
+   own Java client logs in with SCRAM-SHA-512 over the same listener;
 3. a wrong password: startup fails within seconds with exit 77 and one
    "error: cannot start: Kafka authentication failed for user ..." line;
 4. no client certificate: exit 77 and "Kafka TLS handshake failed";
@@ -107,6 +108,38 @@ class Setup:
         return child
 
 
+def java_scram_lists_topic(s):
+    """Kafka's Java client (TopicCommand) lists the topics through the
+    SASL_SSL listener with SCRAM-SHA-512 and the client certificate."""
+    c = s.creds
+    keystore = os.path.join(s.tmp, "client-keystore.pem")
+    with open(keystore, "w") as out:
+        for part in ("SASL_SSL_KEY", "SASL_SSL_CERT"):
+            with open(c[part]) as f:
+                out.write(f.read())
+    props = os.path.join(s.tmp, "java-client.properties")
+    with open(props, "w") as f:
+        f.write("security.protocol=SASL_SSL\n"
+                "sasl.mechanism=SCRAM-SHA-512\n"
+                "sasl.jaas.config=org.apache.kafka.common.security.scram."
+                f'ScramLoginModule required username="{c["SASL_USER"]}" '
+                f'password="{c["SASL_PASSWORD"]}";\n'
+                "ssl.truststore.type=PEM\n"
+                f"ssl.truststore.location={c['SASL_SSL_CA']}\n"
+                "ssl.keystore.type=PEM\n"
+                f"ssl.keystore.location={keystore}\n")
+    out = subprocess.run(
+        ["bash", os.environ["DS_KAFKA_BROKER_SH"], "java-tool",
+         os.path.dirname(os.environ["DS_KAFKA_BOOTSTRAP_FILE"]),
+         "org.apache.kafka.tools.TopicCommand", "--bootstrap-server",
+         s.secure, "--command-config", props, "--list"],
+        capture_output=True, text=True, timeout=120)
+    if out.returncode != 0 or s.topic not in out.stdout.split():
+        fail("Kafka's Java client could not list the topics with "
+             f"SCRAM-SHA-512 (exit {out.returncode}):\n{out.stdout}"
+             f"{out.stderr[-2000:]}")
+
+
 def processed_ok(port):
     status, body = http_get(f"http://127.0.0.1:{port}/metrics")
     if status != 200:
@@ -188,8 +221,11 @@ def main():
             refused_start(s, "scram", "SCRAM-SHA-512", right,
                           "Kafka authentication failed for user "
                           f"'{s.creds['SASL_USER']}'")
+            java_scram_lists_topic(s)
             log(f"(librdkafka {rdkafka} < 2.6.1: Kafka 4 refuses its "
-                "SCRAM, librdkafka#4895; refused cleanly as expected)")
+                "SCRAM, librdkafka#4895; refused cleanly, while Kafka's "
+                "Java client logs in with SCRAM-SHA-512 and lists the "
+                "topic)")
 
         refused_start(s, "wrong-password", "PLAIN", wrong,
                       "Kafka authentication failed for user "
