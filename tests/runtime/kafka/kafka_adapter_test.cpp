@@ -125,6 +125,28 @@ TEST_CASE("invalid librdkafka properties are rejected by name") {
   CHECK(to_errc(prod.error()) == errc::invalid_config);
 }
 
+TEST_CASE("secret property values never reach a log line") {
+  CHECK(is_secret_property("sasl.password"));
+  CHECK(is_secret_property("ssl.key.password"));
+  CHECK(is_secret_property("sasl.oauthbearer.client.secret"));
+  CHECK_FALSE(is_secret_property("sasl.username"));
+  client_config cfg{
+    "127.0.0.1:1",
+    {{"sasl.username", "alice"}, {"sasl.password", "pw-for-redact-test-7f3a"}}};
+  REQUIRE(make_conf(cfg));
+  CHECK(redact("user alice, password pw-for-redact-test-7f3a, again "
+               "pw-for-redact-test-7f3a") ==
+        "user alice, password [redacted], again [redacted]");
+}
+
+TEST_CASE("check_access: a cluster that answers passes, none times out") {
+  auto mock = mock_cluster::make();
+  REQUIRE(mock);
+  CHECK_FALSE(check_access({(*mock)->bootstrap(), {}}, 5s));
+  auto err = check_access({"127.0.0.1:1", {}}, 1s);
+  CHECK(to_errc(err) == errc::timed_out);
+}
+
 TEST_CASE("real broker: create_topic is idempotent and metadata errors are "
           "typed",
           "[kafka]") {
