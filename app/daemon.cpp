@@ -507,12 +507,20 @@ caf::error daemon::check_kafka_access(const config::kafka_settings& k,
   if (code == kafka::errc::authentication_failed) {
     auto mechanism =
       k.sasl_mechanism.empty() ? std::string{"GSSAPI"} : k.sasl_mechanism;
+    // Or the operator chases a password that is right.
+    std::string scram_note;
+    if (mechanism.rfind("SCRAM-", 0) == 0) {
+      if (auto why = kafka::scram_limitation(); !why.empty()) {
+        scram_note = "; note: " + why;
+      }
+    }
     return kafka::make_error(
       code, "Kafka authentication failed for user '" + k.sasl_username +
               "' on " + brokers_ + " (SASL " + mechanism + " over " + protocol +
               "): " + diag::error_detail(err) +
               "; check kafka.sasl_username and kafka.sasl_password "
-              "(KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)");
+              "(KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)" +
+              scram_note);
   }
   if (code == kafka::errc::tls_failed) {
     return kafka::make_error(

@@ -106,4 +106,13 @@ make_conf(const client_config& base,
   return conf;
 }
 
+std::string scram_limitation() {
+  if (rd_kafka_version() >= 0x020601ff) {
+    return {};
+  }
+  return std::string{"this librdkafka ("} + rd_kafka_version_str() +
+         ") cannot log in with SCRAM to Kafka 4 or later even with the right "
+         "password (librdkafka#4895, fixed in 2.6.1): use PLAIN over TLS there";
+}
+
 } // namespace ds::kafka

@@ -39,4 +39,9 @@ bool is_secret_property(const std::string& key);
 /// debug context stays out of it.
 std::string redact(std::string text);
 
+/// Why a SCRAM login may fail with the right password, or "": librdkafka
+/// before 2.6.1 builds a SCRAM proof that Kafka 4 brokers reject
+/// (librdkafka#4895). For the operator's error message.
+std::string scram_limitation();
+
 } // namespace ds::kafka
