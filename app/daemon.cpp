@@ -162,6 +162,10 @@ struct pipeline_parts {
   std::shared_ptr<actors::consumer_probe> consumer_probe;
   std::shared_ptr<actors::circuit_breaker_probe> breaker_probe;
   dlq_store::sink* sink = nullptr;
+  /// Brokers and security, for the producers and admin requests; the
+  /// consumer's settings add its fetch sizes (which a producer would warn
+  /// about at every start).
+  kafka::client_config client;
   kafka::consumer_settings consumer_settings;
   /// The group member made (and checked) during startup; the first
   /// consumer takes it, a restarted one joins afresh.
@@ -464,9 +468,10 @@ caf::error daemon::start_kafka(int embedded_partitions) {
   }
   parts_ = std::make_shared<pipeline_parts>();
   parts_->cfg = c;
+  parts_->client = client_config_from(c.kafka);
+  parts_->client.brokers = brokers_;
   auto& cs = parts_->consumer_settings;
-  cs.client = client_config_from(c.kafka);
-  cs.client.brokers = brokers_;
+  cs.client = parts_->client;
   cs.group_id = c.kafka.group_id;
   cs.topic = c.kafka.topic;
   cs.auto_offset_reset =
@@ -616,7 +621,7 @@ caf::error daemon::start_actor_system() {
 // count as the source); not fatal: until it exists the sink spools.
 caf::error daemon::start_dlq() {
   const auto& c = cfg_;
-  const auto& kcfg = parts_->consumer_settings.client;
+  const auto& kcfg = parts_->client;
   auto dlq_topic = config::effective_dlq_topic(c);
   // Asked first: a broker without CreateTopics (the embedded mock) would
   // hold startup for the whole create timeout.

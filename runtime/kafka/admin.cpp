@@ -1,5 +1,6 @@
 #include "runtime/kafka/admin.hpp"
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -17,10 +18,26 @@ struct rk_deleter {
 };
 using rk_ptr = std::unique_ptr<rd_kafka_t, rk_deleter>;
 
+// The consumer's fetch and queue settings (librdkafka scope "C"), which a
+// producer handle ignores with a warning at every start: callers pass the
+// consumer's client config.
+client_config without_consumer_settings(client_config cfg) {
+  static constexpr std::array<std::string_view, 10> consumer_only{
+    "queued.min.messages",       "queued.max.messages.kbytes",
+    "fetch.wait.max.ms",         "fetch.max.bytes",
+    "fetch.min.bytes",           "fetch.message.max.bytes",
+    "max.partition.fetch.bytes", "fetch.error.backoff.ms",
+    "enable.auto.commit",        "auto.commit.interval.ms"};
+  for (auto key : consumer_only) {
+    cfg.properties.erase(std::string{key});
+  }
+  return cfg;
+}
+
 // Admin calls ride on a short-lived producer handle: it needs no group and
 // no subscription, and is cheap to create for a CLI or a test.
 caf::expected<rk_ptr> make_handle(const client_config& cfg) {
-  auto conf = make_conf(cfg);
+  auto conf = make_conf(without_consumer_settings(cfg));
   if (!conf) {
     return conf.error();
   }
@@ -93,7 +110,7 @@ struct access_errors {
 
 caf::error check_access(const client_config& cfg,
                         std::chrono::milliseconds timeout) {
-  auto conf = make_conf(cfg);
+  auto conf = make_conf(without_consumer_settings(cfg));
   if (!conf) {
     return conf.error();
   }
