@@ -22,6 +22,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 work=$(mktemp -d)
 cleanup() {
   buildah rmi -f "$IMAGE" >/dev/null 2>&1 || true
+  # The build's intermediate stage (the base plus the package) stays behind
+  # untagged; vfs stores each as a full copy.
+  buildah rmi --prune >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
