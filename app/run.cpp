@@ -1,8 +1,8 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.hpp"
-#include "app/version.hpp"
 #include "app/exit_code.hpp"
+#include "app/version.hpp"
 
 namespace ds::app {
 
