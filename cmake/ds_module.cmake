@@ -1,3 +1,16 @@
+# A tool that some tests (or the package) need is missing: a warning that
+# says what is left out, or, with DS_REQUIRE_ALL_TESTS (the test command's
+# configuration), a configuration error, so no test leaves CI silently.
+function(ds_missing_tool)
+  string(CONCAT what ${ARGV})
+  if(DS_REQUIRE_ALL_TESTS)
+    message(FATAL_ERROR "${what} (DS_REQUIRE_ALL_TESTS: scripts/setup.sh "
+                        "installs every tool the suite needs)")
+  else()
+    message(WARNING "${what}")
+  endif()
+endfunction()
+
 # ds_module(<name> [SOURCES ...] [PUBLIC_DEPS ...] [DEPS ...]
 #           [PUBLIC_SYSTEM_DEPS ...] [SYSTEM_DEPS ...])
 #

@@ -50,8 +50,8 @@ if(DS_HELP2MAN)
   add_custom_target(ds_package_man ALL DEPENDS ${ds_man})
   install(FILES ${ds_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 else()
-  message(WARNING "help2man not found (scripts/setup.sh installs it): the "
-                  "package will have no man page")
+  ds_missing_tool("help2man not found (scripts/setup.sh installs it): the "
+                 "package will have no man page")
 endif()
 
 # The UI is built by scripts/ui.sh (npm), outside CMake: whatever ui/dist
