@@ -127,7 +127,7 @@ caf::error kafka_mirror_source::assign(const std::map<int32_t, int64_t>& from) {
   for (const auto& [p, off] : from) {
     at[p] = off == from_end ? kafka::tail_reader::from_end : off;
   }
-  return reader_->assign(at);
+  return reader_->assign(at, s_.timeout);
 }
 
 caf::expected<clients::mirror_source::batch>

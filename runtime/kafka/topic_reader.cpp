@@ -213,12 +213,29 @@ tail_reader::~tail_reader() {
   consumer_deleter{}(rk_);
 }
 
-caf::error tail_reader::assign(const std::map<int32_t, int64_t>& from) {
+caf::error tail_reader::assign(const std::map<int32_t, int64_t>& from,
+                               std::chrono::milliseconds timeout) {
   auto* parts = rd_kafka_topic_partition_list_new(
     static_cast<int>(std::max<std::size_t>(from.size(), 1)));
   for (const auto& [p, off] : from) {
-    rd_kafka_topic_partition_list_add(parts, topic_.c_str(), p)->offset =
-      off == from_end ? RD_KAFKA_OFFSET_END : off;
+    int64_t at = off;
+    if (off == from_end) {
+      // RD_KAFKA_OFFSET_END resolves only when the first fetch starts, so
+      // records produced between this call and then would be skipped: "from
+      // now on" must mean from this call.
+      int64_t low = 0;
+      int64_t high = 0;
+      auto err = rd_kafka_query_watermark_offsets(
+        rk_, topic_.c_str(), p, &low, &high, static_cast<int>(timeout.count()));
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(parts);
+        return make_error(errc::consume_failed, "end offset of " + topic_ +
+                                                  "/" + std::to_string(p) +
+                                                  ": " + rd_kafka_err2str(err));
+      }
+      at = high;
+    }
+    rd_kafka_topic_partition_list_add(parts, topic_.c_str(), p)->offset = at;
   }
   auto err = rd_kafka_assign(rk_, parts);
   rd_kafka_topic_partition_list_destroy(parts);

@@ -65,8 +65,10 @@ public:
   tail_reader(const tail_reader&) = delete;
   tail_reader& operator=(const tail_reader&) = delete;
 
-  /// Replaces what is read: partition -> first offset (or from_end).
-  caf::error assign(const std::map<int32_t, int64_t>& from);
+  /// Replaces what is read: partition -> first offset (or from_end, the
+  /// high watermark asked for now, waiting at most `timeout`).
+  caf::error assign(const std::map<int32_t, int64_t>& from,
+                    std::chrono::milliseconds timeout);
 
   /// Up to `max` records of the assigned partitions, waiting at most
   /// `timeout` for the first.
