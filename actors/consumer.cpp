@@ -263,13 +263,17 @@ private:
     consumer_handle self_handle{self_};
     auto deps = deps_;
     auto live_from = high < 0 ? 0 : high; // session-start high watermark
+    // Outlives the reader's restarts: a record that keeps crashing it ends
+    // up in the DLQ as poison.
+    auto ledger = std::make_shared<reader_crash_ledger>();
     auto spec = typed_child<partition_reader_actor>(
       reader_name(p), "partition_reader",
-      [deps, p, self_handle, live_from](caf::actor_system& sys) {
+      [deps, p, self_handle, live_from, ledger](caf::actor_system& sys) {
         auto rc = deps->reader_config(p);
         rc.partition = p;
         rc.live_from_offset = live_from;
         rc.progress_to = self_handle;
+        rc.crash_ledger = ledger;
         return sys.spawn(partition_reader, std::move(rc), deps->reader_probe);
       },
       restart_policy::permanent,

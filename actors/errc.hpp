@@ -19,6 +19,9 @@ enum class errc : uint8_t {
   /// (what, partition, offset) of that record, so its reader can tell a
   /// poison record from a bystander.
   validator_crashed,
+  /// A partition reader threw while processing a record; the context is
+  /// (what, partition, offset) when it was processing one.
+  reader_crashed,
 };
 
 } // namespace ds::actors
@@ -27,9 +30,9 @@ template<>
 struct ds::diag::errc_traits<ds::actors::errc> {
   static constexpr std::string_view name = "actors";
   static constexpr caf::atom_value category = caf::atom("ds_actors");
-  static constexpr std::array<std::string_view, 4> labels{
+  static constexpr std::array<std::string_view, 5> labels{
     "none", "restart_intensity_exceeded", "duplicate_child",
-    "validator_crashed"};
+    "validator_crashed", "reader_crashed"};
 };
 
 namespace ds::actors {

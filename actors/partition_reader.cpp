@@ -2,15 +2,14 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
-#include <stdexcept>
-#include <thread>
+#include <exception>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "diag/errc.hpp"
+#include "diag/fault_points.hpp"
 #include "diag/log.hpp"
 
 #include "actors/errc.hpp"
@@ -337,6 +336,49 @@ void pause_at(self_ptr self, int64_t offset) {
                 "restarts"}});
 }
 
+// The records of a redelivered batch that crashed this partition's reader
+// poison_max_crashes times (usually none).
+std::map<int64_t, reader_crash_ledger::entry>
+poison_in(self_ptr self, const record_batch& batch) {
+  std::map<int64_t, reader_crash_ledger::entry> out;
+  const auto& cfg = self->state.cfg;
+  if (!batch.redelivered || !cfg.crash_ledger || cfg.poison_max_crashes == 0) {
+    return out;
+  }
+  std::lock_guard<std::mutex> guard{cfg.crash_ledger->mtx};
+  for (const auto& [offset, e] : cfg.crash_ledger->by_offset) {
+    if (e.crashes >= cfg.poison_max_crashes) {
+      out.emplace(offset, e);
+    }
+  }
+  return out;
+}
+
+// A record that crashed this partition's reader again and again: to the
+// DLQ as poison, never processed again.
+void quarantine(self_ptr self, const source_record& rec,
+                const reader_crash_ledger::entry& e, bool redelivered) {
+  auto& st = self->state;
+  ++st.stats.received;
+  st.watermark.track(rec.offset);
+  if (st.publishing) {
+    st.sequencer.track(rec.offset, redelivered);
+  }
+  diag::log_event(spdlog::level::err, "partition_reader",
+                  {{"component", "partition_reader"},
+                   {"event", "poison_record"},
+                   {"partition", st.cfg.partition},
+                   {"offset", std::to_string(rec.offset)},
+                   {"crashes", e.crashes},
+                   {"stage", "partition_reader"},
+                   {"what", e.what}});
+  account(self, rec.offset, 0, true);
+  reject(self, rec, dlq::poison_error,
+         "crashed its partition reader " + std::to_string(e.crashes) +
+           " times: " + e.what,
+         "poison", "ds::actors::errc::reader_crashed");
+}
+
 void on_batch(self_ptr self, const record_batch& batch) {
   auto& st = self->state;
   auto& p = *st.probe;
@@ -355,25 +397,22 @@ void on_batch(self_ptr self, const record_batch& batch) {
     st.cfg.egress &&
     (!st.cfg.egress_listeners ||
      st.cfg.egress_listeners->load(std::memory_order_relaxed) > 0);
+  const auto* faults = diag::installed_fault_handlers();
+  auto poison = poison_in(self, batch);
   for (const auto& rec : *batch.records) {
-#ifdef DS_TEST_HOOKS
-    if (rec.key == reader_crash_key && reader_crash_budget != 0) {
-      if (reader_crash_budget > 0) {
-        --reader_crash_budget;
-      }
-      throw std::runtime_error("test hook: partition reader crash requested");
-    }
-    if (rec.key == reader_wedge_key) {
-      int ms = 0;
-      std::from_chars(rec.value.data(), rec.value.data() + rec.value.size(),
-                      ms);
-      std::this_thread::sleep_for(
-        std::chrono::milliseconds{std::clamp(ms, 0, 60'000)});
-    }
-#endif
+    st.current = rec.offset;
     if (st.paused_at) {
       // Left in flight on purpose: never completed, never committed.
       continue;
+    }
+    if (!poison.empty()) {
+      if (auto it = poison.find(rec.offset); it != poison.end()) {
+        quarantine(self, rec, it->second, batch.redelivered);
+        continue;
+      }
+    }
+    if (faults != nullptr && faults->reader_record != nullptr) {
+      faults->reader_record(rec.key, rec.value);
     }
     ++st.stats.received;
     st.watermark.track(rec.offset);
@@ -439,6 +478,7 @@ void on_batch(self_ptr self, const record_batch& batch) {
                        partition_reader_state::pending_record{
                          rec, ts, router.fanout(), 0, {}, std::move(out)});
   }
+  st.current.reset();
   for (auto& [idx, b] : router.take()) {
     send_batch(self, idx, b);
   }
@@ -573,6 +613,30 @@ partition_reader(self_ptr self, partition_reader_config cfg,
       self->send(self, refresh_atom::value, i);
     }
   }
+  // A throw while processing a record is counted against that record in
+  // the ledger the next instance reads (poison_in).
+  self->set_exception_handler(
+    [self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(eptr);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      auto& st = self->state;
+      if (!st.current) {
+        return make_error(errc::reader_crashed, what);
+      }
+      if (const auto& ledger = st.cfg.crash_ledger) {
+        std::lock_guard<std::mutex> guard{ledger->mtx};
+        auto& e = ledger->by_offset[*st.current];
+        ++e.crashes;
+        e.what = what;
+      }
+      return make_error(errc::reader_crashed,
+                        caf::make_message(what, st.cfg.partition, *st.current));
+    });
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     on_validator_crash(self, msg.reason);

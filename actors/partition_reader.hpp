@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -53,6 +54,18 @@ using partition_reader_impl = partition_reader_actor::extend<
   // Send the rejected records waiting for the DLQ (again).
   caf::reacts_to<dlq_retry_atom>>;
 
+/// The records a partition's reader was processing when it threw, across
+/// its restarts: the next instance quarantines one that reached
+/// poison_max_crashes instead of processing it again.
+struct reader_crash_ledger {
+  struct entry {
+    uint32_t crashes = 0;
+    std::string what; // the last exception's message
+  };
+  std::mutex mtx;
+  std::map<int64_t, entry> by_offset;
+};
+
 struct partition_reader_config {
   int32_t partition = 0;
   proto::decode_options decode;
@@ -79,9 +92,14 @@ struct partition_reader_config {
   /// How rejected records become DLQ records (built here, in parallel
   /// across readers, not in the one DLQ writer).
   dlq::record_format dlq_format;
-  /// A record whose validator crashed this many times goes to the DLQ as
-  /// poison instead of being redelivered again (0: never).
+  /// A record whose validator, or this reader itself, crashed this many
+  /// times goes to the DLQ as poison instead of being redelivered again (0:
+  /// never).
   uint32_t poison_max_crashes = 3;
+  /// Shared by every instance of this partition's reader (the consumer
+  /// keeps one per assignment), so a record that crashes the reader is
+  /// still counted after the restart (null: not counted).
+  std::shared_ptr<reader_crash_ledger> crash_ledger;
   /// Where validated records go (null: nowhere), and how many subscribers
   /// it has (null: publish regardless).
   egress_actor egress;
@@ -149,6 +167,8 @@ struct partition_reader_state {
   std::optional<int64_t> paused_at;
   /// Validator crashes per record (the poison detector).
   std::unordered_map<int64_t, uint32_t> crashes;
+  /// The record on_batch is processing (a throw names it), else none.
+  std::optional<int64_t> current;
   /// Decode target, on an arena reset once per batch: the Event attribute
   /// map's nodes were a steady malloc/free stream when a plain message was
   /// cleared and refilled for every record.
@@ -169,17 +189,6 @@ struct partition_reader_state {
   /// Set when cfg.tracer is.
   std::unique_ptr<record_tracing> tracing;
 };
-
-#ifdef DS_TEST_HOOKS
-/// Test builds only: a reader throws on a record keyed by this, while the
-/// budget lasts (-1: no limit), so tests can crash one on purpose.
-inline constexpr const char* reader_crash_key = "ds-test-hook-crash-reader";
-inline std::atomic<int> reader_crash_budget{-1};
-/// Test builds only: a record keyed by this blocks its reader's scheduler
-/// thread for the milliseconds in its value (at most 60 000), so tests can
-/// wedge the actor system (the systemd watchdog test).
-inline constexpr const char* reader_wedge_key = "ds-test-hook-wedge";
-#endif
 
 /// Runs on the CAF scheduler and never blocks.
 partition_reader_impl::behavior_type partition_reader(

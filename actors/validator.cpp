@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "diag/fault_points.hpp"
 #include "diag/log.hpp"
 
 namespace ds::actors {
@@ -49,14 +50,10 @@ void check_item(self_ptr self, gap_policy policy, std::string_view thread_id,
                 uint64_t sequence, validation_reply& reply) {
   auto& st = self->state;
   auto& p = *st.probe;
-#ifdef DS_TEST_HOOKS
-  if (thread_id == crash_thread_id && crash_budget != 0) {
-    if (crash_budget > 0) {
-      --crash_budget;
-    }
-    throw std::runtime_error("test hook: validator crash requested");
+  if (const auto* faults = diag::installed_fault_handlers();
+      faults != nullptr && faults->validator_item != nullptr) {
+    faults->validator_item(thread_id);
   }
-#endif
   auto v = st.checker->check(thread_id, sequence);
   ++st.stats.checked;
   switch (v.outcome) {

@@ -44,13 +44,4 @@ validator(validator_actor::stateful_pointer<validator_state> self,
           sequence_checker_config cfg,
           const std::shared_ptr<validator_probe>& probe);
 
-#ifdef DS_TEST_HOOKS
-/// Test builds only: a validator throws when it sees this thread id, so
-/// tests can crash one on purpose and watch its supervisor.
-inline constexpr const char* crash_thread_id = "ds-test-hook-crash";
-/// How many more crashes the hook may cause (-1: no limit). A budget of 1
-/// lets the restarted validator accept the redelivered record.
-inline std::atomic<int> crash_budget{-1};
-#endif
-
 } // namespace ds::actors

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "clients/cold_reader.hpp"
+#include "diag/fault_points.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/system_messages.hpp>
@@ -395,11 +396,10 @@ client_session(session_impl::stateful_pointer<session_state> self,
       deliver(self, b);
     },
     [self](text_atom, const std::string& text) {
-#ifdef DS_TEST_HOOKS
-      if (text == crash_message) {
-        throw std::runtime_error("test hook: session crash requested");
+      if (const auto* faults = diag::installed_fault_handlers();
+          faults != nullptr && faults->session_text != nullptr) {
+        faults->session_text(text);
       }
-#endif
       if (!self->state.closing) {
         on_text(self, text);
       }

@@ -90,10 +90,4 @@ client_session(session_impl::stateful_pointer<session_state> self,
                client_supervisor_actor supervisor, session_config cfg,
                std::shared_ptr<clients_probe> probe);
 
-#ifdef DS_TEST_HOOKS
-/// Test builds only: a session that receives exactly this text message
-/// throws, so a test can crash one in a running daemon.
-inline constexpr const char* crash_message = "ds-test-hook-crash-session";
-#endif
-
 } // namespace ds::clients

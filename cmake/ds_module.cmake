@@ -55,9 +55,6 @@ function(ds_module name)
   endforeach()
   target_link_libraries(${target} ${scope} ${M_PUBLIC_SYSTEM_DEPS})
   target_link_libraries(${target} ${private} ${M_SYSTEM_DEPS})
-  if(DS_TEST_HOOKS)
-    target_compile_definitions(${target} ${scope} DS_TEST_HOOKS=1)
-  endif()
 endfunction()
 
 # ds_executable(<name> SOURCES ... DEPS ...): a program linked from modules.

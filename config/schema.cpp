@@ -858,8 +858,9 @@ std::vector<setting> make_table() {
       .default_value = int64_t{3},
       .min = 1,
       .max = 1'000,
-      .description = "Validator crashes on the same record before it is "
-                     "quarantined to the DLQ with error_type=poison.",
+      .description = "Crashes of a validator or of a partition reader on "
+                     "the same record before it is quarantined to the DLQ "
+                     "with error_type=poison.",
     },
     {
       DS_KEY(dlq, recent_bytes),

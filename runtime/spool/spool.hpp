@@ -139,13 +139,9 @@ public:
   /// Appends use O_DIRECT: asked for, and the filesystem supports it.
   bool direct_io() const noexcept { return direct_; }
 
-#ifdef DS_TEST_HOOKS
-  /// The next append's linked fsync fails (it targets a closed descriptor),
-  /// exercising the real CQE error path.
-  void inject_fsync_failure() {
-    inject_fsync_failure_ = true;
-  }
-#endif
+  /// For tests (no input reaches it): the next append's linked fsync fails
+  /// (it targets a closed descriptor), exercising the real CQE error path.
+  void inject_fsync_failure() { inject_fsync_failure_ = true; }
 
   struct segment;
 

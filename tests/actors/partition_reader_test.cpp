@@ -7,8 +7,10 @@
 
 #include "actors/partition_reader.hpp"
 #include "tests/support/caf_fixture.hpp"
+#include "tests/support/fault_hooks.hpp"
 
 using namespace ds::actors;
+namespace faults = ds::test::faults;
 using namespace std::chrono_literals;
 namespace v1 = dashstream::v1;
 
@@ -236,14 +238,14 @@ TEST_CASE_METHOD(reader_fixture,
 TEST_CASE_METHOD(reader_fixture,
                  "a validator crash is restarted and its unfinished records "
                  "are redelivered") {
-  crash_budget = 1;
+  faults::validator_crash_budget = 1;
   auto reader = spawn_reader(0);
-  self->send(reader,
-             make_batch(0, 0,
-                        {encode_record({{"a", 1}}), encode_record({{"b", 1}}),
-                         encode_record({{crash_thread_id, 1}}),
-                         encode_record({{"a", 2}}), encode_record({{"b", 2}}),
-                         encode_record({{crash_thread_id, 2}})}));
+  self->send(
+    reader, make_batch(0, 0,
+                       {encode_record({{"a", 1}}), encode_record({{"b", 1}}),
+                        encode_record({{faults::validator_crash_thread, 1}}),
+                        encode_record({{"a", 2}}), encode_record({{"b", 2}}),
+                        encode_record({{faults::validator_crash_thread, 2}})}));
   run();
   auto mid = stats(reader);
   CHECK(mid.commit_offset < 6); // the crash left records unfinished
@@ -258,12 +260,13 @@ TEST_CASE_METHOD(reader_fixture,
   CHECK(st.redelivered >= 1);
   CHECK(sprobe->restarts.Add({{"actor", "validator"}}).Value() == 1);
   CHECK(rprobe->redelivered.Value() == static_cast<double>(st.redelivered));
-  crash_budget = -1;
+  faults::validator_crash_budget = -1;
 }
 
 TEST_CASE_METHOD(reader_fixture,
                  "drain answers once nothing is in flight, or at its timeout") {
-  crash_budget = 0; // the hook never fires: nothing is special here
+  faults::validator_crash_budget =
+    0; // the hook never fires: nothing is special here
   auto reader = spawn_reader(0);
   self->send(reader, make_batch(0, 10, {encode_record({{"a", 1}})}));
   run();
@@ -273,7 +276,7 @@ TEST_CASE_METHOD(reader_fixture,
   int64_t commit = -2;
   h.receive([&](int64_t x) { commit = x; }, [](caf::error&) {});
   CHECK(commit == 11);
-  crash_budget = -1;
+  faults::validator_crash_budget = -1;
 }
 
 TEST_CASE_METHOD(reader_fixture,
@@ -394,7 +397,7 @@ TEST_CASE_METHOD(reader_fixture,
 TEST_CASE_METHOD(reader_fixture,
                  "validated records leave through the output once each, in "
                  "offset order, with their verdict") {
-  crash_budget = 0;
+  faults::validator_crash_budget = 0;
   auto out = subscribe();
   auto reader = spawn_reader(
     3, {}, [&](partition_reader_config& cfg) { cfg.egress = out.hub; });
@@ -429,18 +432,19 @@ TEST_CASE_METHOD(reader_fixture,
   REQUIRE(ds::proto::decode(seen[1].value, {}, msg));
   CHECK(ds::proto::top_header(msg)->thread_id() == "b");
   CHECK(stats(reader).commit_offset == 107);
-  crash_budget = -1;
+  faults::validator_crash_budget = -1;
 }
 
 TEST_CASE_METHOD(reader_fixture,
                  "records resent to a restarted validator leave through the "
                  "output once, in order, marked as redelivered") {
-  crash_budget = 1;
+  faults::validator_crash_budget = 1;
   auto out = subscribe();
   auto reader = spawn_reader(
     0, {}, [&](partition_reader_config& cfg) { cfg.egress = out.hub; });
-  const std::vector<std::string> threads{"a", "b", crash_thread_id,
-                                         "a", "b", crash_thread_id};
+  const std::vector<std::string> threads{
+    "a", "b", faults::validator_crash_thread,
+    "a", "b", faults::validator_crash_thread};
   std::vector<std::string> values;
   values.reserve(threads.size());
   uint64_t seq = 0;
@@ -460,7 +464,7 @@ TEST_CASE_METHOD(reader_fixture,
   }
   const auto& seen = *out.seen;
   REQUIRE(seen.size() == threads.size());
-  const auto crashed = validator_index(crash_thread_id, 2);
+  const auto crashed = validator_index(faults::validator_crash_thread, 2);
   for (std::size_t i = 0; i < seen.size(); ++i) {
     CAPTURE(i);
     CHECK(seen[i].offset == static_cast<int64_t>(i));
@@ -469,13 +473,13 @@ TEST_CASE_METHOD(reader_fixture,
     CHECK(seen[i].redelivered == (validator_index(threads[i], 2) == crashed));
   }
   CHECK(seen[2].redelivered);
-  crash_budget = -1;
+  faults::validator_crash_budget = -1;
 }
 
 TEST_CASE_METHOD(reader_fixture,
                  "with a tenant filter, other tenants' records are counted, "
                  "committed and neither validated nor published") {
-  crash_budget = 0;
+  faults::validator_crash_budget = 0;
   auto out = subscribe();
   auto reader = spawn_reader(0, {}, [&](partition_reader_config& cfg) {
     cfg.egress = out.hub;
@@ -493,13 +497,13 @@ TEST_CASE_METHOD(reader_fixture,
   CHECK(rprobe->filtered.Value() == 1);
   CHECK(vprobe->gaps.Value() == 0);
   CHECK(stats(reader).commit_offset == 3);
-  crash_budget = -1;
+  faults::validator_crash_budget = -1;
 }
 
 TEST_CASE_METHOD(reader_fixture,
                  "with on_decode_error = pause, a partition stops at the "
                  "record that does not decode") {
-  crash_budget = 0;
+  faults::validator_crash_budget = 0;
   auto reader = spawn_reader(0, {}, [&](partition_reader_config& cfg) {
     cfg.pause_on_decode_error = true;
   });
@@ -514,13 +518,13 @@ TEST_CASE_METHOD(reader_fixture,
   CHECK(st.commit_offset == 2); // the bad record is done (dead-lettered)
   CHECK(rprobe->decode_error_pauses.Value() == 1);
   CHECK(vprobe->gaps.Value() == 0);
-  crash_budget = -1;
+  faults::validator_crash_budget = -1;
 }
 
 TEST_CASE_METHOD(reader_fixture,
                  "with no subscriber nothing is published; a subscriber sees "
                  "the records validated after it subscribed") {
-  crash_budget = 0;
+  faults::validator_crash_budget = 0;
   auto out = subscribe();
   auto reader = spawn_reader(0, {}, [&](partition_reader_config& cfg) {
     cfg.egress = out.hub;
@@ -542,5 +546,5 @@ TEST_CASE_METHOD(reader_fixture,
   REQUIRE(out.seen->size() == 1);
   CHECK((*out.seen)[0].offset == 1);
   CHECK(stats(reader).commit_offset == 2);
-  crash_budget = -1;
+  faults::validator_crash_budget = -1;
 }

@@ -5,8 +5,10 @@
 #include "actors/errc.hpp"
 #include "actors/validator.hpp"
 #include "tests/support/caf_fixture.hpp"
+#include "tests/support/fault_hooks.hpp"
 
 using namespace ds::actors;
+namespace faults = ds::test::faults;
 
 namespace {
 
@@ -104,8 +106,9 @@ TEST_CASE_METHOD(validator_fixture,
   check(v, 0, {{"a", 1}, {"b", 1}, {"c", 1}});
   CHECK(probe->tracked_threads.Value() == 3);
   self->monitor(v);
-  self->send(v, validate_atom::value,
-             validation_batch_ref{batch_of(1, {{crash_thread_id, 1}})});
+  self->send(
+    v, validate_atom::value,
+    validation_batch_ref{batch_of(1, {{faults::validator_crash_thread, 1}})});
   run();
   bool down = false;
   self->receive(

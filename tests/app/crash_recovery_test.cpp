@@ -1,11 +1,13 @@
-// Injected crashes inside the running daemon (test-build hooks), against
-// the real broker: a validator and a partition reader are restarted by
-// their supervisors with nothing lost; unlimited crashes exceed the restart
-// intensity and escalate until the daemon reports that it gave up.
+// Injected crashes inside the running daemon (tests/support/fault_hooks),
+// against the real broker: a validator and a partition reader are restarted
+// by their supervisors with nothing lost; unlimited crashes exceed the
+// restart intensity and escalate until the daemon reports that it gave up;
+// a record that keeps crashing either stage is quarantined as poison.
 #include <catch2/catch.hpp>
 
 #include <functional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "actors/partition_reader.hpp"
@@ -14,6 +16,7 @@
 #include "runtime/dlq_store/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/fault_hooks.hpp"
 #include "tests/support/kafka_checks.hpp"
 #include "tests/support/kafka_env.hpp"
 #include "tests/support/metrics_reader.hpp"
@@ -24,6 +27,7 @@ using namespace ds;
 using namespace std::chrono_literals;
 using ds::test::eventually;
 using ds::test::metric;
+namespace faults = ds::test::faults;
 
 namespace {
 
@@ -77,10 +81,14 @@ TEST_CASE("a crashed validator and a crashed partition reader are restarted "
           "[kafka]") {
   setup s;
   REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 3, 1, 30s));
-  actors::crash_budget = 1;
-  actors::reader_crash_budget = 1;
-  std::vector<std::string> threads{
-    "a", "b", "c", "d", actors::crash_thread_id, actors::reader_crash_key};
+  faults::validator_crash_budget = 1;
+  faults::reader_crash_budget = 1;
+  std::vector<std::string> threads{"a",
+                                   "b",
+                                   "c",
+                                   "d",
+                                   faults::validator_crash_thread,
+                                   faults::reader_crash_key};
   send(s, threads, 50);
   auto d = app::daemon::start(daemon_config(s));
   REQUIRE(d);
@@ -96,8 +104,8 @@ TEST_CASE("a crashed validator and a crashed partition reader are restarted "
   CHECK(metric(reg, "dashstream_sequence_gaps_total") == 0);
   CHECK_FALSE((*d)->failed());
   (*d)->stop();
-  actors::crash_budget = -1;
-  actors::reader_crash_budget = -1;
+  faults::validator_crash_budget = -1;
+  faults::reader_crash_budget = -1;
 }
 
 TEST_CASE("a validator that keeps crashing exceeds the restart intensity "
@@ -105,8 +113,8 @@ TEST_CASE("a validator that keeps crashing exceeds the restart intensity "
           "[kafka]") {
   setup s;
   REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 1, 1, 30s));
-  actors::crash_budget = -1; // every attempt crashes
-  send(s, {"a", actors::crash_thread_id}, 5);
+  faults::validator_crash_budget = -1; // every attempt crashes
+  send(s, {"a", faults::validator_crash_thread}, 5);
   auto cfg = daemon_config(s);
   cfg.supervision.max_restarts = 2;
   auto d = app::daemon::start(cfg);
@@ -130,13 +138,13 @@ TEST_CASE("a record that keeps crashing its validator is quarantined to the "
   c.supervision.max_restarts = 10; // above dlq.poison_max_crashes (3)
   test::temp_dir spool{"crash-it-spool"};
   c.dlq.spool_dir = spool.str();
-  actors::crash_budget = -1; // every attempt on that thread crashes
+  faults::validator_crash_budget = -1; // every attempt on that thread crashes
   auto d = app::daemon::start(c);
   REQUIRE(d);
-  send(s, {"healthy-a", actors::crash_thread_id, "healthy-b"}, 2);
+  send(s, {"healthy-a", faults::validator_crash_thread, "healthy-b"}, 2);
   REQUIRE(eventually(
     [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
-  actors::crash_budget = -1;
+  faults::validator_crash_budget = -1;
   auto& reg = (*d)->registry();
   CHECK_FALSE((*d)->failed());
   // Both crash-thread records crash their validator on every attempt:
@@ -152,7 +160,56 @@ TEST_CASE("a record that keeps crashing its validator is quarantined to the "
   REQUIRE(listing);
   CHECK(listing->entries.size() == 2);
   for (const auto& e : listing->entries) {
-    CHECK(e.envelope["thread_id"] == actors::crash_thread_id);
+    CHECK(e.envelope["thread_id"] == faults::validator_crash_thread);
     CHECK(e.envelope["stage"] == "poison");
   }
+}
+
+TEST_CASE("a record that keeps crashing its partition reader is quarantined "
+          "to the DLQ as poison instead of crash-looping the supervisor",
+          "[kafka]") {
+  setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 2, 1, 30s));
+  auto c = daemon_config(s);
+  c.supervision.max_restarts = 10; // above dlq.poison_max_crashes (3)
+  test::temp_dir spool{"crash-it-spool"};
+  c.dlq.spool_dir = spool.str();
+  faults::reader_crash_budget = -1; // every attempt on that key crashes
+  auto d = app::daemon::start(c);
+  REQUIRE(d);
+  // The producer keys a record by its thread id.
+  send(s, {"healthy-a", faults::reader_crash_key, "healthy-b"}, 2);
+  REQUIRE(eventually(
+    [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
+  auto& reg = (*d)->registry();
+  CHECK_FALSE((*d)->failed());
+  CHECK(metric(reg, "dashstream_supervisor_escalations_total",
+               {{"supervisor", "partition_readers"}}) == 0);
+  // Each crash-key record crashes its reader three times, then is poison;
+  // the two land on one partition (same key), so its reader restarted 3
+  // times for the first and 3 for the second.
+  CHECK(metric(reg, "dashstream_actor_restarts_total",
+               {{"actor", "partition_reader"}}) == 2 * 3);
+  (*d)->stop();
+  faults::reader_crash_budget = -1;
+  // The ground truth: both crash-key records, and only they, are in the
+  // DLQ as poison (a record quarantined again after a later crash may be
+  // there twice: at least once).
+  dlq_store::dlq_filter poison;
+  poison.error_type = "poison";
+  auto listing = dlq_store::read_dlq(s.client, s.topic + "-dlq", poison, 30s);
+  REQUIRE(listing);
+  std::set<int64_t> offsets;
+  for (const auto& e : listing->entries) {
+    CHECK(e.envelope["stage"] == "poison");
+    CHECK(e.envelope["thread_id"] == faults::reader_crash_key);
+    CHECK(e.envelope["error"].get<std::string>().find(
+            "crashed its partition reader 3 times") != std::string::npos);
+    offsets.insert(e.envelope["source_offset"].get<int64_t>());
+  }
+  CHECK(offsets.size() == 2);
+  dlq_store::dlq_filter all;
+  auto everything = dlq_store::read_dlq(s.client, s.topic + "-dlq", all, 30s);
+  REQUIRE(everything);
+  CHECK(everything->entries.size() == listing->entries.size());
 }

@@ -5,11 +5,11 @@ datagram socket NOTIFY_SOCKET names and reads what the daemon says.
 - READY=1 comes once the daemon consumes (partitions assigned: /ready is
   200) and never while its broker is unreachable;
 - WATCHDOG=1 comes every half interval (WATCHDOG_USEC) while the actor
-  system answers, and stops while it is wedged (a test-build hook blocks
+  system answers, and stops while it is wedged (a test fault hook blocks
   the only scheduler thread for 4 s), then resumes;
 - STATUS= carries the health summary; STOPPING=1 comes on SIGTERM.
 
-usage: systemd_notify_test.py path/to/dashstream   (a DS_TEST_HOOKS build)
+usage: systemd_notify_test.py path/to/dashstream-faults
 """
 import os
 import signal
@@ -141,8 +141,8 @@ def main():
         longest = max(gaps) if gaps else 7.0
         if longest < 3.0:
             fail(f"WATCHDOG=1 kept coming while the actors were wedged "
-                 f"(longest gap {longest:.2f} s; the hook needs a "
-                 "DS_TEST_HOOKS build)")
+                 f"(longest gap {longest:.2f} s; the hook needs "
+                 "dashstream-faults)")
         # ... and again afterwards.
         if not after or after[-1] < time.monotonic() - 2:
             fail("WATCHDOG=1 did not resume after the wedge")

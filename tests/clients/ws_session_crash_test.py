@@ -2,7 +2,7 @@
 """A client-session actor that crashes in a running daemon (issue 22:
 counted and closed; the pipeline's counters and commits unaffected).
 
-The test build's hook makes a session throw when its client sends
+The fault hook of dashstream-faults makes a session throw when its client sends
 "ds-test-hook-crash-session". On the real broker:
 
 1. the crashing client's connection is closed with 1011 and
@@ -12,7 +12,7 @@ The test build's hook makes a session throw when its client sends
 3. the pipeline processed every record, and committed them all: after
    kill -9, a new daemon in the same group finds nothing left to process.
 
-    ws_session_crash_test.py DASHSTREAM_BIN KAFKA_BOOTSTRAP_FILE
+    ws_session_crash_test.py DASHSTREAM_FAULTS_BIN KAFKA_BOOTSTRAP_FILE
 """
 import asyncio
 import os

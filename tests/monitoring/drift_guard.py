@@ -10,8 +10,8 @@ scrapes the fresh daemon, before any traffic:
 
 Then it sends a workload with every fault the producer can inject (gaps,
 duplicates, reorders, each kind of corrupt record), then one record that
-crashes a partition reader through the test-build hook (DS_TEST_HOOKS)
-until its supervisor escalates, so that the restart and escalation
+crashes a partition reader through a test fault hook (the binary given is
+`dashstream-faults`) until its supervisor escalates, so that the restart and escalation
 families have moved too. Then:
 
 1. every dashstream_* name in the alert rules and the Grafana dashboards
@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import monlib  # noqa: E402
 from monlib import Child, eventually, fail, http_get, log  # noqa: E402
 
-CRASH_KEY = "ds-test-hook-crash-reader"  # actors/partition_reader.hpp
+CRASH_KEY = "ds-test-hook-crash-reader"  # tests/support/fault_hooks.hpp
 TOPIC = "dashstream-quality"
 
 # Families the alert rules may reference although a fresh daemon has no
@@ -146,7 +146,7 @@ def main():
         def escalated():
             if not daemon.alive():
                 fail("the daemon exited before its escalation was scraped "
-                     f"(is DS_TEST_HOOKS on?):\n{daemon.tail()}")
+                     f"(is it dashstream-faults?):\n{daemon.tail()}")
             fams, body = scrape()
             # Exported at 0 from the start: wait for the increment.
             if monlib.value(fams, "dashstream_supervisor_escalations_total"):
@@ -154,7 +154,7 @@ def main():
             return None
         after, after_body = eventually(
             escalated, 60, "the partition reader crash loop to escalate "
-            "(test hook; needs a DS_TEST_HOOKS build)", step=0.1)
+            "(test hook; needs dashstream-faults)", step=0.1)
         for name, text in (("daemon-before-crash.prom", before_body),
                            ("daemon-after-crash.prom", after_body)):
             with open(os.path.join(tmp, name), "w") as f:
