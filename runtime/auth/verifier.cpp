@@ -1,5 +1,6 @@
 #include "runtime/auth/verifier.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -29,7 +30,22 @@ struct header_fields {
   std::string kid;
 };
 
+// A compact JWS is base64url parts joined by dots (RFC 7515 §7.1); '=' is
+// tolerated, as cpp-jwt strips it. Checked before cpp-jwt sees a token:
+// its base64 decoder (1.4) indexes a 256-entry table with a plain char, so
+// a byte >= 0x80 reads before the table (an assertion in debug builds).
+bool jws_characters_only(std::string_view token) {
+  return std::all_of(token.begin(), token.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+           c == '=';
+  });
+}
+
 caf::expected<header_fields> header_of(std::string_view token) {
+  if (!jws_characters_only(token)) {
+    return make_error(errc::malformed, "not a JWT (a byte outside base64url)");
+  }
   auto dot = token.find('.');
   if (dot == std::string_view::npos || dot == 0) {
     return make_error(errc::malformed, "not a JWT");
