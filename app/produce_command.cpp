@@ -56,6 +56,9 @@ struct produce_options {
   std::string ground_truth;
   std::string metrics_file;
   bool json = false;
+  /// Per-tenant token bucket (contract §2); 0: off.
+  double tenant_rate = 0;
+  double tenant_burst = 1000;
 };
 
 int usage_error(const std::string& what) {
@@ -157,7 +160,8 @@ caf::error write_metrics(const std::string& path,
 json make_summary(const produce_options& o,
                   const workload::workload_config& cfg,
                   const workload::generator& gen, const delivery_tally& tally,
-                  int partitions, double seconds, bool interrupted) {
+                  int partitions, double seconds, bool interrupted,
+                  uint64_t rate_limited) {
   const auto& truth = gen.truth();
   const auto& rec = truth.records();
   const auto& exp = truth.expected();
@@ -209,6 +213,10 @@ json make_summary(const produce_options& o,
      seconds > 0 ? static_cast<double>(rec.total) / seconds : 0.0},
     {"ground_truth", o.ground_truth},
     {"metrics_file", o.metrics_file},
+    {"tenant_rate_limit",
+     {{"per_second", o.tenant_rate},
+      {"burst", o.tenant_burst},
+      {"refusals_waited", rate_limited}}},
   };
 }
 
@@ -234,6 +242,11 @@ void print_summary(const json& s) {
             << e["gap_missing_total"] << "), duplicates " << e["duplicates"]
             << ", reorders " << e["reorders"] << ", decode errors "
             << e["corrupt_by_reason"].dump() << '\n';
+  if (const auto& l = s["tenant_rate_limit"]; l["per_second"] > 0) {
+    std::cout << "  tenant rate limit " << l["per_second"] << " msg/s, burst "
+              << l["burst"] << ": refused and waited " << l["refusals_waited"]
+              << " times\n";
+  }
   if (!s["ground_truth"].get<std::string>().empty()) {
     std::cout << "  ground truth: " << s["ground_truth"].get<std::string>()
               << '\n';
@@ -284,6 +297,9 @@ int run_produce(const produce_options& o) {
   producer::producer_config pcfg;
   pcfg.kafka.client = client;
   pcfg.topic = o.topic;
+  pcfg.rate_limit.enabled = o.tenant_rate > 0;
+  pcfg.rate_limit.rate_per_second = o.tenant_rate;
+  pcfg.rate_limit.burst = o.tenant_burst;
   auto snd = workload::sender::make(*cfg, pcfg, registry);
   if (!snd) {
     std::cerr << "error: cannot create the Kafka producer for " << o.brokers
@@ -337,8 +353,8 @@ int run_produce(const produce_options& o) {
       rc = exit_failure;
     }
   }
-  auto summary =
-    make_summary(o, *cfg, gen, tally, *partitions, seconds, interrupted);
+  auto summary = make_summary(o, *cfg, gen, tally, *partitions, seconds,
+                              interrupted, res.rate_limited);
   if (o.json) {
     std::cout << summary.dump() << '\n';
   } else {
@@ -393,6 +409,22 @@ void add_produce_command(CLI::App& root, command_context& ctx) {
                                       text;
       },
       "", "RATE"))
+    ->capture_default_str();
+  cmd
+    ->add_option("--tenant-rate", o->tenant_rate,
+                 "Per-tenant token bucket: at most R records per second per "
+                 "tenant (contract default 100); a record past it is refused "
+                 "(dashstream_rate_limit_exceeded_total) and waits for a "
+                 "token. 0 = off")
+    ->type_name("R")
+    ->check(CLI::Range(0.0, 1e9))
+    ->capture_default_str();
+  cmd
+    ->add_option("--tenant-burst", o->tenant_burst,
+                 "Per-tenant bucket size: records a tenant may send at once "
+                 "before --tenant-rate applies")
+    ->type_name("N")
+    ->check(CLI::Range(1.0, 1e9))
     ->capture_default_str();
   cmd
     ->add_option("--threads", o->threads,

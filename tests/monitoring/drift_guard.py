@@ -119,6 +119,8 @@ def main():
              "--count", str(count), "--rate", "0", "--threads", "50",
              "--inject-gaps", "30", "--inject-duplicates", "30",
              "--inject-reorders", "30", "--inject-corrupt", "all:5",
+             # A limit it reaches (about 1.5 s): both rate-limit families.
+             "--tenant-rate", "2000", "--tenant-burst", "100",
              "--metrics-file", producer_prom],
             capture_output=True, text=True, timeout=120)
         if r.returncode != 0:

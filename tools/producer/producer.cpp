@@ -45,6 +45,22 @@ caf::expected<stamper*> producer::stamps(std::string_view tenant) {
   return &it->second;
 }
 
+caf::error producer::admit(std::string_view tenant) {
+  if (!cfg_.rate_limit.enabled) {
+    return {};
+  }
+  const std::string t{tenant};
+  if (!limiter_.try_acquire(t, rate_limiter::clock::now())) {
+    probe_.rate_exceeded.Add({{"tenant_id", t}}).Increment();
+    return make_error(errc::rate_limited,
+                      "tenant " + t + " is over " +
+                        std::to_string(cfg_.rate_limit.rate_per_second) +
+                        " msg/s");
+  }
+  probe_.rate_allowed.Add({{"tenant_id", t}}).Increment();
+  return {};
+}
+
 caf::expected<send_receipt> producer::send(proto::message& msg,
                                            std::string_view thread_id,
                                            const send_options& opts) {
@@ -54,16 +70,9 @@ caf::expected<send_receipt> producer::send(proto::message& msg,
     return st.error();
   }
   const auto& tenant = (*st)->tenant();
-  if (cfg_.rate_limit.enabled) {
-    if (!limiter_.try_acquire(tenant, rate_limiter::clock::now())) {
-      probe_.rate_exceeded.Add({{"tenant_id", tenant}}).Increment();
-      probe_.send_failures.Increment();
-      return make_error(errc::rate_limited,
-                        "tenant " + tenant + " is over " +
-                          std::to_string(cfg_.rate_limit.rate_per_second) +
-                          " msg/s");
-    }
-    probe_.rate_allowed.Add({{"tenant_id", tenant}}).Increment();
+  if (auto err = admit(tenant)) {
+    probe_.send_failures.Increment();
+    return err;
   }
   if (auto err = (*st)->stamp(msg, thread_id)) {
     probe_.send_failures.Increment();

@@ -77,8 +77,13 @@ public:
                                    std::string_view thread_id,
                                    const send_options& opts = {});
 
+  /// The per-tenant rate limit alone, counted like send() counts it: what a
+  /// sender of pre-built records (send_raw) asks before each one. Fails with
+  /// errc::rate_limited past the limit; always succeeds when it is off.
+  caf::error admit(std::string_view tenant);
+
   /// Enqueues bytes as they are (no stamping, no framing): for replays and
-  /// fault injection. Counts like send().
+  /// fault injection. Counts like send(), but applies no rate limit.
   caf::error send_raw(std::string_view key, std::string_view value,
                       std::span<const kafka::record_header> headers = {},
                       std::uintptr_t token = 0);

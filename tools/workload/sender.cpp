@@ -65,6 +65,13 @@ send_result sender::run(double rate, const std::function<bool()>& stop) {
   auto stop_now = [&] { return stop && stop(); };
   planned_record rec;
   std::vector<kafka::record_header> headers;
+  // One token's worth of time, within [1 ms, 100 ms].
+  const auto& limit = p.config().rate_limit;
+  const auto refill = std::chrono::milliseconds{
+    std::clamp<int64_t>(limit.rate_per_second > 0
+                          ? static_cast<int64_t>(1000.0 / limit.rate_per_second)
+                          : 100,
+                        1, 100)};
   for (uint64_t n = 0;; ++n) {
     if (n % 256 == 0 && stop_now()) {
       r.interrupted = true;
@@ -95,6 +102,19 @@ send_result sender::run(double rate, const std::function<bool()>& stop) {
       break;
     }
     if (!*more) {
+      break;
+    }
+    // The per-tenant rate limit (producer_config::rate_limit): a refused
+    // record waits until its tenant's bucket has a token again.
+    while (p.admit(rec.tenant)) {
+      ++r.rate_limited;
+      p.poll(refill);
+      if (stop_now()) {
+        r.interrupted = true;
+        break;
+      }
+    }
+    if (r.interrupted) {
       break;
     }
     headers.clear();

@@ -26,6 +26,9 @@ struct send_result {
   caf::error failure;
   std::string failure_what;
   double seconds = 0;
+  /// Times the per-tenant rate limit refused a record (each one waited for
+  /// its tenant's bucket, then went).
+  uint64_t rate_limited = 0;
 
   bool ok() const noexcept {
     return !failure && !interrupted && failed == 0 && acked == sent;

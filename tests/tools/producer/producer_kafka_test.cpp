@@ -14,6 +14,7 @@
 #include "runtime/kafka/admin.hpp"
 #include "runtime/kafka/topic_reader.hpp"
 #include "tests/support/kafka_env.hpp"
+#include "tools/producer/errc.hpp"
 #include "tools/producer/producer.hpp"
 
 using namespace ds;
@@ -234,4 +235,66 @@ TEST_CASE("a batch is keyed by its header's thread and sequences each inner "
     }
     ++expected_seq;
   }
+}
+
+TEST_CASE("the per-tenant rate limit refuses sends past a tenant's bucket, "
+          "each tenant on its own, and counts both outcomes",
+          "[kafka]") {
+  kafka::client_config cfg;
+  cfg.brokers = test::kafka_bootstrap();
+  auto topic = unique_topic("producer-limit");
+  REQUIRE_FALSE(
+    kafka::create_topic(cfg, topic, 1, 1, std::chrono::seconds(30)));
+  prometheus::Registry registry;
+  producer::producer_config pcfg;
+  pcfg.kafka.client = cfg;
+  pcfg.topic = topic;
+  pcfg.rate_limit = {true, 0.001, 5}; // a burst of 5, then ~nothing
+  auto prod = producer::producer::make(pcfg, registry);
+  REQUIRE(prod);
+  std::map<std::string, std::pair<int, int>> got; // tenant -> (ok, refused)
+  std::vector<uint64_t> sequences;
+  for (const std::string tenant : {"acme", "globex"}) {
+    for (int i = 0; i < 8; ++i) {
+      auto msg = make_message(0, 0);
+      producer::send_options opts;
+      opts.tenant = tenant;
+      auto r = (*prod)->send(msg, "thread-" + tenant, opts);
+      if (r) {
+        ++got[tenant].first;
+        sequences.push_back(r->sequence);
+      } else {
+        CHECK(producer::to_errc(r.error()) == producer::errc::rate_limited);
+        ++got[tenant].second;
+      }
+    }
+  }
+  REQUIRE_FALSE((*prod)->flush(std::chrono::seconds(30)));
+  CHECK(got["acme"] == std::pair{5, 3});
+  CHECK(got["globex"] == std::pair{5, 3});
+  // A refused send takes no sequence: each thread's records are 1..5.
+  CHECK(sequences == std::vector<uint64_t>{1, 2, 3, 4, 5, 1, 2, 3, 4, 5});
+  auto count = [&](const std::string& name, const std::string& tenant) {
+    for (const auto& fam : registry.Collect()) {
+      if (fam.name != name) {
+        continue;
+      }
+      for (const auto& m : fam.metric) {
+        for (const auto& l : m.label) {
+          if (l.name == "tenant_id" && l.value == tenant) {
+            return m.counter.value;
+          }
+        }
+      }
+    }
+    return -1.0;
+  };
+  for (const std::string tenant : {"acme", "globex"}) {
+    CHECK(count("dashstream_rate_limit_allowed_total", tenant) == 5);
+    CHECK(count("dashstream_rate_limit_exceeded_total", tenant) == 3);
+  }
+  // Kafka has exactly the admitted records.
+  auto marks = kafka::watermarks(cfg, topic, std::chrono::seconds(30));
+  REQUIRE(marks);
+  CHECK(marks->at(0).high == 10);
 }
