@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cinttypes>
 #include <cstring>
@@ -169,6 +170,13 @@ caf::expected<scan_result> scan_segment(const std::string& path) {
   return res;
 }
 
+// Sequence numbers of the segments a spool writes stay far below 2^63
+// (9.2e18 records). A 20-digit name at or above it is no segment of ours
+// and is left alone like any other file: past 2^64 it threw out of
+// std::stoull (and so out of open()), and just below, its records'
+// sequence numbers wrapped around to 0 (spool_segment_fuzz found both).
+constexpr uint64_t first_seq_limit = uint64_t{1} << 63;
+
 // Segment files of `dir`, ordered by their first sequence number.
 caf::expected<std::vector<std::pair<uint64_t, std::string>>>
 list_segments(const std::string& dir) {
@@ -182,7 +190,12 @@ list_segments(const std::string& dir) {
                      [](char c) { return c >= '0' && c <= '9'; })) {
       continue;
     }
-    result.emplace_back(std::stoull(name.substr(0, 20)), entry.path().string());
+    uint64_t first = 0;
+    auto [end, err] = std::from_chars(name.data(), name.data() + 20, first);
+    if (err != std::errc{} || first >= first_seq_limit) {
+      continue;
+    }
+    result.emplace_back(first, entry.path().string());
   }
   if (ec) {
     return io_error("list " + dir, ec.value());

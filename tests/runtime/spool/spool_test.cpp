@@ -378,6 +378,42 @@ TEST_CASE("inspect reads a spool without changing it") {
   CHECK(fs::file_size(file) == full.size() - 3); // untouched
 }
 
+TEST_CASE("a segment name beyond the sequence range is not a segment "
+          "(spool_segment_fuzz)") {
+  // Past 2^64 the name threw out of open() (std::stoull); just below it,
+  // the records' sequence numbers wrapped around to 0 and read() and the
+  // acknowledgements lost track of the real segment.
+  temp_dir dir;
+  {
+    auto sp = open_ok(config_for(dir));
+    REQUIRE(sp->append(payload(0)));
+    REQUIRE(sp->append(payload(1)));
+  }
+  auto real = slurp(segment_files(dir).at(0));
+  for (const char* name :
+       {"99999999999999999999.seg", "18446744073709551615.seg",
+        "18446744073709551614.seg", "09223372036854775808.seg"}) {
+    spit(dir.path / name, real);
+  }
+  auto seen = spool::inspect(dir.str());
+  REQUIRE(seen);
+  CHECK(seen->second.segments == 1);
+  CHECK(seen->first.records == 2);
+  auto sp = open_ok(config_for(dir));
+  CHECK(sp->recovery().segments == 1);
+  CHECK(read_all(*sp) == std::vector{payload(0), payload(1)});
+  CHECK(sp->first_unacked() == 0);
+  CHECK(sp->next_seq() == 2);
+  auto seq = sp->append(payload(2));
+  REQUIRE(seq);
+  CHECK(*seq == 2);
+  REQUIRE_FALSE(sp->ack(3));
+  CHECK(sp->status().records == 0);
+  // Left alone, like any other file that is not a segment.
+  CHECK(fs::exists(dir.path / "99999999999999999999.seg"));
+  CHECK(fs::exists(dir.path / "09223372036854775808.seg"));
+}
+
 TEST_CASE("disk full is an error value and nothing is lost") {
   // tmpfs takes O_DIRECT from Linux 6.6 on: there both modes run for real.
   auto direct = GENERATE(false, true);
