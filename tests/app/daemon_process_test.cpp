@@ -1,20 +1,24 @@
 // The real `dashstream run` binary as separate processes in one consumer
 // group, against the real broker: a SIGTERM hand-over and a kill -9. The
-// proof of "nothing lost" is that the group's committed offsets reach the
-// end offsets: the daemon commits an offset only once it and every record
-// before it were processed.
+// proof of "nothing lost" is independent of the commits under test: the
+// producer mixes in corrupt records and keeps where each one landed, and
+// every one of them must be in the DLQ (a record the daemon processed),
+// exactly once after a clean hand-over, at least once after a kill -9.
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "app/memory_plan.hpp"
+#include "runtime/dlq_store/dlq_reader.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/http_get.hpp"
@@ -68,23 +72,57 @@ double scrape(const test::child_process& p, const std::string& key) {
                    : test::scrape_value(test::http_get(port, "/metrics"), key);
 }
 
+/// Records by (partition, offset).
+using record_set = std::set<std::pair<int32_t, int64_t>>;
+
 // Produces `count` records at `rate` on a background thread.
-// `rate` 0 = as fast as the producer goes.
+// `rate` 0 = as fast as the producer goes. With `corrupt`, also
+// `per_kind` undecodable records of two kinds, whose places it fills in.
 std::thread produce_async(const cluster_setup& s, uint64_t count, double rate,
-                          std::atomic<bool>& ok, uint32_t size = 200) {
-  return std::thread([&s, count, rate, &ok, size] {
+                          std::atomic<bool>& ok, uint32_t size = 200,
+                          record_set* corrupt = nullptr,
+                          uint64_t per_kind = 0) {
+  return std::thread([&s, count, rate, &ok, size, corrupt, per_kind] {
     prometheus::Registry reg;
     workload::workload_config w;
     w.count = count;
     w.threads = 300;
     w.size = size;
     w.seed = 3;
+    if (corrupt != nullptr) {
+      auto spec = workload::parse_corruption_spec(
+        "bad_framing_byte:" + std::to_string(per_kind) +
+          ",truncated_protobuf:" + std::to_string(per_kind),
+        count);
+      REQUIRE(spec);
+      w.corrupt = *spec;
+    }
     producer::producer_config pcfg;
     pcfg.kafka.client = s.client;
     pcfg.topic = s.topic;
     auto snd = workload::sender::make(w, pcfg, reg);
     ok = snd && (*snd)->run(rate).ok();
+    if (snd && corrupt != nullptr) {
+      for (const auto& f : (*snd)->truth().faults()) {
+        if (f.kind == workload::fault_kind::corrupt) {
+          corrupt->insert({f.partition, f.offset});
+        }
+      }
+    }
   });
+}
+
+// How many times each source record is in the DLQ topic.
+std::map<std::pair<int32_t, int64_t>, int> dlq_sources(const cluster_setup& s) {
+  auto listing = dlq_store::read_dlq(s.client, s.topic + "-dlq",
+                                     dlq_store::dlq_filter{}, 30s);
+  REQUIRE(listing);
+  std::map<std::pair<int32_t, int64_t>, int> out;
+  for (const auto& e : listing->entries) {
+    ++out[{e.envelope["source_partition"].get<int32_t>(),
+           e.envelope["source_offset"].get<int64_t>()}];
+  }
+  return out;
 }
 
 } // namespace
@@ -103,7 +141,9 @@ TEST_CASE("two daemons split the partitions, one is stopped with SIGTERM "
     return na > 0 && nb > 0 && na + nb == 6;
   }));
   std::atomic<bool> produced{false};
-  auto producer = produce_async(s, 60'000, 12'000, produced);
+  record_set corrupt;
+  auto producer =
+    produce_async(s, 60'000, 12'000, produced, 200, &corrupt, 300);
   REQUIRE(
     eventually([&] { return scrape(*a, "dashstream_records_total") > 1000; }));
   a->signal(SIGTERM);
@@ -125,9 +165,23 @@ TEST_CASE("two daemons split the partitions, one is stopped with SIGTERM "
   CHECK(eventually([&] { return scrape(*b, assigned) == 6; }));
   CHECK(eventually(
     [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
-  CHECK(scrape(*b, "dashstream_decode_errors_total") == 0);
   b->signal(SIGTERM);
   CHECK(b->wait_exit(20s) == 0);
+  // The producer's ground truth: each of its 600 corrupt records was
+  // processed, by a or by b, exactly once: a clean hand-over repeats
+  // nothing, and the DLQ holds nothing else.
+  REQUIRE(corrupt.size() == 600);
+  auto dlq = dlq_sources(s);
+  std::size_t missing = 0;
+  std::size_t repeated = 0;
+  for (const auto& r : corrupt) {
+    auto it = dlq.find(r);
+    missing += it == dlq.end() ? 1 : 0;
+    repeated += it != dlq.end() && it->second > 1 ? 1 : 0;
+  }
+  CHECK(missing == 0);
+  CHECK(repeated == 0);
+  CHECK(dlq.size() == corrupt.size());
 }
 
 TEST_CASE("kill -9 mid-stream, then restart: nothing is lost", "[kafka]") {
@@ -137,7 +191,9 @@ TEST_CASE("kill -9 mid-stream, then restart: nothing is lost", "[kafka]") {
   REQUIRE(eventually(
     [&] { return scrape(*a, "dashstream_partitions_assigned") == 6; }));
   std::atomic<bool> produced{false};
-  auto producer = produce_async(s, 60'000, 12'000, produced);
+  record_set corrupt;
+  auto producer =
+    produce_async(s, 60'000, 12'000, produced, 200, &corrupt, 300);
   REQUIRE(
     eventually([&] { return scrape(*a, "dashstream_records_total") > 5000; }));
   a->signal(SIGKILL);
@@ -158,12 +214,21 @@ TEST_CASE("kill -9 mid-stream, then restart: nothing is lost", "[kafka]") {
   auto a2 = start_daemon(s, "a2");
   CHECK(eventually(
     [&] { return ds::test::committed_to_end(s.client, s.group, s.topic); }));
-  // At least once: the restarted daemon processed everything after the
-  // last commit (more, if the old one had committed less than it did).
-  CHECK(scrape(*a2, "dashstream_records_total") >=
-        static_cast<double>(remaining));
   a2->signal(SIGTERM);
   CHECK(a2->wait_exit(20s) == 0);
+  // The producer's ground truth, not the commits: each of its 600 corrupt
+  // records was processed (is in the DLQ) at least once, by a before the
+  // kill or by a2 after it, and the DLQ holds nothing else.
+  REQUIRE(corrupt.size() == 600);
+  auto dlq = dlq_sources(s);
+  std::size_t missing = 0;
+  for (const auto& r : corrupt) {
+    missing += dlq.count(r) == 0 ? 1 : 0;
+  }
+  CHECK(missing == 0);
+  for (const auto& entry : dlq) {
+    CHECK(corrupt.count(entry.first) == 1);
+  }
 }
 
 TEST_CASE("a producer faster than the daemon: partitions pause and resume, "
@@ -428,7 +493,9 @@ TEST_CASE("SIGTERM while the broker is frozen: the daemon still exits by "
   d.signal(SIGTERM);
   // The hang guard is far beyond the 3 s deadline; the daemon's own log
   // says which way it left.
+  auto sent = std::chrono::steady_clock::now();
   auto status = d.wait_exit(30s);
+  auto took = std::chrono::steady_clock::now() - sent;
   mock.signal(SIGCONT);
   REQUIRE(status);
   auto text = d.log();
@@ -437,4 +504,52 @@ TEST_CASE("SIGTERM while the broker is frozen: the daemon still exits by "
   INFO(text);
   CHECK((clean ? *status == 0 : *status == 1));
   CHECK((clean || deadline));
+  // By the 3 s deadline (a margin for process exit on a loaded machine).
+  CHECK(took < 6s);
+}
+
+TEST_CASE("SIGTERM while every scheduler thread is wedged: the process ends "
+          "at pipeline.shutdown_timeout_secs, not when the wedge ends",
+          "[kafka]") {
+  // dashstream-faults: a record keyed ds-test-hook-wedge blocks the one
+  // scheduler thread for 60 s, so the drain cannot finish; only the
+  // shutdown deadline (3 s) ends the process in time.
+  cluster_setup s;
+  REQUIRE_FALSE(kafka::create_topic(s.client, s.topic, 1, 1, 30s));
+  auto log = "/tmp/" + s.topic + "-wedged.log";
+  test::child_process d{{DS_DASHSTREAM_FAULTS_BIN, "run", "--brokers",
+                         s.brokers, "--topic", s.topic, "--group-id", s.group,
+                         "--port", "0", "--set", "pipeline.scheduler_threads=1",
+                         "--set", "pipeline.shutdown_timeout_secs=3", "--set",
+                         "dlq.spool_dir=" + s.spools.sub("wedged")},
+                        log};
+  REQUIRE(d.started());
+  REQUIRE(eventually([&] {
+    auto port = d.http_port();
+    return port != 0 &&
+           test::scrape_value(test::http_get(port, "/metrics"),
+                              "dashstream_partitions_assigned") == 1;
+  }));
+  {
+    prometheus::Registry reg;
+    producer::producer_config pcfg;
+    pcfg.kafka.client = s.client;
+    pcfg.topic = s.topic;
+    auto p = producer::producer::make(pcfg, reg);
+    REQUIRE(p);
+    REQUIRE_FALSE((*p)->send_raw("ds-test-hook-wedge", "60000"));
+    REQUIRE_FALSE((*p)->flush(30s));
+  }
+  REQUIRE(eventually(
+    [&] { return d.log().find("fault hook: wedging") != std::string::npos; }));
+  d.signal(SIGTERM);
+  auto sent = std::chrono::steady_clock::now();
+  auto status = d.wait_exit(30s);
+  auto took = std::chrono::steady_clock::now() - sent;
+  REQUIRE(status);
+  INFO(d.log());
+  CHECK(*status == 1);
+  CHECK(d.log().find("shutdown_deadline_exceeded") != std::string::npos);
+  CHECK(took >= 3s);
+  CHECK(took < 6s);
 }

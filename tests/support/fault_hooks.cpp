@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -34,8 +35,12 @@ void on_reader_record(std::string_view key, std::string_view value) {
   if (key == reader_wedge_key) {
     int ms = 0;
     std::from_chars(value.data(), value.data() + value.size(), ms);
-    std::this_thread::sleep_for(
-      std::chrono::milliseconds{std::clamp(ms, 0, 60'000)});
+    ms = std::clamp(ms, 0, 60'000);
+    // Tests wait for this line to know the wedge has begun.
+    std::fprintf(stderr, "fault hook: wedging a scheduler thread for %d ms\n",
+                 ms);
+    std::fflush(stderr);
+    std::this_thread::sleep_for(std::chrono::milliseconds{ms});
   }
 }
 

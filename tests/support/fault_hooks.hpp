@@ -13,7 +13,8 @@ inline constexpr const char* reader_crash_key = "ds-test-hook-crash-reader";
 extern std::atomic<int> reader_crash_budget;
 
 /// A record keyed by this blocks its reader's scheduler thread for the
-/// milliseconds in its value (at most 60 000): the actor system wedged.
+/// milliseconds in its value (at most 60 000): the actor system wedged. It
+/// says so on stderr first ("fault hook: wedging ...").
 inline constexpr const char* reader_wedge_key = "ds-test-hook-wedge";
 
 /// A validator throws on an item of this thread while
