@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -139,6 +140,19 @@ public:
   /// Appends use O_DIRECT: asked for, and the filesystem supports it.
   bool direct_io() const noexcept { return direct_; }
 
+  /// What the kernel did for appends: entries whose opcode (read back from
+  /// the submission entry) was a WRITE, or an FDATASYNC linked to it, and
+  /// whose completion succeeded. The evidence that each append is one write
+  /// and one fdatasync.
+  struct io_counts {
+    uint64_t submits = 0; // io_uring_submit calls
+    uint64_t writes = 0;  // WRITE completions that wrote everything
+    uint64_t fsyncs = 0;  // FDATASYNC completions that succeeded
+  };
+  io_counts io() const noexcept {
+    return {submits_.load(), writes_.load(), fsyncs_.load()};
+  }
+
   /// For tests (no input reaches it): the next append's linked fsync fails
   /// (it targets a closed descriptor), exercising the real CQE error path.
   void inject_fsync_failure() { inject_fsync_failure_ = true; }
@@ -169,6 +183,9 @@ private:
   uint64_t next_seq_ = 0;
   uint64_t acked_ = 0;
   bool inject_fsync_failure_ = false;
+  std::atomic<uint64_t> submits_{0};
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> fsyncs_{0};
 };
 
 } // namespace ds::spool

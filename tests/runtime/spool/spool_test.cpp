@@ -147,6 +147,7 @@ TEST_CASE("appends survive a reopen and read back in order") {
 TEST_CASE("a group of records shares one write and one fsync") {
   temp_dir dir;
   auto sp = open_ok(config_for(dir));
+  auto before = sp->io();
   std::vector<std::string> recs{payload(1), payload(2), payload(3)};
   std::vector<std::string_view> views{recs.begin(), recs.end()};
   auto first = sp->append(views);
@@ -155,6 +156,20 @@ TEST_CASE("a group of records shares one write and one fsync") {
   CHECK(sp->next_seq() == 3);
   CHECK(read_all(*sp) == recs);
   CHECK(sp->status().bytes == 3 * framed_size(payload(1).size()));
+  // The kernel's completions: one submission, one full write, one
+  // successful fdatasync for the three records.
+  auto after = sp->io();
+  CHECK(after.submits - before.submits == 1);
+  CHECK(after.writes - before.writes == 1);
+  CHECK(after.fsyncs - before.fsyncs == 1);
+  // One record at a time: one of each per record.
+  for (int i = 4; i <= 6; ++i) {
+    REQUIRE(sp->append(payload(i)));
+  }
+  auto singles = sp->io();
+  CHECK(singles.submits - after.submits == 3);
+  CHECK(singles.writes - after.writes == 3);
+  CHECK(singles.fsyncs - after.fsyncs == 3);
 }
 
 TEST_CASE("acknowledged segments are removed") {
@@ -329,11 +344,17 @@ TEST_CASE("an fsync failure seals the segment and is not retried") {
   temp_dir dir;
   auto sp = open_ok(config_for(dir, 1 << 20, 1 << 30, direct));
   REQUIRE(sp->append(payload(0)));
+  auto before = sp->io();
   sp->inject_fsync_failure();
   auto failed = sp->append(payload(1));
   REQUIRE(!failed);
   CHECK(to_errc(failed.error()) == errc::fsync_failed);
   CHECK(sp->status().records == 1);
+  // The kernel wrote the batch and refused the sync: not counted as one,
+  // and not retried (one submission).
+  CHECK(sp->io().submits - before.submits == 1);
+  CHECK(sp->io().writes - before.writes == 1);
+  CHECK(sp->io().fsyncs - before.fsyncs == 0);
   // The next append goes to a new segment.
   auto seq = sp->append(payload(2));
   REQUIRE(seq);
