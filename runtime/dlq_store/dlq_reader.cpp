@@ -2,69 +2,9 @@
 
 #include <set>
 
-#include "dlq/envelope.hpp"
-#include "proto/codec.hpp"
 #include "runtime/kafka/topic_reader.hpp"
 
 namespace ds::dlq_store {
-
-namespace {
-
-std::optional<std::string> str_field(const nlohmann::json& env,
-                                     const char* name) {
-  auto it = env.find(name);
-  if (it == env.end() || !it->is_string()) {
-    return std::nullopt;
-  }
-  return it->get<std::string>();
-}
-
-} // namespace
-
-bool matches(const dlq_filter& f, const nlohmann::json& env) {
-  if (f.error_type && str_field(env, "error_type") != f.error_type) {
-    return false;
-  }
-  if (f.tenant_id && str_field(env, "tenant_id") != f.tenant_id) {
-    return false;
-  }
-  if (f.thread_id && str_field(env, "thread_id") != f.thread_id) {
-    return false;
-  }
-  if (f.since || f.until) {
-    auto ts = str_field(env, "timestamp");
-    if (!ts) {
-      return false;
-    }
-    auto t = dlq::parse_rfc3339(*ts);
-    if (!t || (f.since && *t < *f.since) || (f.until && *t >= *f.until)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-nlohmann::json describe_payload(std::string_view payload) {
-  proto::message msg;
-  auto info = proto::decode(payload, {}, msg);
-  if (!info) {
-    return {{"decodes", false}, {"error", diag::describe(info.error())}};
-  }
-  nlohmann::json out{
-    {"decodes", true},
-    {"framing", std::string{proto::to_string(info->how)}},
-    {"type", dashstream::v1::MessageType_Name(proto::message_type_of(msg))},
-  };
-  if (const auto* h = proto::top_header(msg)) {
-    out["thread_id"] = h->thread_id();
-    out["tenant_id"] = h->tenant_id();
-    out["sequence"] = std::to_string(h->sequence());
-  }
-  if (msg.message_case() == proto::message::kEventBatch) {
-    out["events"] = msg.event_batch().events_size();
-  }
-  return out;
-}
 
 caf::expected<dlq_listing> read_dlq(const kafka::client_config& cfg,
                                     const std::string& topic,
@@ -75,36 +15,7 @@ caf::expected<dlq_listing> read_dlq(const kafka::client_config& cfg,
   auto err = kafka::for_each_record(
     cfg, topic,
     [&](const kafka::consumed_record& r) {
-      ++out.scanned;
-      auto env = nlohmann::json::parse(r.value, nullptr, false);
-      if (env.is_discarded() || !env.is_object() ||
-          !env.contains("envelope_version")) {
-        ++out.malformed;
-        return true;
-      }
-      if (auto id = str_field(env, "record_id");
-          id && !seen.insert(*id).second) {
-        ++out.duplicates;
-      }
-      if (!matches(f, env)) {
-        return true;
-      }
-      if (f.limit != 0 && out.entries.size() >= f.limit) {
-        return true; // keep scanning: duplicates count the whole topic
-      }
-      dlq_entry e;
-      e.partition = r.partition;
-      e.offset = r.offset;
-      e.key = r.key;
-      e.headers = r.headers;
-      if (auto b64 = str_field(env, "original_payload_base64")) {
-        if (auto bytes = dlq::base64_decode(*b64)) {
-          e.payload = std::move(*bytes);
-          e.decoded = describe_payload(*e.payload);
-        }
-      }
-      e.envelope = std::move(env);
-      out.entries.push_back(std::move(e));
+      add_record(out, seen, f, r);
       return true;
     },
     timeout);
@@ -112,28 +23,6 @@ caf::expected<dlq_listing> read_dlq(const kafka::client_config& cfg,
     return err;
   }
   return out;
-}
-
-std::vector<kafka::record_header> replay_headers(const std::string& dlq_topic,
-                                                 const dlq_entry& e) {
-  std::vector<kafka::record_header> hs;
-  for (const auto& h : e.headers) {
-    if (h.name.starts_with("__connect.errors.") ||
-        h.name.starts_with("dashstream.dlq.") ||
-        h.name.starts_with("dashstream.replay.")) {
-      continue;
-    }
-    hs.push_back(h);
-  }
-  hs.push_back({"dashstream.replay.dlq_topic", dlq_topic});
-  hs.push_back(
-    {"dashstream.replay.dlq_partition", std::to_string(e.partition)});
-  hs.push_back({"dashstream.replay.dlq_offset", std::to_string(e.offset)});
-  hs.push_back({"dashstream.replay.record_id",
-                str_field(e.envelope, "record_id").value_or("")});
-  hs.push_back({"dashstream.replay.error_type",
-                str_field(e.envelope, "error_type").value_or("")});
-  return hs;
 }
 
 caf::expected<replay_report> replay(const kafka::client_config& cfg,
@@ -145,13 +34,17 @@ caf::expected<replay_report> replay(const kafka::client_config& cfg,
   std::vector<const dlq_entry*> todo;
   for (const auto& e : listing.entries) {
     ++rep.selected;
-    if (!e.payload) {
-      ++rep.no_payload;
-    } else if (e.envelope.value("original_payload_truncated", false)) {
-      ++rep.truncated;
-    } else {
-      ++rep.replayable;
-      todo.push_back(&e);
+    switch (classify(e)) {
+      case replay_class::no_payload:
+        ++rep.no_payload;
+        break;
+      case replay_class::truncated:
+        ++rep.truncated;
+        break;
+      case replay_class::replayable:
+        ++rep.replayable;
+        todo.push_back(&e);
+        break;
     }
   }
   if (!execute || todo.empty()) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include "runtime/kafka/client_config.hpp"
 #include "runtime/kafka/producer_client.hpp"
+#include "runtime/kafka/topic_reader.hpp"
 
 namespace ds::dlq_store {
 
@@ -53,6 +55,14 @@ bool matches(const dlq_filter& f, const nlohmann::json& envelope);
 /// Decodes a DashStream v1 value (compatible mode) into a short summary.
 nlohmann::json describe_payload(std::string_view payload);
 
+/// What read_dlq() does with each record of the topic: counts it in `out`
+/// (scanned, malformed, duplicates: a record_id already in `seen`), and
+/// keeps it as an entry (its payload decoded) when its value is a DLQ
+/// envelope that `f` selects, up to f.limit entries. The values are read
+/// as untrusted bytes (dlq_envelope_fuzz).
+void add_record(dlq_listing& out, std::set<std::string>& seen,
+                const dlq_filter& f, const kafka::consumed_record& r);
+
 /// Reads a snapshot of the DLQ topic and keeps what `f` selects.
 caf::expected<dlq_listing> read_dlq(const kafka::client_config& cfg,
                                     const std::string& topic,
@@ -67,6 +77,11 @@ struct replay_report {
   uint64_t sent = 0;       // acknowledged by Kafka (--execute only)
   uint64_t failed = 0;
 };
+
+/// How replay() counts an entry: only a payload known to be whole is
+/// replayed.
+enum class replay_class : uint8_t { no_payload, truncated, replayable };
+replay_class classify(const dlq_entry& e);
 
 /// The record a replay produces: the original key, value and headers (the
 /// __connect.* and dashstream.dlq.* ones dropped) plus provenance headers
