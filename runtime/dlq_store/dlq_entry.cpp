@@ -13,6 +13,13 @@ namespace ds::dlq_store {
 
 namespace {
 
+// A DLQ envelope is one flat object (its deepest values are one level
+// down). nlohmann's parser is iterative, but dump() and comparisons
+// recurse: a record value of some 400 000 nested arrays (800 KB, within
+// Kafka's default message size) overflowed the stack of `dlq inspect
+// --json`. Anything nested deeper than this is no envelope.
+constexpr int max_envelope_depth = 16;
+
 std::optional<std::string> str_field(const nlohmann::json& env,
                                      const char* name) {
   auto it = env.find(name);
@@ -72,8 +79,16 @@ nlohmann::json describe_payload(std::string_view payload) {
 void add_record(dlq_listing& out, std::set<std::string>& seen,
                 const dlq_filter& f, const kafka::consumed_record& r) {
   ++out.scanned;
-  auto env = nlohmann::json::parse(r.value, nullptr, false);
-  if (env.is_discarded() || !env.is_object() ||
+  bool too_deep = false;
+  auto env = nlohmann::json::parse(
+    r.value,
+    [&too_deep](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      // Not kept, so the discarded document stays shallow too.
+      too_deep = too_deep || depth > max_envelope_depth;
+      return !too_deep;
+    },
+    false);
+  if (too_deep || env.is_discarded() || !env.is_object() ||
       !env.contains("envelope_version")) {
     ++out.malformed;
     return;
@@ -106,7 +121,11 @@ replay_class classify(const dlq_entry& e) {
   if (!e.payload) {
     return replay_class::no_payload;
   }
-  if (e.envelope.value("original_payload_truncated", false)) {
+  // Only `false` (or no such field) says the payload is whole: anything
+  // else is not replayed. (value(key, false) threw nlohmann's type_error
+  // out of `dlq replay` for a field of another type.)
+  auto t = e.envelope.find("original_payload_truncated");
+  if (t != e.envelope.end() && !(t->is_boolean() && !t->get<bool>())) {
     return replay_class::truncated;
   }
   return replay_class::replayable;
