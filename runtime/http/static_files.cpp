@@ -174,7 +174,9 @@ bool accepts_gzip(std::string_view value) {
     }
     // "q=0", "q=0.0", "q=0.000" refuse; anything else accepts.
     auto param = trim(item.substr(semi + 1));
-    if (param.size() < 2 || std::tolower(param[0]) != 'q' || param[1] != '=') {
+    if (param.size() < 2 ||
+        std::tolower(static_cast<unsigned char>(param[0])) != 'q' ||
+        param[1] != '=') {
       return true;
     }
     auto q = param.substr(2);

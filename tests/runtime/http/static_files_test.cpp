@@ -74,4 +74,10 @@ TEST_CASE("Accept-Encoding: gzip is accepted unless its q is 0") {
   CHECK_FALSE(accepts_gzip("gzip;q=0"));
   CHECK_FALSE(accepts_gzip("gzip;q=0.000"));
   CHECK_FALSE(accepts_gzip("gzipped"));
+  // A byte >= 0x80 where the q parameter goes (Beast passes obs-text in
+  // header values): it went to std::tolower as a negative char, which is
+  // undefined behaviour; now as an unsigned char, and it is not a q.
+  CHECK(accepts_gzip("gzip;\xd1=0"));
+  CHECK(accepts_gzip("gzip; \xff"));
+  CHECK_FALSE(accepts_gzip("\xe9gzip;q=1"));
 }
