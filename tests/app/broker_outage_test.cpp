@@ -11,9 +11,12 @@
 #include <memory>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "app/daemon.hpp"
 #include "runtime/kafka/admin.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/http_get.hpp"
 #include "tests/support/kafka_checks.hpp"
 #include "tests/support/metrics_reader.hpp"
 #include "tests/support/send_workload.hpp"
@@ -138,12 +141,21 @@ TEST_CASE("the real broker stopped and started again: the breaker opens, "
   REQUIRE(eventually([&] { return processed() >= first; }));
   CHECK(eventually(
     [&] { return (*d)->health()->status == actors::health_status::healthy; }));
+  const auto port = (*d)->http_port();
+  CHECK(test::http_get_status(port, "/ready").status == 200);
 
   // The broker process goes away (its listener closes: connection refused).
   broker_script("stop", dir.str());
   CHECK(eventually([&] {
     return (*d)->health()->status == actors::health_status::reconnecting;
   }));
+  // Not ready, and it says why.
+  auto not_ready = test::http_get_status(port, "/ready");
+  CHECK(not_ready.status == 503);
+  auto why = nlohmann::json::parse(not_ready.body, nullptr, false);
+  CHECK(why.value("ready", true) == false);
+  CHECK(why.value("status", "") == "reconnecting");
+  CHECK_FALSE(why["reasons"].empty());
   CHECK(metric(reg, "dashstream_circuit_breaker_transitions_total",
                {{"to", "open"}}) >= 1);
   CHECK(metric(reg, "dashstream_infrastructure_errors_total") >= 2);
@@ -163,6 +175,7 @@ TEST_CASE("the real broker stopped and started again: the breaker opens, "
     60s));
   CHECK(metric(reg, "dashstream_circuit_breaker_state") == 0);
   CHECK(metric(reg, "dashstream_actor_restarts_total") == 0);
+  CHECK(test::http_get_status(port, "/ready").status == 200);
   CHECK_FALSE((*d)->failed());
   (*d)->stop();
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include <arpa/inet.h>
@@ -33,6 +34,43 @@ inline std::string http_get(uint16_t port, const std::string& path) {
   ::close(fd);
   auto body = resp.find("\r\n\r\n");
   return body == std::string::npos ? std::string{} : resp.substr(body + 4);
+}
+
+/// A GET's status code (0 when the connection fails) and body.
+struct http_reply {
+  int status = 0;
+  std::string body;
+};
+
+inline http_reply http_get_status(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return {};
+  }
+  auto req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" +
+             "Connection: close\r\n\r\n";
+  (void)::write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) {
+    resp.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  http_reply out;
+  // "HTTP/1.1 200 OK"
+  if (resp.size() > 12 && resp.compare(0, 5, "HTTP/") == 0) {
+    out.status = std::atoi(resp.c_str() + resp.find(' ') + 1);
+  }
+  auto body = resp.find("\r\n\r\n");
+  if (body != std::string::npos) {
+    out.body = resp.substr(body + 4);
+  }
+  return out;
 }
 
 /// One sample value from a Prometheus text exposition (sum over every
