@@ -79,9 +79,9 @@ if ((fuzz_seconds > 0)); then
   # setup.sh installs clang: without it the fuzz runs would vanish silently.
   command -v clang++ >/dev/null ||
     { echo "test.sh: clang++ not found: the fuzz step needs it (scripts/setup.sh installs it)" >&2; exit 1; }
-  step "fuzz: the decoder and the client messages (clang, libFuzzer, ASan+UBSan)"
+  step "fuzz: decoder, client messages, HTTP requests, config, JWT, spool, DLQ envelopes (clang, libFuzzer, ASan+UBSan)"
   cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz -j "$jobs" --target decode_fuzz client_message_fuzz
+  cmake --build --preset fuzz -j "$jobs" --target decode_fuzz client_message_fuzz http_request_fuzz config_toml_fuzz jwt_verify_fuzz spool_segment_fuzz dlq_envelope_fuzz
   start_contention
   DS_FUZZ_SECONDS=$fuzz_seconds ctest --test-dir build/fuzz -L fuzz \
     --output-on-failure

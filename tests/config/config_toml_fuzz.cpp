@@ -7,7 +7,7 @@
 // - a configuration that loads prints (print_effective()) as TOML that
 //   loads back to the same configuration, secrets aside (printed as "***"),
 //   and prints the same again.
-// Run: config_toml_fuzz -max_total_time=25 <corpus-dir> (ctest -L fuzz does
+// Run: config_toml_fuzz -max_total_time=20 <corpus-dir> (ctest -L fuzz does
 // this on a copy of tests/config/fuzz_corpus).
 
 #include <cstddef>

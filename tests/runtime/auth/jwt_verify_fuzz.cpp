@@ -11,7 +11,7 @@
 //   algorithm confusion of cpp-jwt#102), and a token the HS256 verifier
 //   accepts names HS256 in its header, one the RS256 and ES256 verifiers
 //   accept names theirs.
-// Run: jwt_verify_fuzz -max_total_time=25 <corpus-dir> (ctest -L fuzz does
+// Run: jwt_verify_fuzz -max_total_time=20 <corpus-dir> (ctest -L fuzz does
 // this on a copy of tests/runtime/auth/fuzz_corpus; make_fuzz_corpus.py
 // remakes the seeds and the keys together).
 

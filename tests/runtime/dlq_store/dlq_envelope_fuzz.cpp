@@ -13,7 +13,7 @@
 // - the summaries and envelopes serialise as JSON (the tools print them);
 // - a spooled record that decodes has every field and header inside its
 //   bytes.
-// Run: dlq_envelope_fuzz -max_total_time=25 <corpus-dir> (ctest -L fuzz does
+// Run: dlq_envelope_fuzz -max_total_time=20 <corpus-dir> (ctest -L fuzz does
 // this on a copy of tests/runtime/dlq_store/fuzz_corpus).
 
 #include <chrono>

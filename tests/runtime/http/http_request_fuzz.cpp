@@ -16,7 +16,7 @@
 // - every JSON body parses (error bodies quote the path: bad UTF-8 in it
 //   must not break them), and metric_label() stays within metric_labels();
 // - percent_decode(percent_encode(x)) == x for the target's bytes.
-// Run: http_request_fuzz -max_total_time=25 <corpus-dir> (ctest -L fuzz
+// Run: http_request_fuzz -max_total_time=20 <corpus-dir> (ctest -L fuzz
 // does this on a copy of tests/runtime/http/fuzz_corpus).
 
 #include <algorithm>

@@ -20,7 +20,7 @@
 // - after the repair a second inspect() finds nothing to truncate;
 // - an append after recovery gets the next sequence number and reads back,
 //   and acknowledging everything leaves no record.
-// Run: spool_segment_fuzz -max_total_time=25 <corpus-dir> (ctest -L fuzz
+// Run: spool_segment_fuzz -max_total_time=20 <corpus-dir> (ctest -L fuzz
 // does this on a copy of tests/runtime/spool/fuzz_corpus).
 
 #include <cstddef>
