@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
+#include <string>
 #include <string_view>
 
 #include "diag/errc.hpp"
@@ -43,6 +45,18 @@ using diag::to_string;
 /// The actors error carried by `err`, or errc::none for anything else.
 inline errc to_errc(const caf::error& err) noexcept {
   return diag::to_errc<errc>(err);
+}
+
+/// What an actor's exception handler reports: the exception's message, or
+/// "unknown exception" for anything not derived from std::exception.
+inline std::string what_of(const std::exception_ptr& eptr) {
+  try {
+    std::rethrow_exception(eptr);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+  }
+  return "unknown exception";
 }
 
 } // namespace ds::actors

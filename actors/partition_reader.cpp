@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <exception>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -617,13 +616,7 @@ partition_reader(self_ptr self, partition_reader_config cfg,
   // the ledger the next instance reads (poison_in).
   self->set_exception_handler(
     [self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(eptr);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
+      auto what = what_of(eptr);
       auto& st = self->state;
       if (!st.current) {
         return make_error(errc::reader_crashed, what);

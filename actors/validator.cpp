@@ -127,13 +127,7 @@ validator(validator_actor::stateful_pointer<validator_state> self,
   // can count crashes per record and quarantine a poison one.
   self->set_exception_handler(
     [self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(eptr);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
+      auto what = what_of(eptr);
       auto& st = self->state;
       if (!st.busy) {
         return make_error(errc::validator_crashed, what);

@@ -11,32 +11,8 @@
 
 namespace ds::test {
 
-/// A blocking HTTP/1.0-style GET to 127.0.0.1 for tests; returns the body,
-/// or an empty string when the connection fails.
-inline std::string http_get(uint16_t port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return {};
-  }
-  auto req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" +
-             "Connection: close\r\n\r\n";
-  (void)::write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[65536];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) {
-    resp.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  auto body = resp.find("\r\n\r\n");
-  return body == std::string::npos ? std::string{} : resp.substr(body + 4);
-}
-
-/// A GET's status code (0 when the connection fails) and body.
+/// A blocking GET to 127.0.0.1 for tests: the status code (0 when the
+/// connection fails) and the body.
 struct http_reply {
   int status = 0;
   std::string body;
@@ -71,6 +47,12 @@ inline http_reply http_get_status(uint16_t port, const std::string& path) {
     out.body = resp.substr(body + 4);
   }
   return out;
+}
+
+/// A blocking HTTP/1.1 GET to 127.0.0.1 for tests; returns the body, or
+/// an empty string when the connection fails.
+inline std::string http_get(uint16_t port, const std::string& path) {
+  return http_get_status(port, path).body;
 }
 
 /// One sample value from a Prometheus text exposition (sum over every
