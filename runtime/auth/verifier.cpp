@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <jwt/jwt.hpp>
@@ -66,6 +67,45 @@ caf::expected<header_fields> header_of(std::string_view token) {
     h.kid = kid->get<std::string>();
   }
   return h;
+}
+
+// cpp-jwt 1.4 reads exp, nbf and iat as uint64_t (nlohmann's get<>)
+// before it checks the signature: a number outside uint64_t's range (a
+// float such as 4e23, or below 0) converted there is undefined behaviour,
+// a negative integer wrapped into a date that never comes (exp = -1 did not
+// expire), and exp + leeway wrapped past 2^64 into the past. So any token's
+// NumericDate claims are checked first: each present must be a number from
+// 0 to below 2^63.
+std::optional<std::string> date_claims_problem(std::string_view token) {
+  auto first = token.find('.');
+  auto second = token.find('.', first + 1);
+  if (second == std::string_view::npos) {
+    return std::nullopt; // not three parts: cpp-jwt refuses it
+  }
+  auto payload = nlohmann::json::parse(
+    jwt::base64_uri_decode(token.data() + first + 1, second - first - 1),
+    nullptr, false);
+  if (!payload.is_object()) {
+    return std::nullopt; // cpp-jwt refuses it
+  }
+  for (const char* name : {"exp", "nbf", "iat"}) {
+    auto it = payload.find(name);
+    if (it == payload.end()) {
+      continue;
+    }
+    // nlohmann keeps a non-negative integer as unsigned, a negative one
+    // as signed, anything else (beyond 2^64 too) as a double.
+    bool ok = false;
+    if (it->is_number_unsigned()) {
+      ok = it->get<uint64_t>() < uint64_t{1} << 63;
+    } else if (it->is_number_float()) {
+      ok = it->get<double>() >= 0.0 && it->get<double>() < 0x1p63;
+    }
+    if (!ok) {
+      return std::string{name} + " is not a date from 0 to 2^63";
+    }
+  }
+  return std::nullopt;
 }
 
 errc reason_of(const std::error_code& ec) {
@@ -160,6 +200,9 @@ caf::expected<identity> verifier::verify(std::string_view token) const {
   if (head->alg != k->algorithm) {
     return make_error(errc::wrong_algorithm,
                       "the key takes " + k->algorithm + " only");
+  }
+  if (auto why = date_claims_problem(token)) {
+    return make_error(errc::malformed, *why);
   }
   std::error_code ec;
   jwt::jwt_object obj;

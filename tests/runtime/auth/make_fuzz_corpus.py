@@ -76,6 +76,10 @@ def main() -> None:
             "tenant_id": 42, "is_admin": "yes", "exp": "never",
             "nested": {"a": [1, 2.5, None, {"b": "\u00e9\u2603"}]}}),
         "hs256_typ_cty_kid": hs(tenant, {"kid": "rsa-1", "cty": "JWT"}),
+        # What jwt_verify_fuzz found next: dates cpp-jwt converted to
+        # uint64_t out of range (now refused before it sees them).
+        "hs256_exp_out_of_range": hs({"tenant_id": "acme", "exp": 4.1e23}),
+        "hs256_exp_negative": hs({"tenant_id": "acme", "exp": -1}),
         "rs256_valid": jwt.encode(tenant, rsa_key, "RS256",
                                   {"kid": "rsa-1"}),
         "es256_valid": jwt.encode(tenant, ec_key, "ES256", {"kid": "ec-1"}),

@@ -10,6 +10,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
 #include "runtime/auth/errc.hpp"
@@ -254,6 +255,48 @@ TEST_CASE("a byte outside base64url is malformed, before cpp-jwt decodes it "
   // signature, which covers the header as sent.
   CHECK(reason((*v)->verify(good.substr(0, d1) + "=" + good.substr(d1))) ==
         errc::bad_signature);
+}
+
+TEST_CASE("exp, nbf and iat must be dates from 0 to 2^63, checked before "
+          "cpp-jwt converts them (jwt_verify_fuzz)") {
+  // cpp-jwt reads them as uint64_t before the signature: exp = 4e23 was an
+  // out-of-range float conversion (undefined behaviour; it passed as a
+  // date that never comes), exp = -1 wrapped into one, and exp + leeway
+  // past 2^64 wrapped into the past.
+  test::temp_dir dir;
+  const std::string key = "s3cret-s3cret";
+  key_settings ks;
+  ks.hs256_secret_file = write(dir.path, "secret", key);
+  auto v = verifier::load(ks);
+  REQUIRE(v);
+  // Claims of any JSON type, signed by hand (cpp-jwt adds no floats).
+  auto token = [&key](const std::string& claims) {
+    auto input =
+      b64url(R"({"alg":"HS256","typ":"JWT"})") + "." + b64url(claims);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+         mac, &len);
+    return input + "." + b64url(std::string(reinterpret_cast<char*>(mac), len));
+  };
+  auto later = std::to_string(now_s() + 600);
+  REQUIRE((*v)->verify(token(R"({"tenant_id":"a","exp":)" + later + "}")));
+  // A fractional date and the largest one are dates.
+  CHECK((*v)->verify(token(R"({"tenant_id":"a","exp":)" + later + ".5}")));
+  CHECK((*v)->verify(
+    token(R"({"tenant_id":"a","exp":9223372036854775807,"iat":0})")));
+  for (const char* claims :
+       {R"({"tenant_id":"a","exp":4.10244480410244e+23})",
+        R"({"tenant_id":"a","exp":-1})", R"({"tenant_id":"a","exp":-2.5})",
+        R"({"tenant_id":"a","exp":9223372036854775808})",
+        R"({"tenant_id":"a","exp":18446744073709551615})",
+        R"({"tenant_id":"a","nbf":1e30})", R"({"tenant_id":"a","iat":-7})",
+        R"({"tenant_id":"a","exp":"never"})",
+        R"({"tenant_id":"a","exp":null})"}) {
+    INFO(claims);
+    CHECK(reason((*v)->verify(token(claims))) == errc::malformed);
+  }
 }
 
 TEST_CASE("JWKS: RSA and EC P-256 keys picked by kid, each with its own "
