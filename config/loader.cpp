@@ -91,6 +91,14 @@ std::optional<std::string> closest(std::string_view x,
   std::optional<std::string> best;
   size_t best_distance = std::max<size_t>(2, x.size() / 3) + 1;
   for (const auto& candidate : candidates) {
+    // The distance is at least the difference in length: a long unknown
+    // key need not be compared letter by letter with every short one
+    // (that was most of config_toml_fuzz's time).
+    auto gap = x.size() > candidate.size() ? x.size() - candidate.size()
+                                           : candidate.size() - x.size();
+    if (gap >= best_distance) {
+      continue;
+    }
     auto d = edit_distance(x, candidate);
     if (d < best_distance) {
       best_distance = d;
